@@ -1,0 +1,57 @@
+# mailadmin: `make run` serves the embedded default; `make test` runs everything CI runs.
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+SHELL := /bin/bash
+
+.PHONY: run test lint check-deploy pytest bench venv dev-deps system-deps clean
+
+$(PY):
+	"$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The project root on the venv's path, like an editable install (tests.harness is a plugin).
+	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/mailadmin-project.pth"
+
+$(VENV)/.base: $(PY) requirements/base.lock
+	$(PY) -m pip install -q --require-hashes -r requirements/base.lock
+	touch $@
+
+$(VENV)/.dev: $(PY) requirements/dev.lock
+	$(PY) -m pip install -q --require-hashes -r requirements/dev.lock
+	touch $@ $(VENV)/.base
+
+venv: $(VENV)/.base
+dev-deps: $(VENV)/.dev
+
+run: $(VENV)/.base
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo "Console: http://127.0.0.1:$(PORT)/"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+system-deps:
+	scripts/system-deps
+
+# A production-like environment for `check --deploy` (nothing here is a real secret).
+DEPLOY_ENV := DATABASE_URL=postgres://u:p@db.invalid/mailadmin REDIS_URL=redis://redis.invalid:6379/0 \
+	SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') \
+	ALLOWED_HOSTS=mail-admin.example.com EMAIL_HOST=smtp.invalid \
+	FIELD_ENCRYPTION_KEYS=Xo8gGk8g0mbJ6ae1mJ7k2tqKk2v2y3zJq2zvGJ3e6Ww= DEBUG=0
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+check-deploy: $(VENV)/.dev
+	$(PY) manage.py makemigrations --check --dry-run
+	env $(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest: $(VENV)/.dev system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint check-deploy pytest
+
+bench: $(VENV)/.dev
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from security.passwords import password_validators_for
+
+
+def profile_update(*, user: User, display_name: str, language: str, timezone_name: str) -> User:
+    """A person edits their own display name, language and time zone."""
+    user.display_name = display_name.strip()[:150]
+    user.language = language
+    user.timezone = timezone_name
+    user.full_clean(exclude=["password", "email", "tenant"])
+    user.save(update_fields=["display_name", "language", "timezone"])
+    return user
+
+
+def password_change(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> User:
+    """A person changes their own password; other sessions end, this one stays."""
+    if not user.check_password(old_password):
+        raise ValidationError(_("Your current password is incorrect."), code="password_incorrect")
+    validate_password(new_password, user, password_validators=password_validators_for(user))
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    update_session_auth_hash(request, user)
+    return user

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("me/", views.profile_view, name="profile"),
+    path("me/password/", views.password_change_view, name="password_change"),
+]

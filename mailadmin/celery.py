@@ -1,0 +1,59 @@
+"""The Celery app and the whole beat schedule (static; django-celery-beat has no Django 6.1 release).
+
+Every option below is here for a production failure we do not want; the reason is beside it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mailadmin.settings")
+
+app = Celery("mailadmin")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# Longest task time limit; the broker's visibility timeout must exceed it (see below).
+TASK_HARD_LIMIT = 30 * 60
+
+app.conf.update(
+    # Acknowledge after the task ran, so a worker killed mid-task does not lose it.
+    task_acks_late=True,
+    # ...and a task whose worker process died is redelivered rather than acknowledged.
+    task_reject_on_worker_lost=True,
+    # One message at a time per process: long sweeps do not hold short tasks hostage.
+    worker_prefetch_multiplier=1,
+    # No result backend: nobody waits on results, and a Redis result backend turns an outage
+    # into a 19 s hang on every .delay().
+    task_ignore_result=True,
+    task_store_errors_even_if_ignored=False,
+    # Hard and soft limits for every task unless it sets its own.
+    task_time_limit=TASK_HARD_LIMIT,
+    task_soft_time_limit=TASK_HARD_LIMIT - 60,
+    broker_transport_options={
+        # Redelivery of unacknowledged tasks must not happen while they are still running.
+        "visibility_timeout": TASK_HARD_LIMIT + 15 * 60,
+        # A dead Redis must fail a publish in about a second, not hang the request.
+        "socket_timeout": 1.0,
+        "socket_connect_timeout": 1.0,
+        "max_retries": 2,
+    },
+    # Publishing retries are bounded, so the caller gets an error instead of blocking.
+    task_publish_retry=True,
+    task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                               "interval_max": 0.5},
+    broker_connection_timeout=2.0,
+    broker_connection_retry_on_startup=True,
+    # The JSON serializer only: no pickle from the broker.
+    task_serializer="json",
+    accept_content=["json"],
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule={
+        "beat-heartbeat": {"task": "mailadmin.beat_heartbeat", "schedule": 60.0,
+                           "options": {"expires": 55}},
+    },
+)
+app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

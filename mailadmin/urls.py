@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from mailadmin import views
+
+urlpatterns = [
+    path("ops/", admin.site.urls),
+    path("healthz", views.healthz_view, name="healthz"),
+    path("readyz", views.readyz_view, name="readyz"),
+    path("dashboard/", views.dashboard_view, name="dashboard"),
+    path("", include("security.urls")),
+    path("", include("tenants.urls")),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TenantsConfig(AppConfig):
+    name = "tenants"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from tenants.models import Invitation, MailDomain, Tenant
+
+        auditlog.register(Tenant)
+        auditlog.register(MailDomain)
+        auditlog.register(Invitation, exclude_fields=["token_hash"])

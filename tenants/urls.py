@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from tenants import views
+
+urlpatterns = [
+    path("people/", views.people_list_view, name="people_list"),
+    path("people/invite/", views.person_invite_view, name="person_invite"),
+    path("people/<int:pk>/", views.person_detail_view, name="person_detail"),
+    path("people/<int:pk>/role/", views.person_role_view, name="person_role"),
+    path("people/<int:pk>/suspend/", views.person_suspend_view, name="person_suspend"),
+    path("people/<int:pk>/reactivate/", views.person_reactivate_view, name="person_reactivate"),
+    path("people/<int:pk>/resend/", views.invitation_resend_view, name="invitation_resend"),
+    path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+]

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from security.passwords import password_validators_for
+from tenants import selectors, services
+from tenants.access import PUBLIC, requires
+from tenants.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
+from tenants.roles import Cap, Role, can_manage, role_has
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@requires(Cap.PEOPLE_VIEW)
+def people_list_view(request: HttpRequest) -> HttpResponse:
+    form = PeopleFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    people = selectors.people_list(
+        tenant=request.tenant, query=filters.get("q", ""), role=filters.get("role", ""),
+        status=filters.get("status", ""),
+    )
+    page = Paginator(people, 50).get_page(request.GET.get("page"))
+    return render(request, "tenants/people_list.html", {
+        "form": form, "page": page, "can_invite": request.user.can(Cap.PEOPLE_INVITE)})
+
+
+@requires(Cap.PEOPLE_INVITE)
+def person_invite_view(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if not role_has(request.user.role, Cap.PEOPLE_MAKE_OWNER):
+        form.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.person_invite(
+                tenant=request.tenant, actor=request.user, email=form.cleaned_data["email"],
+                display_name=form.cleaned_data["display_name"], role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": issued.invitation.user.email})
+            return redirect("person_detail", pk=issued.invitation.user_id)
+    return render(request, "tenants/person_invite.html", {"form": form})
+
+
+@requires(Cap.PEOPLE_VIEW)
+def person_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_get(tenant=request.tenant, pk=pk)
+    actor = request.user
+    context = {
+        "person": person,
+        "role_form": RoleForm(initial={"role": person.role}),
+        "can_change_role": actor.can(Cap.PEOPLE_CHANGE_ROLE) and (
+            actor.can(Cap.PEOPLE_MAKE_OWNER) or person.role != Role.OWNER
+        ) and person.status != User.Status.OFFBOARDED,
+        "can_manage": actor.can(Cap.PEOPLE_SUSPEND) and can_manage(actor.role, person.role)
+        and person.pk != actor.pk,
+        "invitation": selectors.invitation_latest_for(tenant=request.tenant, person=person),
+    }
+    if not actor.can(Cap.PEOPLE_MAKE_OWNER):
+        context["role_form"].fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+    return render(request, "tenants/person_detail.html", context)
+
+
+def _person_action(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+    person = selectors.person_get(tenant=request.tenant, pk=pk)
+    try:
+        action(tenant=request.tenant, actor=request.user, person=person)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, success % {"name": person})
+    return redirect("person_detail", pk=person.pk)
+
+
+@require_POST
+@requires(Cap.PEOPLE_CHANGE_ROLE)
+def person_role_view(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_get(tenant=request.tenant, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+        return redirect("person_detail", pk=person.pk)
+    try:
+        services.person_change_role(tenant=request.tenant, actor=request.user, person=person,
+                                    role=form.cleaned_data["role"])
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("%(name)s is now %(role)s.") % {
+            "name": person, "role": person.get_role_display()})
+    return redirect("person_detail", pk=person.pk)
+
+
+@require_POST
+@requires(Cap.PEOPLE_SUSPEND)
+def person_suspend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, services.person_suspend,
+                          _("%(name)s is suspended and signed out everywhere."))
+
+
+@require_POST
+@requires(Cap.PEOPLE_SUSPEND)
+def person_reactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, services.person_reactivate,
+                          _("%(name)s can sign in again."))
+
+
+@require_POST
+@requires(Cap.PEOPLE_INVITE)
+def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, services.invitation_resend,
+                          _("A new invitation was sent to %(name)s."))
+
+
+@requires(PUBLIC)
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_get_valid(token=token)
+    except services.InvitationInvalid as exc:
+        return render(request, "tenants/invitation_invalid.html", {"message": exc.message, "public_page": True}, status=410)
+    form = AcceptInvitationForm(request.POST or None,
+                                initial={"display_name": invitation.user.display_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(token=token, password=form.cleaned_data["password1"],
+                                       display_name=form.cleaned_data["display_name"])
+        except services.InvitationInvalid as exc:
+            return render(request, "tenants/invitation_invalid.html", {"message": exc.message, "public_page": True}, status=410)
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        else:
+            messages.success(request, _("Your password is set. Sign in to continue."))
+            return redirect("signin")
+    help_texts = password_validators_help_texts(password_validators_for(invitation.user))
+    return render(request, "tenants/invitation_accept.html",
+                  {"form": form, "invitation": invitation, "help_texts": help_texts,
+                   "public_page": True})
