@@ -1,0 +1,1 @@
+"""Tenant policies: one module per policy (model + pure ``evaluate``)."""
