@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts import services
 from accounts.forms import ProfileForm
 from security.passwords import password_validators_for
-from tenants.access import requires
+from tenants.access import PUBLIC, requires
 from tenants.roles import Cap
 
 
@@ -32,9 +32,13 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-@requires(Cap.SELF_SERVICE)
+@requires(PUBLIC)
 def home_view(request: HttpRequest) -> HttpResponse:
-    """Where a signed-in person lands: the console for console roles, their profile otherwise."""
+    """Where a person lands: the console for console roles, their profile otherwise."""
+    if not request.user.is_authenticated:
+        return redirect("signin")
+    if request.tenant is None:  # a platform operator
+        return redirect("admin:index")
     if request.user.can(Cap.DASHBOARD_VIEW):
         return redirect("dashboard")
     return redirect("profile")

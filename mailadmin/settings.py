@@ -218,6 +218,9 @@ AXES_VERBOSE = False
 AUDITLOG_LOGENTRY_MODEL = "activity.AuditLogEntry"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 AUDITLOG_INCLUDE_ALL_MODELS = False
+# auditlog's own LogEntry is swapped out for activity.AuditLogEntry; its migrations would still
+# create (and never clean) an unused table, so the app runs unmigrated and creates nothing.
+MIGRATION_MODULES = {"auditlog": None}
 
 # --- OTP --------------------------------------------------------------------------------------
 OTP_TOTP_ISSUER = _env("OTP_TOTP_ISSUER", "mailadmin")

@@ -29,8 +29,10 @@ V = TypeVar("V", bound=Callable[..., HttpResponse])
 def check_capability(request: HttpRequest, cap: Cap) -> HttpResponse | None:
     """None when the request may proceed, else the response that stops it."""
     user = request.user
-    if not user.is_authenticated or getattr(request, "tenant", None) is None:
+    if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if getattr(request, "tenant", None) is None:  # an operator: the console is for tenant roles
+        raise PermissionDenied
     if not user.can(cap):
         raise PermissionDenied
     return None

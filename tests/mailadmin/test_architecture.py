@@ -1,0 +1,107 @@
+"""Structural rules that keep tenancy and access control from eroding as the code grows."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tenants.access import OPERATOR, PUBLIC
+from tenants.models import Tenant
+from tenants.roles import ROLE_CAPABILITIES, Cap, Role
+
+TENANT_APPS = ["tenants", "accounts", "security", "activity", "alerts", "retention"]
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern
+
+
+def _capability(pattern: URLPattern):
+    callback = pattern.callback
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None and hasattr(view_class, "capability"):
+        return view_class.capability
+    return getattr(callback, "capability", None)
+
+
+def _project_urls():
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith("ops/"):
+            continue  # Django's admin: the OpsAdminSite lets superusers only (tested below)
+        yield route, pattern
+
+
+def test_every_view_declares_its_capability():
+    missing = [route for route, pattern in _project_urls() if _capability(pattern) is None]
+    assert missing == [], f"views without a declared capability: {missing}"
+
+
+def test_every_capability_is_decided_for_every_role():
+    for route, pattern in _project_urls():
+        cap = _capability(pattern)
+        assert cap in (PUBLIC, OPERATOR) or isinstance(cap, Cap), route
+    for role in Role.values:
+        assert role in ROLE_CAPABILITIES
+    assert all(isinstance(cap, Cap) for caps in ROLE_CAPABILITIES.values() for cap in caps)
+
+
+@pytest.mark.django_db
+def test_each_role_gets_exactly_what_its_capabilities_allow(two_tenants, signed_in, make_client):
+    """GET every parameterless console URL as every role: 403 exactly when the role lacks it."""
+    routes = [(route, _capability(p)) for route, p in _project_urls()
+              if "<" not in route and isinstance(_capability(p), Cap)]
+    assert len(routes) >= 4
+    for role in Role.values:
+        client = make_client()
+        client.post("/signin/", {"email": two_tenants.a.by_role(role).email,
+                                 "password": "Correct-horse-battery-9"})
+        for route, cap in routes:
+            status = client.get("/" + route).status_code
+            if cap in ROLE_CAPABILITIES[role]:
+                assert status != 403, (role, route, status)
+            else:
+                assert status == 403, (role, route, status)
+
+
+def _tenant_models():
+    for label in TENANT_APPS:
+        yield from apps.get_app_config(label).get_models()
+
+
+def test_every_tenant_app_model_carries_the_tenant_key():
+    offenders = []
+    for model in _tenant_models():
+        if model is Tenant:
+            continue
+        field = next((f for f in model._meta.get_fields() if f.name == "tenant"), None)
+        if field is None or getattr(field, "related_model", None) is not Tenant:
+            offenders.append(model._meta.label)
+    assert offenders == [], f"tenant data without a tenant key: {offenders}"
+
+
+def test_tenant_model_indexes_start_with_the_tenant():
+    offenders = [
+        f"{model._meta.label}:{index.name}"
+        for model in _tenant_models() if model is not Tenant
+        for index in model._meta.indexes
+        if index.fields and index.fields[0].lstrip("-") != "tenant"
+    ]
+    assert offenders == []
+
+
+@pytest.mark.django_db
+def test_ops_admin_is_for_superusers_only(two_tenants, signed_in, make_client):
+    from accounts.models import User
+
+    owner_client = signed_in(two_tenants.a.owner)
+    response = owner_client.get("/ops/")
+    assert response.status_code == 302 and "/ops/login/" in response["Location"]
+    User.objects.create_superuser("root@ops.example", "Operator-password-123")
+    operator = make_client()
+    operator.force_login(User.objects.get(email="root@ops.example"))
+    assert operator.get("/ops/").status_code == 200
