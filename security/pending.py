@@ -28,14 +28,17 @@ class PendingSignIn:
     stage: Stage
     started_at: float
     password_change_required: bool = False
+    # Policies in monitor mode that would have refused this attempt (kept for the success row).
+    monitored: tuple[str, ...] = ()
 
 
 def pending_begin(*, request: HttpRequest, user: User, stage: Stage,
-                  password_change_required: bool = False) -> None:
+                  password_change_required: bool = False, monitored: list[str] | None = None) -> None:
     """Rotate the session key and remember who passed the password step."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = {
         "uid": user.pk, "stage": stage, "at": time.time(), "pwchange": password_change_required,
+        "monitored": list(monitored or []),
         # Invalidated if the password changes in the meantime.
         "hash": user.get_session_auth_hash(),
     }
@@ -54,7 +57,8 @@ def pending_get(request: HttpRequest) -> PendingSignIn | None:
         return None
     stage: Stage = "enroll" if data.get("stage") == "enroll" else "verify"
     return PendingSignIn(user=user, stage=stage, started_at=float(data["at"]),
-                         password_change_required=bool(data.get("pwchange")))
+                         password_change_required=bool(data.get("pwchange")),
+                         monitored=tuple(str(r) for r in data.get("monitored") or ()))
 
 
 def pending_set_stage(request: HttpRequest, stage: Stage) -> None:
