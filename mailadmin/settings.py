@@ -165,7 +165,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -200,6 +200,15 @@ TRUSTED_PROXY_CIDRS = [ipaddress.ip_network(c, strict=False) for c in _env_list(
 FIELD_ENCRYPTION_KEYS = _env_list("FIELD_ENCRYPTION_KEYS") or (
     ["Xo8gGk8g0mbJ6ae1mJ7k2tqKk2v2y3zJq2zvGJ3e6Ww="] if EMBEDDED else []
 )
+
+if not EMBEDDED:
+    from django.core.exceptions import ImproperlyConfigured
+
+    # Fail at start-up, not at the first request (400s) or the first MFA enrolment.
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DATABASE_URL is set.")
+    if not FIELD_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DATABASE_URL is set.")
 
 # --- Lockout (django-axes); per-tenant limits come from security.policies.lockout -------------
 AXES_ENABLED = _env_bool("AXES_ENABLED", True)
