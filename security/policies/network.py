@@ -270,13 +270,18 @@ def network_rules_for(*, tenant: Tenant) -> NetworkRules:
     if policy is None or policy.mode == Mode.OFF:
         return NetworkRules(mode=Mode.OFF, scope=policy.scope if policy else NetworkScope.EVERYONE)
     cidrs = NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).values_list("cidr", flat=True)
+    return NetworkRules.build(mode=policy.mode, scope=policy.scope, networks=networks_from(cidrs))
+
+
+def networks_from(cidrs: Iterable[str]) -> list[IPNetwork]:
+    """Stored CIDRs as networks, skipping any that no longer parse."""
     networks = []
     for cidr in cidrs:
         try:
             networks.append(parse_network(cidr))
         except ValidationError:
-            continue  # rows are validated on save; a stray one must not open or break sign-in
-    return NetworkRules.build(mode=policy.mode, scope=policy.scope, networks=networks)
+            continue  # rows are validated on save; a stray one must neither open nor break sign-in
+    return networks
 
 
 def network_entries_list(*, tenant: Tenant, policy: NetworkPolicy) -> list[NetworkAllowEntry]:
