@@ -1,14 +1,23 @@
-"""The record. The admin audit trail is django-auditlog's entry with a tenant key."""
+"""The record: sign-in and export events, and the admin audit trail (django-auditlog's entry with a
+tenant key)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from auditlog.models import AbstractLogEntry, LogEntryManager
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import Tenant, TenantQuerySet
+from activity.capture.types import (
+    FAMILY_MAX_LENGTH,
+    USER_AGENT_MAX_LENGTH,
+    VERSION_MAX_LENGTH,
+    DeviceType,
+)
+from tenants.models import Tenant, TenantOwned, TenantQuerySet
 
 
 def tenant_id_of(instance: Any) -> int | None:
@@ -43,3 +52,180 @@ class AuditLogEntry(AbstractLogEntry):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         indexes = [models.Index(fields=["tenant", "-timestamp", "-id"], name="audit_tenant_time")]
+
+
+# --- The sign-in and export record --------------------------------------------------------------
+# Design: rows are written once, in the request, through activity.services, and never changed:
+# the log is evidence. Cheap guards make that hold at the ORM level (save() refuses updates,
+# QuerySet.update() refuses); the retention sweep only deletes, and a user's deletion nulls the
+# user column through Django's collector, which neither guard sees. ``_internal_update`` is the
+# one documented way around the guard (export completion, future redaction), for this module
+# and activity.services only.
+
+
+class RecordImmutableError(RuntimeError):
+    """An attempt to change a row of the append-only record."""
+
+
+class AppendOnlyQuerySet(TenantQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise RecordImmutableError(f"{self.model.__name__} rows are append-only")
+
+    def _internal_update(self, **kwargs: Any) -> int:
+        return super().update(**kwargs)
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    DENIED = "denied", _("Denied by policy")
+    CHALLENGE = "challenge", _("Second factor requested")
+    SIGNOUT = "signout", _("Signed out")
+
+
+class Reason(models.TextChoices):
+    """Why an attempt ended the way it did: a stable code, shown through its label."""
+
+    # Refusals before the password is known to be right (the person sees one generic message).
+    BAD_CREDENTIALS = "bad_credentials", _("Wrong password")
+    UNKNOWN_ACCOUNT = "unknown_account", _("Unknown account")
+    LOCKED_OUT = "locked_out", _("Locked out after repeated failures")
+    ACCOUNT_SUSPENDED = "account_suspended", _("Account suspended")
+    ACCOUNT_OFFBOARDED = "account_offboarded", _("Account offboarded")
+    ACCOUNT_INVITED = "account_invited", _("Invitation not yet accepted")
+    TENANT_SUSPENDED = "tenant_suspended", _("Company suspended")
+    # Policies.
+    NETWORK_DENIED = "network_denied", _("Network not allowed")
+    NETWORK_MONITOR = "network_monitor", _("Network not allowed (monitor mode, let through)")
+    HOURS_DENIED = "hours_denied", _("Outside sign-in hours")
+    HOURS_MONITOR = "hours_monitor", _("Outside sign-in hours (monitor mode, let through)")
+    PASSWORD_CHANGE_REQUIRED = "password_change_required", _("Password does not meet the policy")
+    PASSWORD_EXPIRED = "password_expired", _("Password expired")
+    # Second factor.
+    MFA_CHALLENGE = "mfa_challenge", _("Second factor requested")
+    MFA_ENROLLMENT_REQUIRED = "mfa_enrollment_required", _("Second factor enrolment required")
+    MFA_FAILED = "mfa_failed", _("Wrong second-factor code")
+    MFA_VERIFIED = "mfa_verified", _("Second factor verified")
+    PASSWORD_OK = "password_ok", _("Password verified")
+    # Session ends.
+    SIGNED_OUT = "signed_out", _("Signed out by the person")
+    SESSION_IDLE_TIMEOUT = "session_idle_timeout", _("Session idle for too long")
+    SESSION_LIFETIME_ENDED = "session_lifetime_ended", _("Session lifetime reached")
+    HOURS_WINDOW_CLOSED = "hours_window_closed", _("Sign-in hours ended")
+    ENDED_BY_ADMIN = "ended_by_admin", _("Session ended by an administrator")
+
+
+class MfaMethod(models.TextChoices):
+    NONE = "", _("None")
+    TOTP = "totp", _("Authenticator app")
+    BACKUP_CODE = "backup_code", _("Backup code")
+
+
+class ExportStatus(models.TextChoices):
+    STARTED = "started", _("Started")
+    COMPLETED = "completed", _("Completed")
+    INCOMPLETE = "incomplete", _("Incomplete")
+
+
+class ClientFields(models.Model):
+    """What activity.capture.ClientInfo says about the client, as columns."""
+
+    ip = models.GenericIPAddressField(_("IP address"), unpack_ipv4=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_MAX_LENGTH, blank=True)
+    browser_family = models.CharField(_("browser"), max_length=FAMILY_MAX_LENGTH, blank=True)
+    browser_version = models.CharField(_("browser version"), max_length=VERSION_MAX_LENGTH, blank=True)
+    os_family = models.CharField(_("operating system"), max_length=FAMILY_MAX_LENGTH, blank=True)
+    os_version = models.CharField(_("OS version"), max_length=VERSION_MAX_LENGTH, blank=True)
+    device_type = models.CharField(
+        _("device"), max_length=8, choices=DeviceType.choices, default=DeviceType.OTHER
+    )
+
+    class Meta:
+        abstract = True
+
+
+class LoginEvent(TenantOwned, ClientFields):
+    """One sign-in attempt, second-factor step or sign-out. Never holds a secret."""
+
+    Outcome = Outcome
+    Reason = Reason
+    MfaMethod = MfaMethod
+
+    # Null for unknown accounts, and after the person is deleted: the attempt stays on record.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="login_events", verbose_name=_("person"),
+    )
+    attempted_login = models.CharField(_("attempted login"), max_length=254)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=64, choices=Reason.choices, blank=True)
+    mfa_method = models.CharField(
+        _("second factor"), max_length=16, choices=MfaMethod.choices, blank=True, default=""
+    )
+    # A correlation handle across one session's events, not a credential: see
+    # activity.services.session_reference.
+    session_ref = models.CharField(_("session"), max_length=16, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("sign-in event")
+        verbose_name_plural = _("sign-in events")
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at", "-id"], name="login_tenant_time"),
+            models.Index(fields=["tenant", "user", "-occurred_at"], name="login_tenant_user_time"),
+            models.Index(fields=["tenant", "ip", "-occurred_at"], name="login_tenant_ip_time"),
+            models.Index(fields=["tenant", "outcome", "-occurred_at"], name="login_tenant_outcome_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempted_login} {self.outcome} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise RecordImmutableError("LoginEvent rows are append-only")
+        super().save(*args, **kwargs)
+
+
+class ExportEvent(TenantOwned, ClientFields):
+    """One export of log data: started when the download starts, completed when it ends."""
+
+    Status = ExportStatus
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="export_events", verbose_name=_("person"),
+    )
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    dataset = models.CharField(_("dataset"), max_length=64)
+    format = models.CharField(_("format"), max_length=16)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    row_count = models.PositiveBigIntegerField(_("rows"), default=0)
+    byte_count = models.PositiveBigIntegerField(_("bytes"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.STARTED
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("export event")
+        verbose_name_plural = _("export events")
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at", "-id"], name="export_tenant_time"),
+            models.Index(fields=["tenant", "user", "-occurred_at"], name="export_tenant_user_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} ({self.format}) {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Completion is a conditional UPDATE in activity.services.export_event_complete.
+        if not self._state.adding:
+            raise RecordImmutableError("ExportEvent rows are append-only")
+        super().save(*args, **kwargs)

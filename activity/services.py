@@ -1,0 +1,135 @@
+"""Writing the record. Every sign-in, second-factor step, sign-out and export goes through here.
+
+Design: called inside the request, in the same transaction as the decision it records (never
+from Celery), so an attempt and its row commit or roll back together. Rows are append-only (see
+activity.models). Nothing secret is accepted: no password, no OTP, and the session key is
+reduced to ``session_reference`` before it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import User, normalize_email
+from activity.capture import ClientInfo, text_neutralise
+from activity.models import ExportEvent, ExportStatus, LoginEvent, MfaMethod, Outcome, Reason
+from tenants.models import Tenant
+
+ATTEMPTED_LOGIN_MAX_LENGTH = 254
+FILTERS_MAX_BYTES = 4096
+
+
+def session_reference(session_key: str | None) -> str:
+    """A short, non-secret handle for a session: the first 8 hex digits of its key's SHA-256.
+
+    Enough to group one session's events in a tenant's log; useless for taking the session
+    over. The sessions page computes the same value to link a session to its events.
+    """
+    if not session_key:
+        return ""
+    return hashlib.sha256(session_key.encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return timezone.now()
+    if timezone.is_naive(value):
+        raise ValueError("occurred_at must be an aware datetime")
+    return value
+
+
+def _check_person(tenant: Tenant, user: User | None) -> None:
+    # A row filed under the wrong tenant would show one company another's sign-ins.
+    if user is not None and user.tenant_id != tenant.pk:
+        raise ValueError("the person does not belong to this tenant")
+
+
+def login_event_record(
+    *,
+    tenant: Tenant,
+    user: User | None,
+    attempted_login: str,
+    client: ClientInfo,
+    outcome: Outcome | str,
+    reason: Reason | str,
+    mfa_method: MfaMethod | str = "",
+    session_key: str | None = None,
+    occurred_at: datetime | None = None,
+) -> LoginEvent:
+    """Record one sign-in attempt, second-factor step or sign-out of ``tenant``.
+
+    ``attempted_login`` is what was typed as the login (normalised, bounded, neutralised);
+    ``session_key`` is the session's key after any rotation and is stored only as its
+    ``session_reference``. Unknown ``outcome``/``reason``/``mfa_method`` codes raise ValueError.
+    """
+    _check_person(tenant, user)
+    outcome = Outcome(outcome)
+    reason = Reason(reason) if reason else ""
+    mfa_method = MfaMethod(mfa_method)
+    login = text_neutralise(normalize_email(attempted_login or ""), limit=ATTEMPTED_LOGIN_MAX_LENGTH)
+    return LoginEvent.objects.create(
+        tenant=tenant,
+        user=user,
+        attempted_login=login,
+        occurred_at=_aware(occurred_at),
+        outcome=outcome,
+        reason=reason,
+        mfa_method=mfa_method,
+        session_ref=session_reference(session_key),
+        **client.as_fields(),
+    )
+
+
+def export_event_start(
+    *,
+    tenant: Tenant,
+    user: User,
+    client: ClientInfo,
+    dataset: str,
+    format: str,
+    filters: dict[str, Any],
+    occurred_at: datetime | None = None,
+) -> ExportEvent:
+    """Record that ``user`` started exporting ``dataset`` (as ``format``, narrowed by ``filters``)."""
+    _check_person(tenant, user)
+    encoded = json.dumps(filters, default=str, sort_keys=True)
+    if len(encoded.encode()) > FILTERS_MAX_BYTES:
+        raise ValueError("export filters are too large to record")
+    return ExportEvent.objects.create(
+        tenant=tenant,
+        user=user,
+        occurred_at=_aware(occurred_at),
+        dataset=dataset[:64],
+        format=format[:16],
+        filters=json.loads(encoded),
+        **client.as_fields(),
+    )
+
+
+def export_event_complete(
+    *,
+    event: ExportEvent,
+    row_count: int,
+    byte_count: int,
+    complete: bool = True,
+    completed_at: datetime | None = None,
+) -> ExportEvent:
+    """Close an export: ``complete=False`` when the stream broke off (client gone, error).
+
+    Only a started export changes, in one conditional UPDATE; calling it again is harmless and
+    returns the row as first completed.
+    """
+    if row_count < 0 or byte_count < 0:
+        raise ValueError("counts cannot be negative")
+    ExportEvent.objects.filter(pk=event.pk, status=ExportStatus.STARTED)._internal_update(
+        status=ExportStatus.COMPLETED if complete else ExportStatus.INCOMPLETE,
+        row_count=row_count,
+        byte_count=byte_count,
+        completed_at=_aware(completed_at),
+    )
+    return ExportEvent.objects.get(pk=event.pk)
