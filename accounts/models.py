@@ -121,3 +121,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def mail_domain(self) -> str:
         return self.email.rsplit("@", 1)[-1]
+
+
+from accounts.mfa.models import *  # noqa: E402,F403  (MFA devices live in accounts.mfa)

@@ -1,0 +1,452 @@
+"""MFA services: enrol an authenticator, verify a code once, backup codes, removal and reset.
+
+Design notes
+- A code is accepted only through ``django_otp.verify_token`` (one transaction, device row
+  locked), device by device, so one code works once even when twenty requests race.
+- Enrolment never trusts the browser with the key: the pending key lives in the session as
+  Fernet ciphertext (``FIELD_ENCRYPTION_KEYS``) with a 10-minute expiry; the form carries only a
+  random step token that must match it. Works the same for a signed-in person and for the
+  pre-MFA session of the sign-in pipeline, because every function takes the user explicitly.
+- Sensitive changes (add/remove a device, regenerate codes) need a confirmation less than five
+  minutes old (``mfa_recent_auth_*``) and e-mail the person after commit.
+- Nothing here calls ``login()``; failed codes are reported to django-axes through
+  ``mfa_failure_signal`` by the caller that owns the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import secrets
+import time
+from binascii import unhexlify
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
+
+import segno
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_otp import verify_token
+from django_otp.oath import TOTP
+
+from accounts.fields import FieldDecryptionError, decrypt_bytes, encrypt_bytes
+from accounts.mfa.models import (
+    BACKUP_CODE_COUNT,
+    TOTP_DIGITS,
+    TOTP_KEY_BYTES,
+    BackupCode,
+    BackupCodeDevice,
+    EncryptedTOTPDevice,
+    format_backup_code,
+    generate_backup_code,
+    normalize_backup_code,
+    normalize_totp_code,
+)
+from accounts.models import User
+from tenants.models import Tenant
+from tenants.roles import Cap, can_manage, role_has
+
+logger = logging.getLogger(__name__)
+
+Method = Literal["totp", "backup_code"]
+
+ENROLLMENT_SESSION_KEY = "mailadmin.mfa_totp_enrollment"
+ENROLLMENT_TTL_SECONDS = 10 * 60
+# A pending enrolment this close to expiry is replaced rather than shown again.
+ENROLLMENT_REUSE_MARGIN_SECONDS = 60
+RECENT_AUTH_SESSION_KEY = "mailadmin.mfa_recent_auth"
+RECENT_AUTH_SECONDS = 5 * 60
+MAX_TOTP_DEVICES = 5
+TOTP_STEP = 30
+
+ENROLLMENT_INVALID = gettext_lazy(
+    "This enrolment step is not valid any more (it was changed or replaced in another tab). "
+    "Scan the code below and enter a fresh code."
+)
+ENROLLMENT_EXPIRED = gettext_lazy(
+    "This enrolment step has expired. Scan the new code below; the previous key no longer works."
+)
+CODE_FORMAT = gettext_lazy("Enter the 6-digit code shown by your authenticator app.")
+CODE_INCORRECT = gettext_lazy(
+    "That code is not correct. Check that your phone's clock is right and enter the current code."
+)
+
+
+# --- Enrolment ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TotpEnrollment:
+    """What an enrolment page shows; ``step_token`` goes in the form, the key never does."""
+
+    step_token: str
+    otpauth_uri: str
+    qr_svg: SafeString
+    key_text: str
+    expires_at: datetime
+
+
+def _require_tenant_user(user: User) -> None:
+    if user.pk is None or user.tenant_id is None:
+        raise ValidationError(_("Two-step sign-in is available to company accounts only."),
+                              code="no_tenant")
+
+
+def _otpauth_uri(*, user: User, key: bytes) -> str:
+    issuer = str(settings.OTP_TOTP_ISSUER).replace(":", "")
+    label = f"{issuer}:{user.email}" if issuer else user.email
+    params = {"secret": base64.b32encode(key).decode("ascii").rstrip("="), "algorithm": "SHA1",
+              "digits": TOTP_DIGITS, "period": TOTP_STEP}
+    query = urlencode(params)
+    if issuer:
+        query += f"&issuer={quote(issuer)}"
+    return f"otpauth://totp/{quote(label)}?{query}"
+
+
+def _qr_svg(uri: str) -> SafeString:
+    # Rendered here, inline: no CDN, no image URL, no style attribute (strict CSP).
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, border=4, dark="#000", light="#fff", svgclass="qr-code",
+        title=_("QR code for your authenticator app"),
+    )
+    return mark_safe(svg)  # noqa: S308 - segno's own markup; the URI is encoded as modules
+
+
+def _key_text(key: bytes) -> str:
+    text = base64.b32encode(key).decode("ascii").rstrip("=")
+    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
+def _enrollment_view(*, user: User, key: bytes, step: str, expires: float) -> TotpEnrollment:
+    uri = _otpauth_uri(user=user, key=key)
+    return TotpEnrollment(step_token=step, otpauth_uri=uri, qr_svg=_qr_svg(uri),
+                          key_text=_key_text(key),
+                          expires_at=datetime.fromtimestamp(expires, tz=UTC))
+
+
+def _pending_load(session: SessionBase, user: User) -> dict[str, Any]:
+    """The decrypted pending enrolment of this user, or ValidationError (invalid / expired)."""
+    blob = session.get(ENROLLMENT_SESSION_KEY)
+    if not isinstance(blob, str):
+        raise ValidationError(ENROLLMENT_INVALID, code="enrollment_invalid")
+    try:
+        data = json.loads(decrypt_bytes(blob))
+    except (FieldDecryptionError, ValueError):
+        session.pop(ENROLLMENT_SESSION_KEY, None)
+        raise ValidationError(ENROLLMENT_INVALID, code="enrollment_invalid") from None
+    if not isinstance(data, dict) or data.get("uid") != user.pk:
+        session.pop(ENROLLMENT_SESSION_KEY, None)
+        raise ValidationError(ENROLLMENT_INVALID, code="enrollment_invalid")
+    if time.time() >= float(data.get("exp", 0)):
+        session.pop(ENROLLMENT_SESSION_KEY, None)
+        raise ValidationError(ENROLLMENT_EXPIRED, code="enrollment_expired")
+    return data
+
+
+def totp_enrollment_begin(*, session: SessionBase, user: User, restart: bool = False) -> TotpEnrollment:
+    """Start (or show again) enrolling an authenticator app; the key waits in the session, encrypted.
+
+    A still-valid pending enrolment is shown again, so reloading the page does not invalidate a
+    QR code the person already scanned; ``restart=True`` always draws a fresh key.
+    """
+    _require_tenant_user(user)
+    if not restart:
+        try:
+            data = _pending_load(session, user)
+        except ValidationError:
+            pass
+        else:
+            if float(data["exp"]) - time.time() > ENROLLMENT_REUSE_MARGIN_SECONDS:
+                return _enrollment_view(user=user, key=unhexlify(data["key"]), step=data["step"],
+                                        expires=float(data["exp"]))
+    key = secrets.token_bytes(TOTP_KEY_BYTES)
+    step = secrets.token_urlsafe(24)
+    expires = time.time() + ENROLLMENT_TTL_SECONDS
+    payload = {"uid": user.pk, "key": key.hex(), "step": step, "exp": expires}
+    session[ENROLLMENT_SESSION_KEY] = encrypt_bytes(json.dumps(payload).encode())
+    return _enrollment_view(user=user, key=key, step=step, expires=expires)
+
+
+def totp_enrollment_confirm(*, session: SessionBase, user: User, step_token: str, code: str,
+                            name: str = "") -> EncryptedTOTPDevice:
+    """Check a code against the pending key and save the device; on any error nothing is stored."""
+    _require_tenant_user(user)
+    data = _pending_load(session, user)
+    if not hmac.compare_digest(str(data.get("step", "")), str(step_token or "")):
+        raise ValidationError(ENROLLMENT_INVALID, code="enrollment_invalid")
+    normalized = normalize_totp_code(code)
+    if normalized is None:
+        raise ValidationError(CODE_FORMAT, code="code_format")
+    totp = TOTP(unhexlify(data["key"]), TOTP_STEP, 0, TOTP_DIGITS, 0)
+    totp.time = time.time()
+    if not totp.verify(int(normalized), tolerance=1):
+        raise ValidationError(CODE_INCORRECT, code="code_incorrect")
+    with transaction.atomic():
+        # Serialises a double-submitted form: the second one finds the session state gone.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        count = EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user).count()
+        if count >= MAX_TOTP_DEVICES:
+            raise ValidationError(
+                _("You already have %(n)s authenticator apps. Remove one before adding another."),
+                code="too_many", params={"n": count},
+            )
+        device = EncryptedTOTPDevice.objects.create(
+            tenant_id=user.tenant_id, user=user, confirmed=True, key=data["key"],
+            name=(name or "").strip()[:64] or str(_("Authenticator app")),
+            step=TOTP_STEP, digits=TOTP_DIGITS, drift=totp.drift,
+            # The confirming code is spent: it cannot also open the next sign-in.
+            last_t=totp.t(),
+        )
+        _notify_on_commit(user=user, change="totp_added", detail=device.name)
+    session.pop(ENROLLMENT_SESSION_KEY, None)
+    return device
+
+
+def totp_enrollment_cancel(*, session: SessionBase) -> None:
+    """Forget a pending enrolment (sign-out, or the person gave up)."""
+    session.pop(ENROLLMENT_SESSION_KEY, None)
+
+
+# --- Verification ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MfaMatch:
+    method: Method
+    device: EncryptedTOTPDevice | BackupCodeDevice
+
+
+def _device_ids(model: type[EncryptedTOTPDevice | BackupCodeDevice], user: User) -> list[int]:
+    return list(model.objects.for_tenant(user.tenant).filter(user=user, confirmed=True)
+                .order_by("pk").values_list("pk", flat=True))
+
+
+def mfa_verify_match(*, user: User, code: str) -> MfaMatch | None:
+    """The device that accepted ``code`` (consuming it), or None; see ``mfa_verify``."""
+    if user.pk is None or user.tenant_id is None or not isinstance(code, str) or len(code) > 64:
+        return None
+    if normalize_totp_code(code) is not None:
+        model: type[EncryptedTOTPDevice | BackupCodeDevice] = EncryptedTOTPDevice
+        method: Method = "totp"
+    elif normalize_backup_code(code) is not None:
+        model, method = BackupCodeDevice, "backup_code"
+    else:
+        # Wrong length or not a code at all: refused before any lock or hash.
+        return None
+    for pk in _device_ids(model, user):
+        device = verify_token(user, f"{model.model_label()}/{pk}", code)
+        if device is not None:
+            return MfaMatch(method=method, device=device)
+    return None
+
+
+def mfa_verify(*, user: User, code: str) -> Method | None:
+    """Check a TOTP or backup code through ``django_otp.verify_token``: "totp", "backup_code" or None.
+
+    A code is accepted once: concurrent submissions serialise on the device row.
+    """
+    match = mfa_verify_match(user=user, code=code)
+    return match.method if match else None
+
+
+def mfa_user_has_device(*, user: User) -> bool:
+    """True when the person has a confirmed authenticator app (backup codes alone do not count)."""
+    if user.pk is None or user.tenant_id is None:
+        return False
+    return EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user, confirmed=True).exists()
+
+
+def mfa_throttled_until(*, user: User) -> datetime | None:
+    """When every device of the person refuses codes for now (too many wrong ones), until when."""
+    if user.pk is None or user.tenant_id is None:
+        return None
+    until: list[datetime] = []
+    for model in (EncryptedTOTPDevice, BackupCodeDevice):
+        for device in model.objects.for_tenant(user.tenant).filter(user=user, confirmed=True):
+            allowed, info = device.verify_is_allowed()
+            if allowed:
+                return None
+            until.append(info["locked_until"] if info and "locked_until" in info else None)
+    known = [u for u in until if u is not None]
+    return min(known) if known else None
+
+
+def mfa_failure_signal(*, request: HttpRequest, user: User) -> None:
+    """Report a wrong code as a failed sign-in, so django-axes counts it toward the lockout."""
+    user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request)
+
+
+# --- Recent confirmation -----------------------------------------------------------------------
+
+
+def mfa_recent_auth_mark(request: HttpRequest, *, user: User | None = None) -> None:
+    """Remember that the person just proved it is them (password or code), for five minutes.
+
+    The sign-in pipeline calls this after a completed sign-in, passing the user because
+    ``request.user`` may still be anonymous at that moment.
+    """
+    who = user if user is not None else request.user
+    request.session[RECENT_AUTH_SESSION_KEY] = {"uid": who.pk, "at": time.time()}
+
+
+def mfa_recent_auth_ok(request: HttpRequest) -> bool:
+    """True when this person confirmed their identity in this session less than 5 minutes ago."""
+    data = request.session.get(RECENT_AUTH_SESSION_KEY)
+    if not isinstance(data, dict) or not request.user.is_authenticated:
+        return False
+    if data.get("uid") != request.user.pk:
+        return False
+    try:
+        age = time.time() - float(data.get("at", 0))
+    except (TypeError, ValueError):
+        return False
+    return 0 <= age < RECENT_AUTH_SECONDS
+
+
+def mfa_recent_auth_confirm(*, request: HttpRequest, user: User, secret: str) -> str:
+    """Confirm identity with the password or a code; returns the method, else ValidationError.
+
+    Counts one failure toward the lockout per wrong attempt, and refuses while locked out.
+    """
+    from axes.handlers.proxy import AxesProxyHandler
+
+    credentials = {"email": user.email}
+    if not AxesProxyHandler.is_allowed(request, credentials=credentials):
+        raise ValidationError(_("Too many failed attempts. Try again later."), code="locked")
+    secret = secret or ""
+    method: str | None = None
+    if len(secret) <= 64 and mfa_user_has_device(user=user) and (
+        normalize_totp_code(secret) is not None or normalize_backup_code(secret) is not None
+    ):
+        method = mfa_verify(user=user, code=secret)
+    if method is None and user.check_password(secret):
+        method = "password"
+    if method is None:
+        mfa_failure_signal(request=request, user=user)
+        raise ValidationError(_("That password or code is not correct."), code="incorrect")
+    mfa_recent_auth_mark(request, user=user)
+    return method
+
+
+# --- Backup codes, removal, reset --------------------------------------------------------------
+
+
+def backup_codes_regenerate(*, user: User) -> list[str]:
+    """Replace the person's backup codes; the plain codes are returned once and never stored."""
+    _require_tenant_user(user)
+    codes = [generate_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if not mfa_user_has_device(user=user):
+            raise ValidationError(_("Add an authenticator app before creating backup codes."),
+                                  code="no_device")
+        device = BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).first()
+        if device is None:
+            device = BackupCodeDevice(tenant_id=user.tenant_id, user=user,
+                                      name=str(_("Backup codes")), confirmed=True)
+        # A fresh salt: digests of the old set say nothing about the new one.
+        device.salt = secrets.token_hex(16)
+        device.throttle_reset(commit=False)
+        device.save()
+        device.codes.all().delete()
+        BackupCode.objects.bulk_create([
+            BackupCode(tenant_id=user.tenant_id, device=device, code_hash=device.hash_code(code))
+            for code in codes
+        ])
+        _notify_on_commit(user=user, change="backup_codes_regenerated")
+    return [format_backup_code(code) for code in codes]
+
+
+def mfa_device_remove(*, user: User, device_id: int) -> None:
+    """Remove one of the person's authenticator apps; with the last one go the backup codes.
+
+    Raises ``EncryptedTOTPDevice.DoesNotExist`` for a device that is not theirs.
+    """
+    _require_tenant_user(user)
+    with transaction.atomic():
+        device = (EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user)
+                  .select_for_update().get(pk=device_id))
+        name = device.name
+        device.delete()
+        if not EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user).exists():
+            # Backup codes exist to recover an authenticator; alone they would be a second
+            # factor nobody set up.
+            BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).delete()
+        _notify_on_commit(user=user, change="totp_removed", detail=name)
+
+
+def mfa_reset_for_person(*, tenant: Tenant, actor: User, person: User) -> int:
+    """Helpdesk/admin: delete every MFA device of a person of this tenant (audited, e-mailed).
+
+    Returns how many devices were removed; the person enrols again at the next sign-in.
+    """
+    if person.tenant_id != tenant.pk:
+        raise ValidationError(_("Unknown person."), code="tenant")
+    if actor.tenant_id != tenant.pk or not role_has(actor.role, Cap.PEOPLE_RESET_MFA):
+        raise ValidationError(_("You are not allowed to reset two-step sign-in."), code="capability")
+    if actor.pk != person.pk and not can_manage(actor.role, person.role):
+        raise ValidationError(_("You cannot manage a person with this role."), code="rank")
+    from activity.models import AuditLogEntry
+
+    with transaction.atomic():
+        removed = 0
+        for model in (EncryptedTOTPDevice, BackupCodeDevice):
+            devices = model.objects.for_tenant(tenant).filter(user=person)
+            removed += devices.count()
+            devices.delete()
+        AuditLogEntry.objects.log_create(
+            person, force_log=True, action=AuditLogEntry.Action.UPDATE,
+            changes={"mfa": ["enrolled" if removed else "none", "reset"]}, actor=actor,
+        )
+        _notify_on_commit(user=person, change="mfa_reset")
+    return removed
+
+
+# --- E-mail ------------------------------------------------------------------------------------
+
+_CHANGE_TEXT = {
+    "totp_added": (gettext_lazy("An authenticator app was added to your account"),
+                   gettext_lazy("An authenticator app (%(detail)s) was added to your account.")),
+    "totp_removed": (gettext_lazy("An authenticator app was removed from your account"),
+                     gettext_lazy("An authenticator app (%(detail)s) was removed from your account.")),
+    "backup_codes_regenerated": (gettext_lazy("New backup codes were created for your account"),
+                                 gettext_lazy("New backup codes were created; the previous ones no longer work.")),
+    "mfa_reset": (gettext_lazy("Two-step sign-in was reset on your account"),
+                  gettext_lazy("An administrator reset two-step sign-in on your account. "
+                               "You will set up an authenticator app at your next sign-in.")),
+}
+
+
+def _notify_on_commit(*, user: User, change: str, detail: str = "") -> None:
+    transaction.on_commit(lambda: _notify(user=user, change=change, detail=detail))
+
+
+def _notify(*, user: User, change: str, detail: str) -> None:
+    subject_text, body_text = _CHANGE_TEXT[change]
+    tenant = user.tenant
+    with translation.override(user.language or (tenant.language if tenant else None) or "en"):
+        subject = str(subject_text)
+        body = render_to_string("accounts/mfa/email/change.txt", {
+            "user": user, "tenant": tenant, "message": str(body_text) % {"detail": detail},
+            "manage_url": settings.PUBLIC_BASE_URL + reverse("mfa_manage"),
+        })
+    try:
+        send_mail(subject, body, None, [user.email])
+    except OSError:
+        # The change stands; a mail outage must not undo a security action.
+        logger.exception("MFA change e-mail to user %s failed", user.pk)

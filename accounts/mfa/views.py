@@ -1,0 +1,129 @@
+"""Self-service MFA pages under /me/mfa/: thin views over ``accounts.mfa.services``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts.mfa import selectors, services
+from accounts.mfa.flows import totp_enroll_step
+from accounts.mfa.forms import MfaConfirmForm
+from accounts.mfa.models import EncryptedTOTPDevice
+from tenants.access import requires
+from tenants.roles import Cap
+
+
+def _confirm_redirect(request: HttpRequest) -> HttpResponse:
+    # A POST cannot be replayed through a redirect: come back to the page that had the button.
+    target = request.get_full_path() if request.method == "GET" else reverse("mfa_manage")
+    return redirect(f"{reverse('mfa_confirm')}?{urlencode({'next': target})}")
+
+
+def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sensitive MFA changes need a password or code confirmation less than 5 minutes old."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not services.mfa_recent_auth_ok(request):
+            if request.method == "POST":
+                messages.info(request, _("Confirm it is you, then try again."))
+            return _confirm_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@requires(Cap.SELF_SERVICE)
+@never_cache
+def mfa_manage_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(request, "accounts/mfa/manage.html", {
+        "devices": selectors.mfa_totp_device_list(user=user),
+        "backup_codes_remaining": selectors.mfa_backup_codes_remaining(user=user),
+    })
+
+
+@requires(Cap.SELF_SERVICE)
+@sensitive_post_parameters("secret")
+@never_cache
+def mfa_confirm_view(request: HttpRequest) -> HttpResponse:
+    form = MfaConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mfa_recent_auth_confirm(request=request, user=request.user,
+                                             secret=form.cleaned_data["secret"])
+        except ValidationError as exc:
+            form.add_error("secret", exc)
+        else:
+            return redirect(_safe_next(request) or "mfa_manage")
+    return render(request, "accounts/mfa/confirm.html", {"form": form, "next": _safe_next(request)})
+
+
+@requires(Cap.SELF_SERVICE)
+@sensitive_post_parameters("code")
+@never_cache
+@recent_auth_required
+def mfa_totp_enroll_view(request: HttpRequest) -> HttpResponse:
+    step = totp_enroll_step(request=request, user=request.user)
+    if step.device is not None:
+        messages.success(request, _("Your authenticator app is set up."))
+        if not selectors.mfa_backup_codes_remaining(user=request.user):
+            return redirect("mfa_backup_codes")
+        return redirect("mfa_manage")
+    return render(request, "accounts/mfa/totp_enroll.html", step.context)
+
+
+@requires(Cap.SELF_SERVICE)
+@never_cache
+def mfa_backup_codes_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _backup_codes_regenerate(request)
+    return render(request, "accounts/mfa/backup_codes.html", {
+        "remaining": selectors.mfa_backup_codes_remaining(user=request.user),
+        "has_device": services.mfa_user_has_device(user=request.user),
+    })
+
+
+@recent_auth_required
+def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    try:
+        codes = services.backup_codes_regenerate(user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("mfa_manage")
+    # Shown once, in this response only (never_cache): nothing to reload later.
+    return render(request, "accounts/mfa/backup_codes.html", {"codes": codes})
+
+
+@requires(Cap.SELF_SERVICE)
+@require_POST
+@recent_auth_required
+def mfa_device_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.mfa_device_remove(user=request.user, device_id=pk)
+    except EncryptedTOTPDevice.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The authenticator app was removed."))
+    return redirect("mfa_manage")
