@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from activity.clientip import UNKNOWN_IP
+
 # Field sizes shared by the parser (which truncates) and the models (which store): one home, so
 # a parsed value can never fail to fit its column.
 USER_AGENT_MAX_LENGTH = 512
 FAMILY_MAX_LENGTH = 64
 VERSION_MAX_LENGTH = 32
-UNKNOWN_IP = "0.0.0.0"  # noqa: S104 -- the sentinel activity.clientip returns; never bound
 
 
 class DeviceType(models.TextChoices):
