@@ -110,7 +110,7 @@ class AllowEntry:
 
 def _ranges(networks: Iterable[IPNetwork]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Collapsed networks as parallel sorted tuples of first and last address integers."""
-    collapsed = list(ipaddress.collapse_addresses(networks))  # merges overlaps, sorts
+    collapsed = list(ipaddress.collapse_addresses(networks))  # type: ignore[type-var]  # merges, sorts
     return (tuple(int(n.network_address) for n in collapsed),
             tuple(int(n.broadcast_address) for n in collapsed))
 
@@ -318,9 +318,9 @@ def network_policy_update(
     wanted = {e.cidr: e for e in cleaned}
     changed = policy.mode != mode or policy.scope != scope
     # Row by row rather than delete-all/insert-all, so the audit trail shows what really changed.
-    for cidr, row in current.items():
+    for cidr, stale in current.items():
         if cidr not in wanted:
-            row.delete()
+            stale.delete()
             changed = True
     for cidr, entry in wanted.items():
         row = current.get(cidr)
