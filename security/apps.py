@@ -5,3 +5,8 @@ from django.apps import AppConfig
 
 class SecurityConfig(AppConfig):
     name = "security"
+
+    def ready(self) -> None:
+        from security.policies.registry import register_access_policies
+
+        register_access_policies()
