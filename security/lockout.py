@@ -1,12 +1,38 @@
-"""Glue between django-axes and the sign-in page."""
+"""Glue between django-axes and the tenants' lockout policies, and the console's unlock.
+
+Design: axes counts failures per ``[username, ip_address]``, where the username is the
+normalised address (case variants are one account). The failure limit and cool-off are the
+tenant's: the tenant is found from the address's mail domain, so unknown addresses on a
+tenant's domain are counted under its rules too, and anything else gets the defaults. The rules
+are resolved at most once per request (one query) and cached on the request.
+
+Per-tenant cool-offs need ``AXES_USE_ATTEMPT_EXPIRATION = True``: without it axes deletes every
+attempt older than *the current request's* cool-off, so a tenant with a 1-minute cool-off would
+unlock another tenant's 60-minute lockouts. With it each attempt carries its own expiry.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import normalize_email
+from accounts.models import User, normalize_email
+from security.policies.lockout import DEFAULT_RULES, LockoutRules
+from tenants.roles import Cap, can_manage
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant
+
+_USERNAME_ATTR = "mailadmin_axes_username"
+_RULES_ATTR = "mailadmin_lockout_rules"
 
 
 def username_from_request(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
@@ -14,9 +40,40 @@ def username_from_request(request: HttpRequest, credentials: dict[str, Any] | No
     raw = ""
     if credentials:
         raw = credentials.get("email") or credentials.get("username") or ""
-    if not raw:
+    if not raw and request is not None:
         raw = request.POST.get("email", "") if request.method == "POST" else ""
-    return normalize_email(str(raw))
+    username = normalize_email(str(raw))
+    if username and request is not None:
+        # Remembered for cooloff(request), which axes calls without the credentials.
+        setattr(request, _USERNAME_ATTR, username)
+    return username
+
+
+def _rules(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> LockoutRules:
+    if request is None:
+        return DEFAULT_RULES
+    username = (username_from_request(request, credentials) if credentials else "") or getattr(
+        request, _USERNAME_ATTR, "") or username_from_request(
+        request, getattr(request, "axes_credentials", None))
+    cached = getattr(request, _RULES_ATTR, None)
+    if cached is not None and cached[0] == username:
+        return cached[1]
+    from security.policies.getters import lockout_rules_for_domain
+
+    domain = username.rpartition("@")[2] if "@" in username else ""
+    rules = lockout_rules_for_domain(domain=domain)
+    setattr(request, _RULES_ATTR, (username, rules))
+    return rules
+
+
+def failure_limit(request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+    """``AXES_FAILURE_LIMIT``: the tenant's failure limit for this attempt."""
+    return _rules(request, credentials).limit
+
+
+def cooloff(request: HttpRequest | None = None) -> timedelta:
+    """``AXES_COOLOFF_TIME``: the tenant's cool-off for this attempt (never None: no permanent lock)."""
+    return _rules(request).cooloff
 
 
 def lockout_response(request: HttpRequest, credentials: dict[str, Any] | None = None,
@@ -25,3 +82,65 @@ def lockout_response(request: HttpRequest, credentials: dict[str, Any] | None = 
     from security.views import render_signin_failure
 
     return render_signin_failure(request)
+
+
+# --- Console: who is locked out, and unlocking them ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    person: User
+    ip_address: str | None
+    failures: int
+    last_attempt_at: datetime
+    unlocks_at: datetime
+
+
+def locked_accounts_list(*, tenant: Tenant, now: datetime | None = None) -> list[LockedAccount]:
+    """People of this tenant locked out right now, one row per (person, IP) bucket; three queries."""
+    from axes.models import AccessAttempt
+
+    from security.policies.getters import lockout_rules_for
+
+    rules = lockout_rules_for(tenant=tenant)
+    now = now or timezone.now()
+    # axes' table is platform-wide: the tenant's people's addresses are what scope it.
+    emails = User.objects.for_tenant(tenant).values("email")
+    buckets = list(
+        AccessAttempt.objects.filter(username__in=emails, attempt_time__gte=now - rules.cooloff)
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"), last_attempt_at=Max("attempt_time"))
+        .filter(failures__gte=rules.limit)
+        .order_by("-last_attempt_at", "username")
+    )
+    people = {p.email: p for p in User.objects.for_tenant(tenant).filter(
+        email__in={b["username"] for b in buckets})}
+    return [
+        LockedAccount(person=people[b["username"]], ip_address=b["ip_address"], failures=b["failures"],
+                      last_attempt_at=b["last_attempt_at"],
+                      unlocks_at=b["last_attempt_at"] + rules.cooloff)
+        for b in buckets if b["username"] in people
+    ]
+
+
+def person_unlock(*, tenant: Tenant, actor: User, person: User) -> int:
+    """End a person's lockout now (every IP); recorded in the audit trail. Returns attempts removed."""
+    from axes.utils import reset
+
+    from activity.models import AuditLogEntry
+
+    if person.tenant_id != tenant.pk:
+        raise ValidationError(_("Unknown person."), code="tenant")
+    if not actor.can(Cap.PEOPLE_UNLOCK):
+        raise ValidationError(_("You are not allowed to unlock accounts."), code="capability")
+    if person.pk != actor.pk and not can_manage(actor.role, person.role):
+        raise ValidationError(_("You cannot manage a person with this role."), code="rank")
+    if not any(locked.person.pk == person.pk for locked in locked_accounts_list(tenant=tenant)):
+        raise ValidationError(_("%(name)s is not locked out."), code="not_locked", params={"name": person})
+    with transaction.atomic():
+        removed = reset(username=person.email)
+        AuditLogEntry.objects.log_create(
+            person, force_log=True, action=AuditLogEntry.Action.UPDATE,
+            changes={"lockout": ["locked", "unlocked"]}, actor=actor, actor_email=actor.email,
+        )
+    return removed
