@@ -9,7 +9,8 @@ running ``manage.py rotate_field_keys``, then dropping the old one.
 
 The values are not searchable (each encryption is randomised), so every lookup except
 ``isnull`` is refused loudly instead of silently matching nothing. Values never appear in
-error messages or logs.
+error messages or logs, and ``dumpdata`` writes them as ``fernet:<token>`` (ciphertext), which
+``loaddata`` reads back.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ def decrypt_bytes(token: str | bytes, *, ttl: int | None = None) -> bytes:
         raise FieldDecryptionError("the value cannot be decrypted with the configured keys") from None
 
 
+# Marks ciphertext in serialised output (dumpdata/loaddata), so a fixture never holds a secret.
+SERIALIZED_PREFIX = "fernet:"
+
+
 class EncryptedFieldMixin:
     """Shared by the text and binary variants; ``rotate_field_keys`` finds fields by this class."""
 
@@ -103,6 +108,17 @@ class EncryptedFieldMixin:
             return None
         return self._from_bytes(decrypt_bytes(value))
 
+    def value_to_string(self, obj: Any) -> Any:
+        value = self.value_from_object(obj)  # type: ignore[attr-defined]
+        if value is None:
+            return None
+        return SERIALIZED_PREFIX + encrypt_bytes(self._to_bytes(value))
+
+    def _from_serialized(self, value: Any) -> tuple[bool, Any]:
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return True, self._from_bytes(decrypt_bytes(value[len(SERIALIZED_PREFIX):]))
+        return False, value
+
     def get_lookup(self, lookup_name: str) -> type[Lookup] | None:
         if lookup_name != "isnull":
             raise FieldError(f"Encrypted field {self.name!r} cannot be searched ({lookup_name}).")  # type: ignore[attr-defined]
@@ -122,7 +138,8 @@ class EncryptedTextField(EncryptedFieldMixin, models.TextField):
         return data.decode("utf-8")
 
     def to_python(self, value: Any) -> Any:
-        return value if value is None else str(value)
+        serialized, value = self._from_serialized(value)
+        return value if value is None or serialized else str(value)
 
 
 class EncryptedBinaryField(EncryptedFieldMixin, models.TextField):
@@ -139,4 +156,4 @@ class EncryptedBinaryField(EncryptedFieldMixin, models.TextField):
         return data
 
     def to_python(self, value: Any) -> Any:
-        return value
+        return self._from_serialized(value)[1]

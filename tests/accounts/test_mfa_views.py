@@ -173,3 +173,34 @@ def test_confirm_with_an_authenticator_code(two_tenants, signed_in):
         response = _confirm(client, code_for(secret))
         assert response.status_code == 302
         assert client.get("/me/mfa/totp/").status_code == 200
+
+
+def test_confirmation_failures_lock_out(two_tenants, signed_in, settings):
+    client = signed_in(two_tenants.a.member)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _confirm(client, "wrong-password")
+    response = _confirm(client, PASSWORD)
+    assert response.status_code == 200 and "Too many failed attempts" in response.content.decode()
+    assert not services.mfa_recent_auth_ok(response.wsgi_request)
+
+
+def test_enrol_flow_works_for_a_pre_mfa_session(two_tenants, rf):
+    """The sign-in pipeline's enrol page: anonymous request, user passed explicitly."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+
+    from accounts.mfa.flows import totp_enroll_step
+    from tests.accounts.test_mfa_support import new_session
+
+    user = two_tenants.a.member
+    session = new_session()
+    request = rf.get("/signin/mfa/enroll/")
+    request.user, request.session = AnonymousUser(), session
+    step = totp_enroll_step(request=request, user=user)
+    html = render_to_string("accounts/mfa/_enroll_form.html", step.context, request=request)
+    secret = _page_secret(html)
+    request = rf.post("/signin/mfa/enroll/", {"code": code_for(secret), "step": _step(html)})
+    request.user, request.session = AnonymousUser(), session
+    step = totp_enroll_step(request=request, user=user)
+    assert step.device is not None and step.device.user == user
+    assert services.mfa_user_has_device(user=user)
