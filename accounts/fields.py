@@ -81,7 +81,7 @@ class EncryptedFieldMixin:
     """Shared by the text and binary variants; ``rotate_field_keys`` finds fields by this class."""
 
     empty_strings_allowed = False
-    description = _("Encrypted value")
+    description = _("Encrypted value")  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Secrets stay out of ModelForms and the admin unless a form asks for them explicitly.
@@ -128,7 +128,7 @@ class EncryptedFieldMixin:
         raise FieldError(f"Encrypted field {self.name!r} cannot be searched ({lookup_name}).")  # type: ignore[attr-defined]
 
 
-class EncryptedTextField(EncryptedFieldMixin, models.TextField):
+class EncryptedTextField(EncryptedFieldMixin, models.TextField):  # type: ignore[misc]
     """A ``str`` stored as a Fernet token."""
 
     def _to_bytes(self, value: Any) -> bytes:
@@ -142,7 +142,7 @@ class EncryptedTextField(EncryptedFieldMixin, models.TextField):
         return value if value is None or serialized else str(value)
 
 
-class EncryptedBinaryField(EncryptedFieldMixin, models.TextField):
+class EncryptedBinaryField(EncryptedFieldMixin, models.TextField):  # type: ignore[misc]
     """``bytes`` stored as a Fernet token (text column, so the ciphertext is dump-friendly)."""
 
     def _to_bytes(self, value: Any) -> bytes:

@@ -48,9 +48,10 @@ def totp_enroll_step(*, request: HttpRequest, user: User) -> TotpEnrollStep:
                 return TotpEnrollStep(device=device)
         enrollment = services.totp_enrollment_begin(session=request.session, user=user)
         # Re-render with the current step (a new one if the old expired), never the old code.
-        form.data = form.data.copy()
-        form.data["step"] = enrollment.step_token
-        form.data["code"] = ""
+        data = request.POST.copy()
+        data["step"] = enrollment.step_token
+        data["code"] = ""
+        form.data = data
     else:
         enrollment = services.totp_enrollment_begin(
             session=request.session, user=user, restart=request.GET.get("restart") == "1",

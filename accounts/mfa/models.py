@@ -109,7 +109,7 @@ class EncryptedTOTPDevice(TenantOwned, TimestampMixin, ThrottlingMixin, Device):
     # Replay protection: only codes of a later time step are accepted.
     last_t = models.BigIntegerField(default=-1)
 
-    objects = MfaDeviceManager()
+    objects = MfaDeviceManager()  # type: ignore[misc]
 
     class Meta(Device.Meta):
         verbose_name = _("authenticator app")
@@ -157,7 +157,7 @@ class BackupCodeDevice(TenantOwned, TimestampMixin, ThrottlingMixin, Device):
     # Public: only makes the digests of this person's codes unlike everyone else's.
     salt = models.CharField(max_length=32)
 
-    objects = MfaDeviceManager()
+    objects = MfaDeviceManager()  # type: ignore[misc]
 
     class Meta(Device.Meta):
         verbose_name = _("backup codes")

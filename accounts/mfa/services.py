@@ -275,7 +275,7 @@ def mfa_throttled_until(*, user: User) -> datetime | None:
     """When every device of the person refuses codes for now (too many wrong ones), until when."""
     if user.pk is None or user.tenant_id is None:
         return None
-    until: list[datetime] = []
+    until: list[datetime | None] = []
     for model in (EncryptedTOTPDevice, BackupCodeDevice):
         for device in model.objects.for_tenant(user.tenant).filter(user=user, confirmed=True):
             allowed, info = device.verify_is_allowed()
@@ -357,7 +357,7 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
                                   code="no_device")
         device = BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).first()
         if device is None:
-            device = BackupCodeDevice(tenant_id=user.tenant_id, user=user,
+            device = BackupCodeDevice(tenant=user.tenant, user=user,
                                       name=str(_("Backup codes")), confirmed=True)
         # A fresh salt: digests of the old set say nothing about the new one.
         device.salt = secrets.token_hex(16)
@@ -365,7 +365,7 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
         device.save()
         device.codes.all().delete()
         BackupCode.objects.bulk_create([
-            BackupCode(tenant_id=user.tenant_id, device=device, code_hash=device.hash_code(code))
+            BackupCode(tenant=device.tenant, device=device, code_hash=device.hash_code(code))
             for code in codes
         ])
         _notify_on_commit(user=user, change="backup_codes_regenerated")

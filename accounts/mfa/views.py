@@ -22,6 +22,7 @@ from accounts.mfa import selectors, services
 from accounts.mfa.flows import totp_enroll_step
 from accounts.mfa.forms import MfaConfirmForm
 from accounts.mfa.models import EncryptedTOTPDevice
+from accounts.models import User
 from tenants.access import requires
 from tenants.roles import Cap
 
@@ -46,6 +47,11 @@ def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     return wrapped
 
 
+def _me(request: HttpRequest) -> User:
+    # ``requires(Cap.SELF_SERVICE)`` already turned anonymous requests away.
+    return request.user  # type: ignore[return-value]
+
+
 def _safe_next(request: HttpRequest) -> str | None:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
@@ -58,7 +64,7 @@ def _safe_next(request: HttpRequest) -> str | None:
 @requires(Cap.SELF_SERVICE)
 @never_cache
 def mfa_manage_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _me(request)
     return render(request, "accounts/mfa/manage.html", {
         "devices": selectors.mfa_totp_device_list(user=user),
         "backup_codes_remaining": selectors.mfa_backup_codes_remaining(user=user),
@@ -72,7 +78,7 @@ def mfa_confirm_view(request: HttpRequest) -> HttpResponse:
     form = MfaConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.mfa_recent_auth_confirm(request=request, user=request.user,
+            services.mfa_recent_auth_confirm(request=request, user=_me(request),
                                              secret=form.cleaned_data["secret"])
         except ValidationError as exc:
             form.add_error("secret", exc)
@@ -86,10 +92,10 @@ def mfa_confirm_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @recent_auth_required
 def mfa_totp_enroll_view(request: HttpRequest) -> HttpResponse:
-    step = totp_enroll_step(request=request, user=request.user)
+    step = totp_enroll_step(request=request, user=_me(request))
     if step.device is not None:
         messages.success(request, _("Your authenticator app is set up."))
-        if not selectors.mfa_backup_codes_remaining(user=request.user):
+        if not selectors.mfa_backup_codes_remaining(user=_me(request)):
             return redirect("mfa_backup_codes")
         return redirect("mfa_manage")
     return render(request, "accounts/mfa/totp_enroll.html", step.context)
@@ -101,15 +107,15 @@ def mfa_backup_codes_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _backup_codes_regenerate(request)
     return render(request, "accounts/mfa/backup_codes.html", {
-        "remaining": selectors.mfa_backup_codes_remaining(user=request.user),
-        "has_device": services.mfa_user_has_device(user=request.user),
+        "remaining": selectors.mfa_backup_codes_remaining(user=_me(request)),
+        "has_device": services.mfa_user_has_device(user=_me(request)),
     })
 
 
 @recent_auth_required
 def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
     try:
-        codes = services.backup_codes_regenerate(user=request.user)
+        codes = services.backup_codes_regenerate(user=_me(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("mfa_manage")
@@ -122,7 +128,7 @@ def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @recent_auth_required
 def mfa_device_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.mfa_device_remove(user=request.user, device_id=pk)
+        services.mfa_device_remove(user=_me(request), device_id=pk)
     except EncryptedTOTPDevice.DoesNotExist:
         raise Http404 from None
     messages.success(request, _("The authenticator app was removed."))

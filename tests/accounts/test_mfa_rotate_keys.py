@@ -68,3 +68,13 @@ def test_encrypted_fields_cannot_be_searched(two_tenants):
     with pytest.raises(FieldError):
         list(EncryptedTOTPDevice.objects.filter(key="00"))
     assert list(EncryptedTOTPDevice.objects.filter(key__isnull=True)) == []
+
+
+def test_progress_bar_goes_to_stderr(two_tenants):
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD]):
+        enroll(two_tenants.a.member)
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW, OLD]):
+        out, err = StringIO(), StringIO()
+        call_command("rotate_field_keys", stdout=out, stderr=err)
+    assert "1 re-encrypted" in out.getvalue()
+    assert "accounts.EncryptedTOTPDevice" in err.getvalue() and "1/1" in err.getvalue()
