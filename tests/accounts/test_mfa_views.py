@@ -32,10 +32,14 @@ def _step(body: str) -> str:
     return re.search(r'name="step" value="([^"]+)"', body).group(1)
 
 
+# Devices are enrolled after signing in: once the pipeline challenges people who have a device,
+# a password alone no longer completes ``signed_in``.
+
+
 def test_manage_page_lists_own_devices_only(two_tenants, signed_in):
+    client = signed_in(two_tenants.a.member)
     enroll(two_tenants.a.member, name="Acme phone")
     enroll(two_tenants.b.member, name="Globex phone")
-    client = signed_in(two_tenants.a.member)
     body = client.get("/me/mfa/").content.decode()
     assert "Acme phone" in body and "Globex phone" not in body
     assert 'data-testid="mfa-devices"' in body
@@ -136,10 +140,10 @@ def test_enrol_refuses_an_expired_step_and_offers_a_new_key(two_tenants, signed_
 
 
 def test_remove_needs_recent_confirmation_and_is_scoped(two_tenants, signed_in):
+    client = signed_in(two_tenants.a.member)
     device, _ = enroll(two_tenants.a.member)
     other, _ = enroll(two_tenants.b.member)
     colleague, _ = enroll(two_tenants.a.admin)
-    client = signed_in(two_tenants.a.member)
     response = client.post(f"/me/mfa/devices/{device.pk}/remove/")
     assert response.status_code == 302 and response["Location"].startswith("/me/mfa/confirm/")
     assert EncryptedTOTPDevice.objects.filter(pk=device.pk).exists()
@@ -156,8 +160,8 @@ def test_remove_needs_recent_confirmation_and_is_scoped(two_tenants, signed_in):
 
 
 def test_regenerate_backup_codes_needs_recent_confirmation(two_tenants, signed_in):
-    enroll(two_tenants.a.member)
     client = signed_in(two_tenants.a.member)
+    enroll(two_tenants.a.member)
     assert client.get("/me/mfa/backup-codes/").status_code == 200
     response = client.post("/me/mfa/backup-codes/")
     assert response.status_code == 302 and response["Location"].startswith("/me/mfa/confirm/")
@@ -167,8 +171,8 @@ def test_regenerate_backup_codes_needs_recent_confirmation(two_tenants, signed_i
 def test_confirm_with_an_authenticator_code(two_tenants, signed_in):
     user = two_tenants.a.member
     with time_machine.travel(time.time(), tick=False) as traveller:
-        _device, secret = enroll(user)
         client = signed_in(user)
+        _device, secret = enroll(user)
         traveller.shift(30)
         response = _confirm(client, code_for(secret))
         assert response.status_code == 302
