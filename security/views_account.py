@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from security import lockout
 from security.forms_account import (
@@ -47,7 +47,7 @@ def _policy_page(
     """The shared shape: read-only facts for everyone, a form for managers, errors re-rendered."""
     form = None
     if _can_manage(request):
-        form = form_class(request.POST or None, initial=initial)
+        form = form_class(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
                 save(form.cleaned_data)
@@ -130,6 +130,7 @@ def session_policy_view(request: HttpRequest) -> HttpResponse:
         context={"policy": policy})
 
 
+@require_safe
 @requires(Cap.POLICY_VIEW)
 def password_compliance_view(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
@@ -142,6 +143,7 @@ def password_compliance_view(request: HttpRequest) -> HttpResponse:
     })
 
 
+@require_safe
 @requires(Cap.PEOPLE_VIEW)
 def locked_accounts_view(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
