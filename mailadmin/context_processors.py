@@ -3,28 +3,55 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from tenants.roles import Cap
 
 NAVIGATION = [
-    ("dashboard", _("Dashboard"), Cap.DASHBOARD_VIEW),
-    ("people_list", _("People"), Cap.PEOPLE_VIEW),
+    (_("Console"), [
+        ("dashboard", _("Dashboard"), Cap.DASHBOARD_VIEW),
+        ("people_list", _("People"), Cap.PEOPLE_VIEW),
+    ]),
+    (_("Policies"), [
+        ("policy_password", _("Passwords"), Cap.POLICY_VIEW),
+        ("policy_mfa", _("MFA requirement"), Cap.POLICY_VIEW),
+        ("policy_network", _("Network allowlist"), Cap.POLICY_VIEW),
+        ("policy_hours", _("Sign-in hours"), Cap.POLICY_VIEW),
+        ("policy_lockout", _("Lockout"), Cap.POLICY_VIEW),
+        ("policy_sessions", _("Sessions"), Cap.POLICY_VIEW),
+    ]),
+    (_("Accounts"), [
+        ("locked_accounts", _("Locked accounts"), Cap.PEOPLE_UNLOCK),
+        ("password_compliance", _("Password compliance"), Cap.POLICY_VIEW),
+    ]),
+    (_("Me"), [
+        ("profile", _("My profile"), Cap.SELF_SERVICE),
+        ("password_change", _("Password"), Cap.SELF_SERVICE),
+        ("mfa_manage", _("Two-step sign-in"), Cap.SELF_SERVICE),
+    ]),
 ]
-SELF_NAVIGATION = [
-    ("profile", _("My profile"), Cap.SELF_SERVICE),
-    ("password_change", _("Password"), Cap.SELF_SERVICE),
-]
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:  # a page that is not mounted in this deployment
+        return None
 
 
 def console(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or getattr(request, "tenant", None) is None:
-        return {"nav": [], "self_nav": []}
-    current = getattr(request.resolver_match, "url_name", None)
-    return {
-        "nav": [(name, label, name == current) for name, label, cap in NAVIGATION if user.can(cap)],
-        "self_nav": [(name, label, name == current) for name, label, cap in SELF_NAVIGATION
-                     if user.can(cap)],
-        "tenant": request.tenant,
-    }
+        return {"nav": []}
+    path = request.path
+    groups = []
+    for title, links in NAVIGATION:
+        items = [
+            (url, label, url == path)
+            for name, label, cap in links
+            if user.can(cap) and (url := _url(name)) is not None
+        ]
+        if items:
+            groups.append((title, items))
+    return {"nav": groups, "tenant": request.tenant}
