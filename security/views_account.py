@@ -26,7 +26,12 @@ from security.forms_account import (
     SessionPolicyForm,
 )
 from security.policies import getters
-from security.policies.password import PROFILE_SETTINGS, PasswordRules, PolicyPasswordValidator
+from security.policies.password import (
+    PROFILE_SETTINGS,
+    PasswordProfile,
+    PasswordRules,
+    PolicyPasswordValidator,
+)
 from tenants import selectors
 from tenants.access import requires
 from tenants.roles import Cap
@@ -68,7 +73,7 @@ def password_policy_view(request: HttpRequest) -> HttpResponse:
         "require_digit", "require_symbol", "history_count", "expiry_days")}
     profiles = [
         (label, PolicyPasswordValidator(PasswordRules(**PROFILE_SETTINGS[value])).get_help_text())
-        for value, label in policy._meta.get_field("profile").choices if value in PROFILE_SETTINGS
+        for value, label in PasswordProfile.choices if value in PROFILE_SETTINGS
     ]
 
     def save(data: dict[str, Any]) -> object:

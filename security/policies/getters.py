@@ -189,6 +189,8 @@ def password_policy_update(
 
 
 def password_state_get(*, user: User) -> PasswordState | None:
+    if user.tenant_id is None:
+        return None
     return PasswordState.objects.filter(tenant_id=user.tenant_id, user=user).first()
 
 

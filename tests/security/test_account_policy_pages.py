@@ -42,6 +42,7 @@ def test_admin_saves_a_policy_audited_and_other_tenant_untouched(two_tenants, si
     assert client.get(path).status_code == 200
     response = client.post(path, data)
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert "Last changed" in client.get(path).content.decode()
     row = model.objects.get(tenant=two_tenants.a.tenant)
     assert row.updated_by == two_tenants.a.admin
     for name, value in data.items():
