@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mailadmin.settings")
@@ -54,6 +55,9 @@ app.conf.update(
     beat_schedule={
         "beat-heartbeat": {"task": "mailadmin.beat_heartbeat", "schedule": 60.0,
                            "options": {"expires": 55}},
+        # Hourly so each tenant gets its reminder on its own local day; idempotent per threshold.
+        "password-expiry-reminders": {"task": "security.password_expiry_reminders",
+                                      "schedule": crontab(minute=15), "options": {"expires": 3000}},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

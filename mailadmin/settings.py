@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -140,7 +139,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-# Per-tenant rules are applied by security.policies.password; these are the platform floor.
+# Operators (Django admin) use these; tenant people get their tenant's policy instead
+# (security.passwords.password_validators_for).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
      "OPTIONS": {"user_attributes": ("email", "display_name")}},
@@ -212,9 +212,11 @@ if not EMBEDDED:
 
 # --- Lockout (django-axes); per-tenant limits come from security.policies.lockout -------------
 AXES_ENABLED = _env_bool("AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
-# Never axes' permanent default: a locked account unlocks by itself after the cool-off.
-AXES_COOLOFF_TIME = timedelta(minutes=_env_int("AXES_COOLOFF_MINUTES", 15))
+# Per tenant (security.policies.lockout; defaults 5 failures, 15 minutes, never permanent).
+AXES_FAILURE_LIMIT = "security.lockout.failure_limit"
+AXES_COOLOFF_TIME = "security.lockout.cooloff"
+# Each attempt keeps its own expiry: one tenant's short cool-off must not clear another's locks.
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "email"

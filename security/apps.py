@@ -8,5 +8,7 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from security.policies.registry import register_access_policies
+        from security.policies.registry_account import register_account_policies
 
         register_access_policies()
+        register_account_policies()

@@ -179,9 +179,11 @@ def test_confirm_with_an_authenticator_code(two_tenants, signed_in):
         assert client.get("/me/mfa/totp/").status_code == 200
 
 
-def test_confirmation_failures_lock_out(two_tenants, signed_in, settings):
+def test_confirmation_failures_lock_out(two_tenants, signed_in):
+    from security.policies.getters import lockout_policy_get
+
     client = signed_in(two_tenants.a.member)
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(lockout_policy_get(tenant=two_tenants.a.tenant).failure_limit):
         _confirm(client, "wrong-password")
     response = _confirm(client, PASSWORD)
     assert response.status_code == 200 and "Too many failed attempts" in response.content.decode()
