@@ -18,6 +18,8 @@ from accounts.models import User
 
 SESSION_KEY = "mailadmin.pending_signin"
 PENDING_TTL_SECONDS = 10 * 60
+# Set on a full session whose password no longer meets the policy: only the change page works.
+PASSWORD_CHANGE_SESSION_KEY = "mailadmin.must_change_password"  # noqa: S105 -- a key name
 
 Stage = Literal["verify", "enroll"]
 

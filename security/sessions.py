@@ -1,4 +1,4 @@
-"""Sessions: recorded at sign-in, ended all at once when a person may no longer be signed in."""
+"""Sessions: indexed at sign-in, listed for their owner, ended all at once when needed."""
 
 from __future__ import annotations
 
@@ -7,21 +7,23 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.models import User
-from activity.clientip import client_ip
+from activity.capture import ClientInfo
 from security.models import UserSession
 
-MAX_USER_AGENT = 512
 
-
-def user_session_record(*, request: HttpRequest, user: User) -> UserSession | None:
+def user_session_record(*, request: HttpRequest, user: User, client: ClientInfo,
+                        mfa_method: str = "") -> UserSession | None:
     """Index the request's (freshly rotated) session under its person."""
     if user.tenant_id is None or not request.session.session_key:
         return None
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT]
+    browser = " ".join(p for p in (client.browser_family, client.browser_version) if p)
+    os_name = " ".join(p for p in (client.os_family, client.os_version) if p)
     session, _created = UserSession.objects.update_or_create(
         session_key=request.session.session_key,
-        defaults={"tenant_id": user.tenant_id, "user": user, "ip": client_ip(request),
-                  "user_agent": "".join(c if c.isprintable() else "\ufffd" for c in user_agent)},
+        defaults={"tenant_id": user.tenant_id, "user": user, "ip": client.ip,
+                  "country": client.country, "user_agent": client.user_agent,
+                  "browser": browser[:80], "os": os_name[:80], "device_type": client.device_type,
+                  "mfa_method": mfa_method},
     )
     return session
 

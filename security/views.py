@@ -10,9 +10,21 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.mfa.flows import totp_enroll_step
+from accounts.mfa.forms import MfaCodeForm
 from security.forms import SignInForm
-from security.signin import GENERIC_FAILURE, signin_attempt, signout
+from security.pending import pending_clear, pending_get
+from security.signin import (
+    GENERIC_FAILURE,
+    SignInResult,
+    mfa_attempt,
+    mfa_complete,
+    signin_attempt,
+    signout,
+)
 from tenants.access import PUBLIC, requires
+
+NEXT_SESSION_KEY = "mailadmin.signin_next"
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -24,11 +36,23 @@ def _safe_next(request: HttpRequest) -> str | None:
     return None
 
 
-def render_signin_failure(request: HttpRequest) -> HttpResponse:
+def render_signin_failure(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    """The one refusal page: same status and text for every refusal before the password."""
     form = SignInForm(request.POST or None)
     form.is_valid()
     return render(request, "security/signin.html",
-                  {"form": form, "error": GENERIC_FAILURE, "next": _safe_next(request)}, status=200)
+                  {"form": form, "error": message or GENERIC_FAILURE, "next": _safe_next(request),
+                   "public_page": True})
+
+
+def _after(request: HttpRequest, result: SignInResult) -> HttpResponse:
+    if result.status == "mfa_verify":
+        return redirect("signin_mfa")
+    if result.status == "mfa_enroll":
+        return redirect("signin_mfa_enroll")
+    if result.password_change_required:
+        return redirect("password_change")
+    return redirect(request.session.pop(NEXT_SESSION_KEY, None) or "home")
 
 
 @requires(PUBLIC)
@@ -44,10 +68,57 @@ def signin_view(request: HttpRequest) -> HttpResponse:
             return render_signin_failure(request)
         result = signin_attempt(request=request, email=form.cleaned_data["email"],
                                 password=form.cleaned_data["password"])
-        if result.user is None:
-            return render_signin_failure(request)
-        return redirect(_safe_next(request) or "home")
-    return render(request, "security/signin.html", {"form": form, "next": _safe_next(request)})
+        if result.status == "refused":
+            return render_signin_failure(request, result.message)
+        if target := _safe_next(request):
+            request.session[NEXT_SESSION_KEY] = target
+        return _after(request, result)
+    pending_clear(request)
+    return render(request, "security/signin.html",
+                  {"form": form, "next": _safe_next(request), "public_page": True})
+
+
+@requires(PUBLIC)  # the pre-MFA state is checked inside: only a pending sign-in gets through
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def signin_mfa_view(request: HttpRequest) -> HttpResponse:
+    pending = pending_get(request)
+    if pending is None:
+        messages.info(request, _("Please sign in again."))
+        return redirect("signin")
+    if pending.stage == "enroll":
+        return redirect("signin_mfa_enroll")
+    form = MfaCodeForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        result = mfa_attempt(request=request, pending=pending, code=form.cleaned_data["code"])
+        if result.status == "refused":
+            return render_signin_failure(request, result.message)
+        if result.status == "signed_in":
+            return _after(request, result)
+        error = result.message
+    return render(request, "security/signin_mfa.html",
+                  {"form": form, "error": error, "person": pending.user, "public_page": True})
+
+
+@requires(PUBLIC)  # the pre-MFA state is checked inside
+@csrf_protect
+@never_cache
+def signin_mfa_enroll_view(request: HttpRequest) -> HttpResponse:
+    pending = pending_get(request)
+    if pending is None:
+        messages.info(request, _("Please sign in again."))
+        return redirect("signin")
+    step = totp_enroll_step(request=request, user=pending.user)
+    if step.device is not None:
+        mfa_complete(request=request, pending=pending, method="totp")
+        messages.success(request, _("Two-step sign-in is on. Keep your authenticator app with you."))
+        result = SignInResult(status="signed_in", user=pending.user,
+                              password_change_required=pending.password_change_required)
+        return _after(request, result)
+    return render(request, "security/signin_mfa_enroll.html",
+                  {**step.context, "person": pending.user, "public_page": True})
 
 
 @requires(PUBLIC)

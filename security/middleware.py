@@ -1,0 +1,109 @@
+"""Per-request session rules: the session index, idle and absolute limits, sign-in hours,
+and a forced password change.
+
+Design: runs after ``tenants.middleware`` on every signed-in console request, so it must stay
+cheap: one indexed query for the session row, policy rules from a short per-process cache
+(no Redis on the request path), pure checks, and a ``last_seen_at`` write at most once a minute.
+A session the index does not know (ended by suspension, by an admin, or never indexed) is over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import resolve
+from django.urls.exceptions import Resolver404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from activity.models import Reason
+from security.models import UserSession
+from security.pending import PASSWORD_CHANGE_SESSION_KEY
+from security.policies import hours
+from security.policies import sessions as session_policy
+from security.policies.getters import session_rules_for
+
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+RULES_TTL_SECONDS = 15.0
+# Reachable while a password change is forced.
+PASSWORD_CHANGE_ALLOWED = {"password_change", "signout", "healthz", "readyz"}
+
+_rules_cache: dict[tuple[str, int], tuple[float, Any]] = {}
+
+
+def _cached(kind: str, tenant_id: int, load: Callable[[], Any]) -> Any:
+    """Policy rules per tenant for a few seconds: a change applies within RULES_TTL_SECONDS."""
+    now = time.monotonic()
+    hit = _rules_cache.get((kind, tenant_id))
+    if hit is not None and now - hit[0] < RULES_TTL_SECONDS:
+        return hit[1]
+    value = load()
+    _rules_cache[(kind, tenant_id)] = (now, value)
+    return value
+
+
+def rules_cache_clear() -> None:
+    _rules_cache.clear()
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or not request.user.is_authenticated:
+            return self.get_response(request)
+        ended = self._check(request, tenant)
+        if ended is not None:
+            return ended
+        if request.session.get(PASSWORD_CHANGE_SESSION_KEY):
+            try:
+                name = resolve(request.path_info).url_name
+            except Resolver404:
+                name = None
+            if name not in PASSWORD_CHANGE_ALLOWED and not request.path_info.startswith("/static/"):
+                messages.warning(request, _("Your password no longer meets your company's policy. "
+                                            "Choose a new one to continue."))
+                return redirect("password_change")
+        return self.get_response(request)
+
+    def _check(self, request: HttpRequest, tenant: Any) -> HttpResponse | None:
+        from security.signin import signout
+
+        user = request.user
+        row = (
+            UserSession.objects.filter(tenant=tenant, session_key=request.session.session_key)
+            .only("pk", "started_at", "last_seen_at").first()
+        )
+        if row is None:
+            return self._end(request, signout, Reason.ENDED_BY_ADMIN,
+                             _("Your session has ended. Please sign in again."))
+        now = timezone.now()
+        rules = _cached("sessions", tenant.pk, lambda: session_rules_for(tenant=tenant))
+        decision = session_policy.session_state(row.started_at, row.last_seen_at, now, rules)
+        if not decision.allowed:
+            text = (_("You were signed out after a period of inactivity.")
+                    if decision.reason == Reason.SESSION_IDLE_TIMEOUT
+                    else _("Your session reached its maximum length. Please sign in again."))
+            return self._end(request, signout, decision.reason, text)
+        hours_rules = _cached("hours", tenant.pk, lambda: hours.hours_rules_for(tenant=tenant))
+        if hours_rules.applies_to(user.role) and hours_rules.mode == "enforce" \
+                and not hours.window_open(now, hours_rules):
+            return self._end(request, signout, Reason.HOURS_WINDOW_CLOSED,
+                             _("Your company's sign-in hours have ended. You have been signed out."))
+        if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+            UserSession.objects.filter(pk=row.pk).update(last_seen_at=now)
+        return None
+
+    @staticmethod
+    def _end(request: HttpRequest, signout: Callable[..., None], reason: str, text: str) -> HttpResponse:
+        signout(request=request, reason=reason)
+        messages.info(request, text)
+        return redirect("signin")
