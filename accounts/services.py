@@ -3,11 +3,14 @@ from __future__ import annotations
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from security.passwords import password_validators_for
+from security.pending import PASSWORD_CHANGE_SESSION_KEY
+from security.policies.getters import password_record_change
 
 
 def profile_update(*, user: User, display_name: str, language: str, timezone_name: str) -> User:
@@ -25,7 +28,10 @@ def password_change(*, request: HttpRequest, user: User, old_password: str, new_
     if not user.check_password(old_password):
         raise ValidationError(_("Your current password is incorrect."), code="password_incorrect")
     validate_password(new_password, user, password_validators=password_validators_for(user))
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        password_record_change(user=user, new_hash=user.password)
     update_session_auth_hash(request, user)
+    request.session.pop(PASSWORD_CHANGE_SESSION_KEY, None)
     return user

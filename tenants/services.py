@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
 from security.passwords import password_validators_for
+from security.policies.getters import password_record_change
 from security.sessions import user_sessions_end_all
 from tenants.models import Invitation, MailDomain, Tenant, validate_timezone
 from tenants.roles import Cap, Role, can_manage, role_has
@@ -228,6 +229,7 @@ def invitation_accept(*, token: str, password: str, display_name: str = "") -> U
         user.status = User.Status.ACTIVE
         user.status_changed_at = timezone.now()
         user.save()
+        password_record_change(user=user, new_hash=user.password)
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_at"])
     return user
