@@ -11,6 +11,7 @@ from accounts.models import User
 from security.passwords import password_validators_for
 from security.pending import PASSWORD_CHANGE_SESSION_KEY
 from security.policies.getters import password_record_change
+from security.sessions import user_session_rekey, user_sessions_end_all
 
 
 def profile_update(*, user: User, display_name: str, language: str, timezone_name: str) -> User:
@@ -24,7 +25,7 @@ def profile_update(*, user: User, display_name: str, language: str, timezone_nam
 
 
 def password_change(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> User:
-    """A person changes their own password; other sessions end, this one stays."""
+    """A person changes their own password; their other sessions end, this one stays."""
     if not user.check_password(old_password):
         raise ValidationError(_("Your current password is incorrect."), code="password_incorrect")
     validate_password(new_password, user, password_validators=password_validators_for(user))
@@ -32,6 +33,10 @@ def password_change(*, request: HttpRequest, user: User, old_password: str, new_
         user.set_password(new_password)
         user.save(update_fields=["password"])
         password_record_change(user=user, new_hash=user.password)
-    update_session_auth_hash(request, user)
+    old_key = request.session.session_key
+    update_session_auth_hash(request, user)  # rotates this session's key
+    user_session_rekey(old_key=old_key, new_key=request.session.session_key)
+    # Whoever else holds a session of this person is signed out now, not at their next click.
+    user_sessions_end_all(user=user, except_key=request.session.session_key)
     request.session.pop(PASSWORD_CHANGE_SESSION_KEY, None)
     return user

@@ -33,13 +33,19 @@ def user_session_forget(*, session_key: str | None) -> None:
         UserSession.objects.filter(session_key=session_key).delete()
 
 
-def user_sessions_end_all(*, user: User) -> int:
-    """End every session of this person (suspension, offboarding); returns how many."""
+def user_session_rekey(*, old_key: str | None, new_key: str | None) -> None:
+    """Django rotated the key of a live session (e.g. password change): follow it."""
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
+def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
+    """End every session of this person (suspension, password change elsewhere); returns how many."""
     with transaction.atomic():
-        keys = list(
-            UserSession.objects.filter(tenant_id=user.tenant_id, user=user)
-            .values_list("session_key", flat=True)
-        )
+        rows = UserSession.objects.filter(tenant_id=user.tenant_id, user=user)
+        if except_key:
+            rows = rows.exclude(session_key=except_key)
+        keys = list(rows.values_list("session_key", flat=True))
         Session.objects.filter(session_key__in=keys).delete()
-        UserSession.objects.filter(tenant_id=user.tenant_id, user=user).delete()
+        UserSession.objects.filter(session_key__in=keys).delete()
     return len(keys)

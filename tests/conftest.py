@@ -76,3 +76,25 @@ def client() -> Client:
 @pytest.fixture
 def make_client():
     return CommittingClient
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_rules_cache():
+    """The session middleware caches policy rules per process for a few seconds; tests change
+    policies between requests, so each test starts (and ends) with an empty cache."""
+    from security.middleware import rules_cache_clear
+
+    rules_cache_clear()
+    yield
+    rules_cache_clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Argon2 costs ~50 ms per hash by design; the suite hashes thousands of times. Tests run on
+    a fast hasher; ``test_argon2_is_the_production_hasher`` covers the real configuration, and the
+    browser and embedded smoke tests use it end to end."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
