@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("security.urls")),
     path("", include("tenants.urls")),
     path("", include("accounts.urls")),
+    path("", include("activity.urls")),
     path("me/mfa/", include("accounts.mfa_urls")),
     path("policies/", include("security.policy_urls")),
 ]
