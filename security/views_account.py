@@ -169,4 +169,6 @@ def person_unlock_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("%(name)s can sign in again.") % {"name": person})
+    if request.POST.get("back") == "person":
+        return redirect("person_detail", pk=person.pk)
     return redirect("locked_accounts")

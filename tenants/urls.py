@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/<int:pk>/role/", views.person_role_view, name="person_role"),
     path("people/<int:pk>/suspend/", views.person_suspend_view, name="person_suspend"),
     path("people/<int:pk>/reactivate/", views.person_reactivate_view, name="person_reactivate"),
+    path("people/<int:pk>/reset-mfa/", views.person_reset_mfa_view, name="person_reset_mfa"),
     path("people/<int:pk>/resend/", views.invitation_resend_view, name="invitation_resend"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
 ]

@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.mfa.services import mfa_reset_for_person, mfa_user_has_device
 from accounts.models import User
+from security.lockout import locked_accounts_list
 from security.passwords import password_validators_for
 from tenants import selectors, services
 from tenants.access import PUBLIC, requires
@@ -66,6 +68,13 @@ def person_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": actor.can(Cap.PEOPLE_SUSPEND) and can_manage(actor.role, person.role)
         and person.pk != actor.pk,
         "invitation": selectors.invitation_latest_for(tenant=request.tenant, person=person),
+        "has_mfa": mfa_user_has_device(user=person),
+        "locked": any(row.person.pk == person.pk
+                      for row in locked_accounts_list(tenant=request.tenant)),
+        "can_unlock": actor.can(Cap.PEOPLE_UNLOCK) and can_manage(actor.role, person.role),
+        "can_reset_mfa": actor.can(Cap.PEOPLE_RESET_MFA) and can_manage(actor.role, person.role)
+        and person.pk != actor.pk,
+        "can_view_logs": actor.can(Cap.LOGS_VIEW),
     }
     if not actor.can(Cap.PEOPLE_MAKE_OWNER):
         context["role_form"].fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
@@ -114,6 +123,13 @@ def person_suspend_view(request: HttpRequest, pk: int) -> HttpResponse:
 def person_reactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _person_action(request, pk, services.person_reactivate,
                           _("%(name)s can sign in again."))
+
+
+@require_POST
+@requires(Cap.PEOPLE_RESET_MFA)
+def person_reset_mfa_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, mfa_reset_for_person,
+                          _("Two-step sign-in was reset for %(name)s. They set it up again at their next sign-in."))
 
 
 @require_POST
