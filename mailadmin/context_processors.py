@@ -54,4 +54,17 @@ def console(request: HttpRequest) -> dict[str, object]:
         ]
         if items:
             groups.append((title, items))
-    return {"nav": groups, "tenant": request.tenant}
+    return {"nav": groups, "tenant": request.tenant, "mfa_grace_days": _mfa_grace_days(request)}
+
+
+def _mfa_grace_days(request: HttpRequest) -> int | None:
+    from accounts.mfa.services import mfa_user_has_device
+    from security.pending import MFA_GRACE_SESSION_KEY
+
+    days = request.session.get(MFA_GRACE_SESSION_KEY)
+    if days is None:
+        return None
+    if mfa_user_has_device(user=request.user):  # enrolled since: the banner has done its job
+        request.session.pop(MFA_GRACE_SESSION_KEY, None)
+        return None
+    return int(days)

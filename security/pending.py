@@ -18,6 +18,8 @@ from accounts.models import User
 
 SESSION_KEY = "mailadmin.pending_signin"
 PENDING_TTL_SECONDS = 10 * 60
+# Days left to enrol in MFA, set at sign-in during the grace period (drives the banner).
+MFA_GRACE_SESSION_KEY = "mailadmin.mfa_grace_days"
 # Set on a full session whose password no longer meets the policy: only the change page works.
 PASSWORD_CHANGE_SESSION_KEY = "mailadmin.must_change_password"  # noqa: S105 -- a key name
 

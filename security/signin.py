@@ -37,6 +37,7 @@ from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
 from activity.services import login_event_record
 from security.pending import (
+    MFA_GRACE_SESSION_KEY,
     PASSWORD_CHANGE_SESSION_KEY,
     PendingSignIn,
     pending_begin,
@@ -49,7 +50,7 @@ from security.policies.getters import (
     password_compliance_record,
     password_signin_check,
 )
-from security.policies.mfa import mfa_requirement
+from security.policies.mfa import IN_GRACE, grace_days_left, mfa_requirement
 from security.sessions import user_session_forget, user_session_record
 from tenants.models import MailDomain, Tenant
 
@@ -174,6 +175,9 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
         _complete(request=request, user=user, client=client, mfa_method="",
                   reason=monitored[0] if monitored else Reason.PASSWORD_OK,
                   password_change_required=change_required)
+        if mfa.reason == IN_GRACE:
+            days = grace_days_left(user.role, False, ctx.now, mfa_rules_for(tenant=tenant))
+            request.session[MFA_GRACE_SESSION_KEY] = days
     return SignInResult(status="signed_in", user=user, password_change_required=change_required,
                         monitored=monitored)
 

@@ -249,3 +249,14 @@ def test_pre_mfa_session_reaches_only_enrol_verify_and_signout(two_tenants, clie
     allowed = {"/signin/", "/signin/mfa/enroll/", "/healthz", "/readyz", "/invitation/x/"}
     assert {path for _m, path in reachable} <= allowed, reachable
     assert "_auth_user_id" not in client.session
+
+
+def test_grace_period_banner_counts_down_until_enrolment(two_tenants, client):
+    mfa_policy_update(tenant=two_tenants.a.tenant, actor=two_tenants.a.owner,
+                      requirement="required_all", grace_days=7)
+    response = post_signin(client, two_tenants.a.member.email, PASSWORD)
+    assert response.status_code == 302 and response["Location"] != reverse("signin_mfa_enroll")
+    page = client.get("/me/").content.decode()
+    assert 'data-testid="mfa-grace-banner"' in page and "within 7 days" in page
+    event = events(two_tenants.a.tenant)[-1]
+    assert (event.outcome, event.reason) == (Outcome.SUCCESS, Reason.PASSWORD_OK)
