@@ -64,6 +64,7 @@ def signin_view(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignInForm(request.POST or None)
     if request.method == "POST":
+        pending_clear(request)  # a new attempt replaces any half-finished one
         if not form.is_valid():
             return render_signin_failure(request)
         result = signin_attempt(request=request, email=form.cleaned_data["email"],
@@ -73,7 +74,9 @@ def signin_view(request: HttpRequest) -> HttpResponse:
         if target := _safe_next(request):
             request.session[NEXT_SESSION_KEY] = target
         return _after(request, result)
-    pending_clear(request)
+    pending = pending_get(request)
+    if pending is not None:  # half-way through: continue with the second step
+        return redirect("signin_mfa_enroll" if pending.stage == "enroll" else "signin_mfa")
     return render(request, "security/signin.html",
                   {"form": form, "next": _safe_next(request), "public_page": True})
 
