@@ -168,7 +168,7 @@ class LoginEvent(TenantOwned, ClientFields):
     # activity.services.session_reference.
     session_ref = models.CharField(_("session"), max_length=16, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()  # type: ignore[misc]  # narrows TenantOwned.objects
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -210,7 +210,7 @@ class ExportEvent(TenantOwned, ClientFields):
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()  # type: ignore[misc]  # narrows TenantOwned.objects
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

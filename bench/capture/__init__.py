@@ -32,6 +32,7 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "data" / "user_agents.txt"
@@ -46,7 +47,7 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _their_device_type(ua: object) -> str:
+def _their_device_type(ua: Any) -> str:
     if ua.is_bot:
         return "bot"
     if ua.is_tablet:

@@ -6,6 +6,7 @@ import ipaddress
 import itertools
 
 import pytest
+from django.http import HttpRequest
 from django.test import RequestFactory, override_settings
 
 from activity.clientip import UNKNOWN_IP, client_ip, client_ip_for_axes, parse_ip, resolve_client_ip
@@ -53,8 +54,10 @@ def test_enough_variants() -> None:
     assert len(VARIANTS) >= 200
 
 
-def _request(remote_addr: str, headers: dict[str, str]) -> object:
-    return RequestFactory().get("/signin/", REMOTE_ADDR=remote_addr, **headers)
+def _request(remote_addr: str, headers: dict[str, str]) -> HttpRequest:
+    request = RequestFactory().get("/signin/")
+    request.META.update({"REMOTE_ADDR": remote_addr, **headers})
+    return request
 
 
 @override_settings(TRUSTED_PROXY_COUNT=0, TRUSTED_PROXY_CIDRS=[])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import override_settings
 
@@ -52,7 +54,7 @@ class RecordingResolver:
 
 
 @pytest.fixture
-def recording() -> type[RecordingResolver]:
+def recording() -> Iterator[type[RecordingResolver]]:
     RecordingResolver.asked = []
     RecordingResolver.answer = "de"
     with override_settings(MAILADMIN_COUNTRY_RESOLVER="tests.activity.test_country.RecordingResolver"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -166,7 +167,7 @@ CORPUS = Path(settings.BASE_DIR).parent / "shared" / "data" / "user_agents.txt"
 MAX_DISAGREEMENT_RATE = 0.001
 
 
-def _their_device_type(ua: object) -> str:
+def _their_device_type(ua: Any) -> str:
     if ua.is_bot:
         return "bot"
     if ua.is_tablet:
