@@ -1,0 +1,186 @@
+"""Keyset pagination for the log pages: (time DESC, id DESC), never OFFSET, never COUNT(*).
+
+Design: a page is "the ``size`` rows just older (or newer) than this row", found by a range
+condition that the ``(tenant, time DESC, id DESC)`` indexes answer directly, so page 10,000 costs
+what page 1 costs, and rows arriving meanwhile (always newer) cannot shift a page already
+reached. The cursor names the boundary row as (time, id, direction); it is signed with a salt
+per dataset, so a cursor of the sign-in log means nothing to the audit trail and a tampered one
+is refused. Cursors carry no tenant: the tenant filter comes from the selector, so even a
+validly signed cursor of another tenant only positions inside the caller's own rows.
+
+Totals: an exact count of a tenant's tens of millions of rows is the slowest query a log page
+could run, so ``count_hint`` counts at most ``cap + 1`` matching rows (a LIMITed subquery) and,
+beyond the cap on PostgreSQL, asks the planner for its row estimate (EXPLAIN, nothing
+executed). The page says "more than N (about M)".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core import signing
+from django.db import connections
+from django.db.models import Model, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+# A signed cursor is ~90 characters; anything far longer is garbage, refused before decoding.
+CURSOR_MAX_LENGTH = 256
+SIZE_DEFAULT = 50
+SIZE_MIN = 10
+SIZE_MAX = 200
+COUNT_CAP = 5000
+
+Direction = Literal["older", "newer"]
+
+
+class CursorInvalid(ValueError):
+    """A cursor that is not one we issued for this dataset."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    at: datetime
+    pk: int
+    direction: Direction
+
+
+@dataclass(frozen=True, slots=True)
+class KeysetPage[M: Model]:
+    rows: list[M]
+    next_cursor: str | None  # older rows
+    prev_cursor: str | None  # newer rows
+    has_more: bool  # rows beyond this page in the direction it was fetched
+
+
+@dataclass(frozen=True, slots=True)
+class CountHint:
+    """An exact count up to the cap, else "more than ``at_least``", maybe with an estimate."""
+
+    exact: int | None
+    at_least: int | None = None
+    estimate: int | None = None
+
+
+def _time_field(model: type[Model]) -> str:
+    # django-auditlog names its time column "timestamp"; the record's models say "occurred_at".
+    return "occurred_at" if any(f.name == "occurred_at" for f in model._meta.fields) else "timestamp"
+
+
+def _salt(model: type[Model]) -> str:
+    return f"activity.keyset.{model._meta.label_lower}"
+
+
+def cursor_encode(model: type[Model], *, at: datetime, pk: int, direction: Direction) -> str:
+    return signing.dumps([at.isoformat(), pk, direction], salt=_salt(model), compress=False)
+
+
+def cursor_decode(model: type[Model], value: str) -> Cursor:
+    """The cursor in ``value``, or CursorInvalid for anything we did not issue for ``model``."""
+    if not isinstance(value, str) or len(value) > CURSOR_MAX_LENGTH or not value.isascii():
+        raise CursorInvalid(value)
+    try:
+        at_text, pk, direction = signing.loads(value, salt=_salt(model))
+        at = parse_datetime(at_text)
+    except (signing.BadSignature, ValueError, TypeError, json.JSONDecodeError, UnicodeError,
+            OverflowError) as exc:
+        raise CursorInvalid(value) from exc
+    if (at is None or at.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool)
+            or not 0 < pk < 2**63 or direction not in ("older", "newer")):
+        raise CursorInvalid(value)
+    return Cursor(at=at, pk=pk, direction=direction)
+
+
+def size_clean(value: Any) -> int:
+    """A page size from a query value: within [SIZE_MIN, SIZE_MAX], else the default."""
+    with contextlib.suppress(TypeError, ValueError):
+        size = int(str(value)[:4])
+        if SIZE_MIN <= size <= SIZE_MAX:
+            return size
+    return SIZE_DEFAULT
+
+
+def _older_than(time_field: str, cursor: Cursor) -> Q:
+    # (t, id) < (t0, id0), spelt so the index gets a plain range bound on t (t <= t0) and only
+    # the rows sharing t0 are filtered on id. Portable, and as good as a row comparison here.
+    return Q(**{f"{time_field}__lte": cursor.at}) & (
+        Q(**{f"{time_field}__lt": cursor.at}) | Q(pk__lt=cursor.pk)
+    )
+
+
+def _newer_than(time_field: str, cursor: Cursor) -> Q:
+    return Q(**{f"{time_field}__gte": cursor.at}) & (
+        Q(**{f"{time_field}__gt": cursor.at}) | Q(pk__gt=cursor.pk)
+    )
+
+
+def page_fetch[M: Model](
+    queryset: QuerySet[M], *, cursor: str | Cursor | None, size: int
+) -> KeysetPage[M]:
+    """One page of ``queryset`` (newest first) after/before ``cursor``; one query per page.
+
+    Raises CursorInvalid for a cursor we did not issue for this model: the caller shows the
+    first page and a message. ``size + 1`` rows are fetched to learn whether more exist.
+    """
+    model = queryset.model
+    time_field = _time_field(model)
+    size = max(1, size)
+    if isinstance(cursor, str):
+        cursor = cursor_decode(model, cursor)
+    newest_first = queryset.order_by(f"-{time_field}", "-pk")
+
+    def encode(row: M, direction: Direction) -> str:
+        return cursor_encode(model, at=getattr(row, time_field), pk=row.pk, direction=direction)
+
+    if cursor is not None and cursor.direction == "newer":
+        rows = list(queryset.filter(_newer_than(time_field, cursor))
+                    .order_by(time_field, "pk")[: size + 1])
+        more_newer = len(rows) > size
+        if more_newer:
+            rows = rows[:size]
+            rows.reverse()
+            return KeysetPage(rows=rows, next_cursor=encode(rows[-1], "older"),
+                              prev_cursor=encode(rows[0], "newer"), has_more=True)
+        # Back at the top: show a full first page rather than a short stub of the newest rows.
+        cursor = None
+
+    if cursor is None:
+        rows = list(newest_first[: size + 1])
+        prev_cursor = None
+    else:
+        rows = list(newest_first.filter(_older_than(time_field, cursor))[: size + 1])
+        prev_cursor = encode(rows[0], "newer") if rows else None
+    has_more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode(rows[-1], "older") if has_more else None
+    if cursor is not None and not rows:
+        # Past the end (the rows were purged meanwhile): offer the way back to the top.
+        prev_cursor = cursor_encode(model, at=cursor.at, pk=cursor.pk, direction="newer")
+    return KeysetPage(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor,
+                      has_more=has_more)
+
+
+def _planner_estimate(queryset: QuerySet[Any]) -> int | None:
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    try:
+        plan = json.loads(queryset.order_by().explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP) -> CountHint:
+    """How many rows match, without counting the whole table (see the module docstring).
+
+    One query (``SELECT COUNT(*) FROM (... LIMIT cap + 1)``), plus an EXPLAIN beyond the cap.
+    """
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
+    if counted <= cap:
+        return CountHint(exact=counted)
+    estimate = _planner_estimate(queryset)
+    return CountHint(exact=None, at_least=cap,
+                     estimate=estimate if estimate is not None and estimate > cap else None)
