@@ -196,6 +196,14 @@ SECURE_CSP = {
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 TRUSTED_PROXY_CIDRS = [ipaddress.ip_network(c, strict=False) for c in _env_list("TRUSTED_PROXY_CIDRS")]
 
+# --- Capture (activity.capture) ---------------------------------------------------------------
+# Country lookup: a class with country(ip) -> "CC"; swap in a GeoIP2 City reader if you have one.
+MAILADMIN_COUNTRY_RESOLVER = _env(
+    "MAILADMIN_COUNTRY_RESOLVER", "activity.capture.country.IptoccCountryResolver"
+)
+# Parsed User-Agents kept per process (LRU, ~450 bytes each); real traffic repeats a few hundred.
+MAILADMIN_UA_CACHE_SIZE = _env_int("MAILADMIN_UA_CACHE_SIZE", 16384)
+
 # --- Field encryption -----------------------------------------------------------------------
 # Comma-separated Fernet keys, newest first (MultiFernet). Independent of SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = _env_list("FIELD_ENCRYPTION_KEYS") or (

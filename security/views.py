@@ -77,8 +77,11 @@ def signin_view(request: HttpRequest) -> HttpResponse:
     pending = pending_get(request)
     if pending is not None:  # half-way through: continue with the second step
         return redirect("signin_mfa_enroll" if pending.stage == "enroll" else "signin_mfa")
-    return render(request, "security/signin.html",
-                  {"form": form, "next": _safe_next(request), "public_page": True})
+    response = render(request, "security/signin.html",
+                      {"form": form, "next": _safe_next(request), "public_page": True})
+    # Chromium freezes the OS version in its User-Agent; ask for the real one on the POST.
+    response["Accept-CH"] = "Sec-CH-UA-Platform-Version"
+    return response
 
 
 @requires(PUBLIC)  # the pre-MFA state is checked inside: only a pending sign-in gets through
