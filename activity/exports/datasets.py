@@ -1,0 +1,229 @@
+"""What each export contains: its rows' model, order and columns.
+
+Column keys are the CSV header and the JSON Lines keys. They are stable English identifiers,
+not translated labels: an export is a data contract that scripts and SIEM imports read, and a
+header that changed with the exporter's language would break them. Coded values (outcome,
+reason, device, MFA method, audit action) are exported as their stable codes for the same
+reason; the log pages show the labels.
+
+Times are written twice: ``time_utc`` as ISO 8601 in UTC with a ``Z``
+(``2025-03-01T08:00:00.000000Z``) and ``time_local`` as ISO 8601 with the offset of the zone
+the export is read in (the tenant's, or the person's own for "my" exports), e.g.
+``2025-03-01T16:00:00.000000+08:00``. Microseconds are kept: they order events within a second.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from activity.exports.formats import ExportFormat
+from activity.models import AuditLogEntry, ExportEvent, LoginEvent
+
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    IP = "ip"
+    TIME_UTC = "time_utc"
+    TIME_LOCAL = "time_local"
+    INT = "int"  # our own counts: written as numbers, never neutralised
+    JSON = "json"  # CSV: JSON text (sorted keys); JSON Lines: the value itself
+    AUDIT_ACTION = "audit_action"  # auditlog's small integer → create/update/delete/access
+    CONTENT_TYPE = "content_type"  # content type id → "app_label.model"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    path: str  # the ORM path read for it (values_list)
+    kind: Kind = Kind.TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """One exportable dataset. ``name`` is what the ExportEvent records."""
+
+    name: str
+    label: str | Promise
+    model: type[Model]
+    time_field: str
+    columns: tuple[Column, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(column.key for column in self.columns)
+
+    @property
+    def copy_capable(self) -> bool:
+        """True when PostgreSQL can format every column itself (the COPY fast path)."""
+        return all(c.kind in _COPY_KINDS for c in self.columns)
+
+
+_COPY_KINDS = frozenset({Kind.TEXT, Kind.IP, Kind.TIME_UTC, Kind.TIME_LOCAL})
+
+_CLIENT = (
+    Column("ip", "ip", Kind.IP),
+    Column("country", "country"),
+    Column("browser", "browser_family"),
+    Column("browser_version", "browser_version"),
+    Column("os", "os_family"),
+    Column("os_version", "os_version"),
+    Column("device", "device_type"),
+)
+_TIMES = (
+    Column("time_utc", "occurred_at", Kind.TIME_UTC),
+    Column("time_local", "occurred_at", Kind.TIME_LOCAL),
+)
+_SIGNIN_DETAIL = (
+    Column("attempted_address", "attempted_login"),
+    *_CLIENT,
+    Column("outcome", "outcome"),
+    Column("reason", "reason"),
+    Column("mfa_method", "mfa_method"),
+    Column("session_ref", "session_ref"),
+    Column("user_agent", "user_agent"),
+)
+
+SIGNIN_LOG = Dataset(
+    name="signin_log",
+    label=_("sign-in log"),
+    model=LoginEvent,
+    time_field="occurred_at",
+    columns=(*_TIMES, Column("person", "user__email"), *_SIGNIN_DETAIL),
+)
+# One's own history: the same record without the person column (it is always the reader).
+MY_SIGNINS = Dataset(
+    name="my_signins",
+    label=_("my sign-ins"),
+    model=LoginEvent,
+    time_field="occurred_at",
+    columns=(*_TIMES, *_SIGNIN_DETAIL),
+)
+EXPORT_LOG = Dataset(
+    name="export_log",
+    label=_("export log"),
+    model=ExportEvent,
+    time_field="occurred_at",
+    columns=(
+        *_TIMES,
+        Column("person", "user__email"),
+        Column("dataset", "dataset"),
+        Column("format", "format"),
+        Column("filters", "filters", Kind.JSON),
+        Column("status", "status"),
+        Column("rows", "row_count", Kind.INT),
+        Column("bytes", "byte_count", Kind.INT),
+        Column("completed_utc", "completed_at", Kind.TIME_UTC),
+        *_CLIENT,
+        Column("user_agent", "user_agent"),
+    ),
+)
+AUDIT_TRAIL = Dataset(
+    name="audit_trail",
+    label=_("audit trail"),
+    model=AuditLogEntry,
+    time_field="timestamp",
+    columns=(
+        Column("time_utc", "timestamp", Kind.TIME_UTC),
+        Column("time_local", "timestamp", Kind.TIME_LOCAL),
+        Column("actor", "actor_email"),
+        Column("action", "action", Kind.AUDIT_ACTION),
+        Column("object_type", "content_type_id", Kind.CONTENT_TYPE),
+        Column("object_id", "object_pk"),
+        Column("object", "object_repr"),
+        Column("changes", "changes", Kind.JSON),
+        Column("ip", "remote_addr", Kind.IP),
+    ),
+)
+
+DATASETS = {d.name: d for d in (SIGNIN_LOG, MY_SIGNINS, EXPORT_LOG, AUDIT_TRAIL)}
+
+_AUDIT_ACTIONS = {
+    AuditLogEntry.Action.CREATE: "create",
+    AuditLogEntry.Action.UPDATE: "update",
+    AuditLogEntry.Action.DELETE: "delete",
+    AuditLogEntry.Action.ACCESS: "access",
+}
+
+
+def _content_type_label(content_type_id: int) -> str:
+    # ContentType's own cache makes this one query per type per process at most; a type whose
+    # model is gone (an uninstalled app) keeps its stored app_label.model.
+    content_type = ContentType.objects.get_for_id(content_type_id)
+    return f"{content_type.app_label}.{content_type.model}"
+
+
+# --- Python formatting (the portable path) ------------------------------------------------------
+Formatter = Callable[[Any], Any]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _time_utc(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime(UTC_FORMAT)
+
+
+def _time_local(zone: zoneinfo.ZoneInfo) -> Formatter:
+    def fmt(value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(zone).isoformat(timespec="microseconds")
+
+    return fmt
+
+
+def _json_text(value: Any) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _json_value(value: Any) -> Any:
+    return value
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _audit_action(value: Any) -> str:
+    return _AUDIT_ACTIONS.get(value, "" if value is None else str(value))
+
+
+def _content_type(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        return _content_type_label(int(value))
+    except ContentType.DoesNotExist:
+        return ""
+
+
+def row_formatters(dataset: Dataset, *, tz: str, fmt: ExportFormat) -> list[Formatter]:
+    """One function per column turning the stored value into the exported one."""
+    zone = zoneinfo.ZoneInfo(tz)
+    by_kind: dict[Kind, Formatter] = {
+        Kind.TEXT: _text,
+        Kind.IP: _text,
+        Kind.TIME_UTC: _time_utc,
+        Kind.TIME_LOCAL: _time_local(zone),
+        Kind.INT: _int,
+        Kind.JSON: _json_text if fmt is ExportFormat.CSV else _json_value,
+        Kind.AUDIT_ACTION: _audit_action,
+        Kind.CONTENT_TYPE: _content_type,
+    }
+    return [by_kind[column.kind] for column in dataset.columns]
+
+
+def format_rows(rows: Sequence[Sequence[Any]], formatters: Sequence[Formatter]) -> list[tuple[Any, ...]]:
+    return [tuple(f(v) for f, v in zip(formatters, row, strict=True)) for row in rows]
