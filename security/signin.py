@@ -120,6 +120,7 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
         # 1. Lockout. A locked bucket costs the same hash as a wrong password.
         if not AxesProxyHandler.is_allowed(request, credentials):
             make_password(password[:MAX_PASSWORD_LENGTH])
+            _failed(request, login_name)  # same work as a wrong password: no timing tell
             _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
                     outcome=Outcome.FAILURE, reason=Reason.LOCKED_OUT)
             return refused
@@ -140,6 +141,7 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
         # 3. Account state: told apart in the record, never on the page.
         state_reason = _account_state_reason(user)
         if state_reason is not None:
+            _failed(request, login_name)
             _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
                     outcome=Outcome.FAILURE, reason=state_reason)
             return refused

@@ -98,3 +98,27 @@ def test_forged_headers_never_move_the_hours(two_tenants, client, time_machine):
         post_signin(client, acme.member.email, PASSWORD, **headers)
         assert "_auth_user_id" not in client.session, headers
     assert set(LoginEvent.objects.for_tenant(acme.tenant).values_list("reason", flat=True)) == {Reason.HOURS_DENIED}
+
+
+class CountingHasher(__import__("django.contrib.auth.hashers", fromlist=["x"]).MD5PasswordHasher):
+    algorithm = "md5"
+    calls = 0
+
+    def encode(self, password, salt):
+        type(self).calls += 1
+        return super().encode(password, salt)
+
+
+def test_every_refusal_costs_exactly_one_password_hash(two_tenants, make_client, settings):
+    """Timing parity by construction: each refusal does the same expensive work."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    acme = two_tenants.a
+    lockout_policy_update(tenant=acme.tenant, actor=acme.owner, failure_limit=3, cooloff_minutes=15)
+    for _ in range(3):
+        post_signin(make_client(), acme.auditor.email, "wrong")
+    User.objects.filter(pk=acme.helpdesk.pk).update(status=User.Status.SUSPENDED)
+    for email, password in [("ghost@acme.example", PASSWORD), (acme.member.email, "not-it"),
+                            (acme.auditor.email, PASSWORD), (acme.helpdesk.email, PASSWORD)]:
+        CountingHasher.calls = 0
+        post_signin(make_client(), email, password)
+        assert CountingHasher.calls == 1, email
