@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -40,3 +41,10 @@ def password_change(*, request: HttpRequest, user: User, old_password: str, new_
     user_sessions_end_all(user=user, except_key=request.session.session_key)
     request.session.pop(PASSWORD_CHANGE_SESSION_KEY, None)
     return user
+
+
+def last_login_record(sender: object, user: User, **kwargs: object) -> None:
+    """``user_logged_in`` receiver: when this person last signed in (shown on the people pages)."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=now)
+    user.last_login = now

@@ -12,3 +12,17 @@ class SecurityConfig(AppConfig):
 
         register_access_policies()
         register_account_policies()
+
+        from security.models import (
+            LockoutPolicy,
+            MfaPolicy,
+            NetworkAllowEntry,
+            NetworkPolicy,
+            PasswordPolicy,
+            SessionPolicy,
+            SignInHoursPolicy,
+        )
+        from security.policies.cache import connect_policy_models
+
+        connect_policy_models([NetworkPolicy, NetworkAllowEntry, SignInHoursPolicy, PasswordPolicy,
+                               MfaPolicy, LockoutPolicy, SessionPolicy])

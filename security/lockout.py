@@ -49,6 +49,14 @@ def username_from_request(request: HttpRequest, credentials: dict[str, Any] | No
     return username
 
 
+_TENANT_ATTR = "_mailadmin_attempt_tenant"
+
+
+def remember_attempt_tenant(request: HttpRequest, *, login_name: str, tenant: Tenant | None) -> None:
+    """The sign-in pipeline already knows the attempt's tenant: spare axes the domain lookup."""
+    setattr(request, _TENANT_ATTR, (login_name, tenant))
+
+
 def _rules(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> LockoutRules:
     if request is None:
         return DEFAULT_RULES
@@ -58,10 +66,17 @@ def _rules(request: HttpRequest | None, credentials: dict[str, Any] | None = Non
     cached = getattr(request, _RULES_ATTR, None)
     if cached is not None and cached[0] == username:
         return cached[1]
-    from security.policies.getters import lockout_rules_for_domain
+    from security.policies.cache import tenant_rules
+    from security.policies.getters import lockout_rules_for, lockout_rules_for_domain
 
-    domain = username.rpartition("@")[2] if "@" in username else ""
-    rules = lockout_rules_for_domain(domain=domain)
+    known = getattr(request, _TENANT_ATTR, None)
+    if known is not None and known[0] == username:
+        tenant = known[1]
+        rules = (tenant_rules("lockout", tenant, lambda: lockout_rules_for(tenant=tenant))
+                 if tenant is not None else DEFAULT_RULES)
+    else:
+        domain = username.rpartition("@")[2] if "@" in username else ""
+        rules = lockout_rules_for_domain(domain=domain)
     setattr(request, _RULES_ATTR, (username, rules))
     return rules
 

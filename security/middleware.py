@@ -2,14 +2,13 @@
 and a forced password change.
 
 Design: runs after ``tenants.middleware`` on every signed-in console request, so it must stay
-cheap: one indexed query for the session row, policy rules from a short per-process cache
-(no Redis on the request path), pure checks, and a ``last_seen_at`` write at most once a minute.
+cheap: one indexed query for the session row, policy rules from the per-process cache keyed
+by the tenant's policy version (``security.policies.cache``; no Redis on the request path), pure checks, and a ``last_seen_at`` write at most once a minute.
 A session the index does not know (ended by suspension, by an admin, or never indexed) is over.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -27,29 +26,12 @@ from security.models import UserSession
 from security.pending import PASSWORD_CHANGE_SESSION_KEY
 from security.policies import hours
 from security.policies import sessions as session_policy
+from security.policies.cache import tenant_rules
 from security.policies.getters import session_rules_for
 
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
-RULES_TTL_SECONDS = 15.0
 # Reachable while a password change is forced.
 PASSWORD_CHANGE_ALLOWED = {"password_change", "signout", "healthz", "readyz"}
-
-_rules_cache: dict[tuple[str, int], tuple[float, Any]] = {}
-
-
-def _cached(kind: str, tenant_id: int, load: Callable[[], Any]) -> Any:
-    """Policy rules per tenant for a few seconds: a change applies within RULES_TTL_SECONDS."""
-    now = time.monotonic()
-    hit = _rules_cache.get((kind, tenant_id))
-    if hit is not None and now - hit[0] < RULES_TTL_SECONDS:
-        return hit[1]
-    value = load()
-    _rules_cache[(kind, tenant_id)] = (now, value)
-    return value
-
-
-def rules_cache_clear() -> None:
-    _rules_cache.clear()
 
 
 class SessionPolicyMiddleware:
@@ -86,14 +68,14 @@ class SessionPolicyMiddleware:
             return self._end(request, signout, Reason.ENDED_BY_ADMIN,
                              _("Your session has ended. Please sign in again."))
         now = timezone.now()
-        rules = _cached("sessions", tenant.pk, lambda: session_rules_for(tenant=tenant))
+        rules = tenant_rules("sessions", tenant, lambda: session_rules_for(tenant=tenant))
         decision = session_policy.session_state(row.started_at, row.last_seen_at, now, rules)
         if not decision.allowed:
             text = (_("You were signed out after a period of inactivity.")
                     if decision.reason == Reason.SESSION_IDLE_TIMEOUT
                     else _("Your session reached its maximum length. Please sign in again."))
             return self._end(request, signout, decision.reason, text)
-        hours_rules = _cached("hours", tenant.pk, lambda: hours.hours_rules_for(tenant=tenant))
+        hours_rules = tenant_rules("hours", tenant, lambda: hours.hours_rules_for(tenant=tenant))
         if hours_rules.applies_to(user.role) and hours_rules.mode == "enforce" \
                 and not hours.window_open(now, hours_rules):
             return self._end(request, signout, Reason.HOURS_WINDOW_CLOSED,

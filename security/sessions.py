@@ -18,14 +18,12 @@ def user_session_record(*, request: HttpRequest, user: User, client: ClientInfo,
         return None
     browser = " ".join(p for p in (client.browser_family, client.browser_version) if p)
     os_name = " ".join(p for p in (client.os_family, client.os_version) if p)
-    session, _created = UserSession.objects.update_or_create(
-        session_key=request.session.session_key,
-        defaults={"tenant_id": user.tenant_id, "user": user, "ip": client.ip,
-                  "country": client.country, "user_agent": client.user_agent,
-                  "browser": browser[:80], "os": os_name[:80], "device_type": client.device_type,
-                  "mfa_method": mfa_method},
+    # login() has just issued this key, so the row is new: a plain INSERT.
+    return UserSession.objects.create(
+        session_key=request.session.session_key, tenant_id=user.tenant_id, user=user, ip=client.ip,
+        country=client.country, user_agent=client.user_agent, browser=browser[:80],
+        os=os_name[:80], device_type=client.device_type, mfa_method=mfa_method,
     )
-    return session
 
 
 def user_session_forget(*, session_key: str | None) -> None:

@@ -36,6 +36,7 @@ from accounts.models import User, normalize_email
 from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
 from activity.services import login_event_record
+from security.lockout import remember_attempt_tenant
 from security.pending import (
     MFA_GRACE_SESSION_KEY,
     PASSWORD_CHANGE_SESSION_KEY,
@@ -45,12 +46,9 @@ from security.pending import (
 )
 from security.policies import hours, network
 from security.policies.base import Decision, SignInContext, Verdict
-from security.policies.getters import (
-    mfa_rules_for,
-    password_compliance_record,
-    password_signin_check,
-)
-from security.policies.mfa import IN_GRACE, grace_days_left, mfa_requirement
+from security.policies.cache import tenant_rules
+from security.policies.getters import mfa_rules_for, password_rules_for, password_signin_compliance
+from security.policies.mfa import IN_GRACE, MfaRules, grace_days_left, mfa_requirement
 from security.sessions import user_session_forget, user_session_record
 from tenants.models import MailDomain, Tenant
 
@@ -102,8 +100,9 @@ def _failed(request: HttpRequest, login_name: str) -> None:
 
 def _policy_decisions(ctx: SignInContext, tenant: Tenant) -> list[Decision]:
     return [
-        network.evaluate(ctx, network.network_rules_for(tenant=tenant)),
-        hours.evaluate(ctx, hours.hours_rules_for(tenant=tenant)),
+        network.evaluate(ctx, tenant_rules("network", tenant,
+                                           lambda: network.network_rules_for(tenant=tenant))),
+        hours.evaluate(ctx, tenant_rules("hours", tenant, lambda: hours.hours_rules_for(tenant=tenant))),
     ]
 
 
@@ -115,6 +114,7 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
     tenant = tenant_for_login(login_name, user)
     refused = SignInResult(status="refused", message=str(GENERIC_FAILURE))
     credentials = {"email": login_name}
+    remember_attempt_tenant(request, login_name=login_name, tenant=tenant)
 
     with transaction.atomic():
         # 1. Lockout. A locked bucket costs the same hash as a wrong password.
@@ -178,7 +178,7 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
                   reason=monitored[0] if monitored else Reason.PASSWORD_OK,
                   password_change_required=change_required)
         if mfa.reason == IN_GRACE:
-            days = grace_days_left(user.role, False, ctx.now, mfa_rules_for(tenant=tenant))
+            days = grace_days_left(user.role, False, ctx.now, _mfa_rules(tenant))
             request.session[MFA_GRACE_SESSION_KEY] = days
     return SignInResult(status="signed_in", user=user, password_change_required=change_required,
                         monitored=monitored)
@@ -199,15 +199,18 @@ def _account_state_reason(user: User) -> str | None:
 
 
 def _password_change_required(*, user: User, password: str, now: datetime) -> bool:
-    decision = password_signin_check(user=user, password=password, now=now)
-    password_compliance_record(user=user, compliant=decision.reason != Reason.PASSWORD_CHANGE_REQUIRED,
-                               now=now)
+    tenant = user.tenant
+    rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
+    decision = password_signin_compliance(user=user, password=password, rules=rules, now=now)
     return decision.verdict == Verdict.CHALLENGE
 
 
+def _mfa_rules(tenant: Tenant) -> MfaRules:
+    return tenant_rules("mfa", tenant, lambda: mfa_rules_for(tenant=tenant))
+
+
 def _mfa_decision(*, user: User, ctx: SignInContext) -> Decision:
-    rules = mfa_rules_for(tenant=user.tenant)
-    return mfa_requirement(user.role, mfa_user_has_device(user=user), ctx.now, rules)
+    return mfa_requirement(user.role, mfa_user_has_device(user=user), ctx.now, _mfa_rules(user.tenant))
 
 
 def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_method: str,
@@ -229,6 +232,7 @@ def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> S
     user = pending.user
     client = client_info(request)
     credentials = {"email": user.email}
+    remember_attempt_tenant(request, login_name=user.email, tenant=user.tenant)
     with transaction.atomic():
         if not AxesProxyHandler.is_allowed(request, credentials):
             pending_clear(request)

@@ -11,6 +11,6 @@ class TenantsConfig(AppConfig):
 
         from tenants.models import Invitation, MailDomain, Tenant
 
-        auditlog.register(Tenant)
+        auditlog.register(Tenant, exclude_fields=["policy_version"])
         auditlog.register(MailDomain)
         auditlog.register(Invitation, exclude_fields=["token_hash"])

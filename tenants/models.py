@@ -31,6 +31,9 @@ class Tenant(models.Model):
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
     language = models.CharField(_("default language"), max_length=16, default="en")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Bumped in the same transaction as any change to this tenant's policies or mail domains, so
+    # per-process caches of policy rules (security.policies.cache) know when they are stale.
+    policy_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

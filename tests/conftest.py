@@ -80,9 +80,9 @@ def make_client():
 
 @pytest.fixture(autouse=True)
 def _fresh_policy_rules_cache():
-    """The session middleware caches policy rules per process for a few seconds; tests change
-    policies between requests, so each test starts (and ends) with an empty cache."""
-    from security.middleware import rules_cache_clear
+    """Policy rules are cached per process by tenant policy version; versions restart with each
+    test's fresh tenants, so each test starts (and ends) with an empty cache."""
+    from security.policies.cache import rules_cache_clear
 
     rules_cache_clear()
     yield

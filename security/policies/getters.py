@@ -225,6 +225,23 @@ def password_signin_check(*, user: User, password: str, now: datetime | None = N
                       changed_at=state.changed_at if state else None, now=now or timezone.now())
 
 
+def password_signin_compliance(*, user: User, password: str, rules: PasswordRules,
+                               now: datetime) -> Decision:
+    """Sign-in's compliance step: check the typed password against ``rules`` and remember the
+    verdict for the admin page, with one read and a write only when the verdict changed."""
+    state = password_state_get(user=user)
+    decision = compliance(password, user, rules, changed_at=state.changed_at if state else None, now=now)
+    compliant = decision.reason != "password_change_required"
+    if state is None:
+        # First sign-in seen: the expiry clock starts now (see password_compliance_record).
+        PasswordState.objects.get_or_create(
+            user=user, defaults={"tenant_id": user.tenant_id, "changed_at": now,
+                                 "compliant": compliant, "compliance_checked_at": now})
+    elif state.compliant != compliant:
+        PasswordState.objects.filter(pk=state.pk).update(compliant=compliant, compliance_checked_at=now)
+    return decision
+
+
 def password_compliance_record(*, user: User, compliant: bool, now: datetime | None = None) -> PasswordState | None:
     """Remember whether the password typed at this sign-in met the policy (for the admin page).
 

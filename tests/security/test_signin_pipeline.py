@@ -147,9 +147,6 @@ def test_open_session_ends_when_the_hours_window_closes(two_tenants, client, tim
     post_signin(client, two_tenants.a.member.email, PASSWORD)
     assert client.get("/me/").status_code == 200
     time_machine.move_to(datetime(2026, 11, 30, 18, 5, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
-    from security.middleware import rules_cache_clear
-
-    rules_cache_clear()
     response = client.get("/me/", follow=True)
     assert "sign-in hours have ended" in response.content.decode()
     assert events(two_tenants.a.tenant)[-1].reason == Reason.HOURS_WINDOW_CLOSED
@@ -260,3 +257,21 @@ def test_grace_period_banner_counts_down_until_enrolment(two_tenants, client):
     assert 'data-testid="mfa-grace-banner"' in page and "within 7 days" in page
     event = events(two_tenants.a.tenant)[-1]
     assert (event.outcome, event.reason) == (Outcome.SUCCESS, Reason.PASSWORD_OK)
+
+
+def test_a_policy_change_applies_to_the_very_next_attempt(two_tenants, make_client):
+    """Rules are cached per process by tenant policy version: a change must not wait for a TTL."""
+    member = two_tenants.a.member
+    assert post_signin(make_client(), member.email, PASSWORD, ip="198.51.100.7").status_code == 302
+    network_policy_update(tenant=two_tenants.a.tenant, actor=two_tenants.a.owner,
+                          entries=[("203.0.113.0/24", "HQ")], mode="enforce", scope="everyone",
+                          confirm_self_lockout=True, actor_ip="203.0.113.5")
+    response = post_signin(make_client(), member.email, PASSWORD, ip="198.51.100.7")
+    assert "not allowed from this network" in response.content.decode()
+    session_policy_update(tenant=two_tenants.a.tenant, actor=two_tenants.a.owner,
+                          idle_timeout_minutes=5, absolute_lifetime_hours=1)
+    from security.policies.cache import _cache
+
+    assert ("network", two_tenants.a.tenant.pk) in _cache
+    two_tenants.a.tenant.refresh_from_db()
+    assert _cache[("network", two_tenants.a.tenant.pk)][0] < two_tenants.a.tenant.policy_version
