@@ -31,7 +31,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.mfa.services import mfa_recent_auth_mark, mfa_user_has_device, mfa_verify
+from accounts.mfa.services import (
+    mfa_device_exists,
+    mfa_recent_auth_mark,
+    mfa_user_has_device,
+    mfa_verify,
+)
 from accounts.models import User, normalize_email
 from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
@@ -47,7 +52,13 @@ from security.pending import (
 from security.policies import hours, network
 from security.policies.base import Decision, SignInContext, Verdict
 from security.policies.cache import tenant_rules
-from security.policies.getters import mfa_rules_for, password_rules_for, password_signin_compliance
+from security.policies.getters import (
+    mfa_rules_for,
+    password_rules_for,
+    password_signin_compliance,
+    password_state_annotations,
+    password_state_from_annotations,
+)
 from security.policies.mfa import IN_GRACE, MfaRules, grace_days_left, mfa_requirement
 from security.sessions import user_session_forget, user_session_record
 from tenants.models import MailDomain, Tenant
@@ -110,7 +121,7 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
     """Run the pipeline for one e-mail + password submission."""
     login_name = normalize_email(email)[:254]
     client = client_info(request)
-    user = User.objects.select_related("tenant").filter(email=login_name).first()
+    user = _signin_user(login_name)
     tenant = tenant_for_login(login_name, user)
     refused = SignInResult(status="refused", message=str(GENERIC_FAILURE))
     credentials = {"email": login_name}
@@ -184,6 +195,16 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
                         monitored=monitored)
 
 
+def _signin_user(login_name: str) -> User | None:
+    """The person, their tenant, whether they have an MFA device and their password state:
+    everything the pipeline needs about them, in one query."""
+    return (
+        User.objects.select_related("tenant")
+        .annotate(mfa_device=mfa_device_exists(), **password_state_annotations())
+        .filter(email=login_name).first()
+    )
+
+
 def _account_state_reason(user: User) -> str | None:
     if user.tenant_id is None:
         return Reason.UNKNOWN_ACCOUNT  # operators sign in at /ops/, not in the console
@@ -201,7 +222,8 @@ def _account_state_reason(user: User) -> str | None:
 def _password_change_required(*, user: User, password: str, now: datetime) -> bool:
     tenant = user.tenant
     rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
-    decision = password_signin_compliance(user=user, password=password, rules=rules, now=now)
+    decision = password_signin_compliance(user=user, password=password, rules=rules, now=now,
+                                          state=password_state_from_annotations(user))
     return decision.verdict == Verdict.CHALLENGE
 
 
@@ -210,7 +232,10 @@ def _mfa_rules(tenant: Tenant) -> MfaRules:
 
 
 def _mfa_decision(*, user: User, ctx: SignInContext) -> Decision:
-    return mfa_requirement(user.role, mfa_user_has_device(user=user), ctx.now, _mfa_rules(user.tenant))
+    has_device = getattr(user, "mfa_device", None)
+    if has_device is None:
+        has_device = mfa_user_has_device(user=user)
+    return mfa_requirement(user.role, has_device, ctx.now, _mfa_rules(user.tenant))
 
 
 def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_method: str,

@@ -34,6 +34,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -269,6 +270,12 @@ def mfa_user_has_device(*, user: User) -> bool:
     if user.pk is None or user.tenant_id is None:
         return False
     return EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user, confirmed=True).exists()
+
+
+def mfa_device_exists() -> Exists:
+    """An annotation for User queries: ``mfa_user_has_device`` in the query that finds the person."""
+    return Exists(EncryptedTOTPDevice.objects.filter(
+        tenant=OuterRef("tenant"), user=OuterRef("pk"), confirmed=True))
 
 
 def mfa_throttled_until(*, user: User) -> datetime | None:

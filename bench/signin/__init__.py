@@ -9,7 +9,7 @@ configured for it through environment variables before ``django.setup()`` (``DEB
 - **baseline** — ``django.contrib.auth.views.LoginView`` on its own URLconf
   (``bench.signin.baseline_urls``) with ``AxesStandaloneBackend`` + ``ModelBackend``, axes'
   own defaults (limit 5, cool-off 15 min, ``[["username", "ip_address"]]``, reset on success,
-  no project callables) and a minimal middleware stack (sessions, auth, axes): a plain person
+  no project callables) and startproject's default middleware stack plus axes: a plain person
   of a tenant without policies signs in.
 - **ours** — ``POST /signin/`` through the full ``MIDDLEWARE`` and ``mailadmin.urls``, with a
   tenant that has every policy on: a network allowlist of 50 CIDRs in enforce mode (the client
@@ -67,9 +67,16 @@ HEADERS = {
 }
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TARGET_ADDED_MS = 2.0
+# What `django-admin startproject` generates, plus axes: the stack any Django site starts from
+# (CSRF checks are off in both test clients).
 BASELINE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 BASELINE_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
@@ -490,7 +497,7 @@ def _run_measurements(args: argparse.Namespace, *, rounds: int, argon2_rounds: i
         raise Failure("axes recorded a failed attempt: some sign-in did not succeed")
 
     extra |= {
-        "baseline": "LoginView + AxesStandaloneBackend + ModelBackend; sessions, auth, axes middleware",
+        "baseline": "LoginView + AxesStandaloneBackend + ModelBackend; startproject's default middleware + axes",
         "ours": (f"POST /signin/, full MIDDLEWARE ({len(settings.MIDDLEWARE)}), all policies enforced, "
                  f"{len(world.cidrs)} CIDRs, capture on"),
         "people in the policy tenant": f"{world.people:,}",
