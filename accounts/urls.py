@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("me/", views.profile_view, name="profile"),
     path("me/password/", views.password_change_view, name="password_change"),
+    path("me/sessions/", views.my_sessions_view, name="my_sessions"),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts import services
 from accounts.forms import ProfileForm
 from security.passwords import password_validators_for
+from security.sessions import user_session_end, user_sessions_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap
 
@@ -76,3 +77,23 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             return redirect("profile")
     help_texts = password_validators_help_texts(password_validators_for(request.user))
     return render(request, "accounts/password_change.html", {"form": form, "help_texts": help_texts})
+
+
+@requires(Cap.SELF_SERVICE)
+def my_sessions_view(request: HttpRequest) -> HttpResponse:
+    current = request.session.session_key
+    if request.method == "POST":
+        try:
+            session_id = int(request.POST.get("session", ""))
+        except ValueError:
+            session_id = 0
+        row = next((s for s in user_sessions_list(user=request.user) if s.pk == session_id), None)
+        if row is None:
+            messages.error(request, _("That session does not exist any more."))
+        elif row.session_key == current:
+            messages.error(request, _("Use Sign out to end the session you are using."))
+        elif user_session_end(user=request.user, session_id=session_id):
+            messages.success(request, _("The session was ended. That device must sign in again."))
+        return redirect("my_sessions")
+    sessions = user_sessions_list(user=request.user)
+    return render(request, "accounts/sessions.html", {"sessions": sessions, "current": current})

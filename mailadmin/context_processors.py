@@ -29,6 +29,7 @@ NAVIGATION = [
         ("profile", _("My profile"), Cap.SELF_SERVICE),
         ("password_change", _("Password"), Cap.SELF_SERVICE),
         ("mfa_manage", _("Two-step sign-in"), Cap.SELF_SERVICE),
+        ("my_sessions", _("My sessions"), Cap.SELF_SERVICE),
     ]),
 ]
 

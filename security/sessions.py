@@ -47,3 +47,19 @@ def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
         Session.objects.filter(session_key__in=keys).delete()
         UserSession.objects.filter(session_key__in=keys).delete()
     return len(keys)
+
+
+def user_sessions_list(*, user: User) -> list[UserSession]:
+    """The person's open sessions, most recently active first."""
+    return list(UserSession.objects.filter(tenant_id=user.tenant_id, user=user).order_by("-last_seen_at"))
+
+
+def user_session_end(*, user: User, session_id: int) -> bool:
+    """The person ends one of their own sessions (a lost laptop); False if it is not theirs."""
+    with transaction.atomic():
+        row = UserSession.objects.filter(tenant_id=user.tenant_id, user=user, pk=session_id).first()
+        if row is None:
+            return False
+        Session.objects.filter(session_key=row.session_key).delete()
+        row.delete()
+    return True

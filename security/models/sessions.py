@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from activity.capture.types import DeviceType
 from tenants.models import TenantOwned
 
 
@@ -22,7 +23,7 @@ class UserSession(TenantOwned):
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
     browser = models.CharField(_("browser"), max_length=80, blank=True)
     os = models.CharField(_("operating system"), max_length=80, blank=True)
-    device_type = models.CharField(_("device"), max_length=16, blank=True)
+    device_type = models.CharField(_("device"), max_length=16, blank=True, choices=DeviceType.choices)
     mfa_method = models.CharField(_("second factor"), max_length=16, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"), auto_now_add=True)
