@@ -56,8 +56,6 @@ from security.policies.getters import (
     mfa_rules_for,
     password_rules_for,
     password_signin_compliance,
-    password_state_annotations,
-    password_state_from_annotations,
 )
 from security.policies.mfa import IN_GRACE, MfaRules, grace_days_left, mfa_requirement
 from security.sessions import user_session_forget, user_session_record
@@ -199,8 +197,8 @@ def _signin_user(login_name: str) -> User | None:
     """The person, their tenant, whether they have an MFA device and their password state:
     everything the pipeline needs about them, in one query."""
     return (
-        User.objects.select_related("tenant")
-        .annotate(mfa_device=mfa_device_exists(), **password_state_annotations())
+        User.objects.select_related("tenant", "password_state")
+        .annotate(mfa_device=mfa_device_exists())
         .filter(email=login_name).first()
     )
 
@@ -223,7 +221,7 @@ def _password_change_required(*, user: User, password: str, now: datetime) -> bo
     tenant = user.tenant
     rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
     decision = password_signin_compliance(user=user, password=password, rules=rules, now=now,
-                                          state=password_state_from_annotations(user))
+                                          state=getattr(user, "password_state", None))
     return decision.verdict == Verdict.CHALLENGE
 
 

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
-from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -224,22 +223,6 @@ def password_signin_check(*, user: User, password: str, now: datetime | None = N
     state = password_state_get(user=user)
     return compliance(password, user, password_rules_for(tenant=user.tenant),
                       changed_at=state.changed_at if state else None, now=now or timezone.now())
-
-
-def password_state_annotations() -> dict[str, Any]:
-    """Columns to annotate a User query with, so sign-in reads the person's password state in
-    the same query that finds the person (see ``password_state_from_annotations``)."""
-    rows = PasswordState.objects.filter(user=OuterRef("pk"))
-    return {"pw_state_id": Subquery(rows.values("pk")[:1]),
-            "pw_changed_at": Subquery(rows.values("changed_at")[:1]),
-            "pw_compliant": Subquery(rows.values("compliant")[:1])}
-
-
-def password_state_from_annotations(user: User) -> PasswordState | None:
-    if getattr(user, "pw_state_id", None) is None:
-        return None
-    return PasswordState(pk=user.pw_state_id, tenant_id=user.tenant_id, user=user,  # type: ignore[attr-defined]
-                         changed_at=user.pw_changed_at, compliant=user.pw_compliant)  # type: ignore[attr-defined]
 
 
 _READ = object()
