@@ -111,24 +111,30 @@ MY_SIGNINS = Dataset(
     time_field="occurred_at",
     columns=(*_TIMES, *_SIGNIN_DETAIL),
 )
+_EXPORT_DETAIL = (
+    Column("dataset", "dataset"),
+    Column("format", "format"),
+    Column("filters", "filters", Kind.JSON),
+    Column("status", "status"),
+    Column("rows", "row_count", Kind.INT),
+    Column("bytes", "byte_count", Kind.INT),
+    Column("completed_utc", "completed_at", Kind.TIME_UTC),
+    *_CLIENT,
+    Column("user_agent", "user_agent"),
+)
 EXPORT_LOG = Dataset(
     name="export_log",
     label=_("export log"),
     model=ExportEvent,
     time_field="occurred_at",
-    columns=(
-        *_TIMES,
-        Column("person", "user__email"),
-        Column("dataset", "dataset"),
-        Column("format", "format"),
-        Column("filters", "filters", Kind.JSON),
-        Column("status", "status"),
-        Column("rows", "row_count", Kind.INT),
-        Column("bytes", "byte_count", Kind.INT),
-        Column("completed_utc", "completed_at", Kind.TIME_UTC),
-        *_CLIENT,
-        Column("user_agent", "user_agent"),
-    ),
+    columns=(*_TIMES, Column("person", "user__email"), *_EXPORT_DETAIL),
+)
+MY_EXPORTS = Dataset(
+    name="my_exports",
+    label=_("my exports"),
+    model=ExportEvent,
+    time_field="occurred_at",
+    columns=(*_TIMES, *_EXPORT_DETAIL),
 )
 AUDIT_TRAIL = Dataset(
     name="audit_trail",
@@ -136,19 +142,19 @@ AUDIT_TRAIL = Dataset(
     model=AuditLogEntry,
     time_field="timestamp",
     columns=(
-        Column("time_utc", "timestamp", Kind.TIME_UTC),
-        Column("time_local", "timestamp", Kind.TIME_LOCAL),
-        Column("actor", "actor_email"),
-        Column("action", "action", Kind.AUDIT_ACTION),
-        Column("object_type", "content_type_id", Kind.CONTENT_TYPE),
-        Column("object_id", "object_pk"),
-        Column("object", "object_repr"),
-        Column("changes", "changes", Kind.JSON),
-        Column("ip", "remote_addr", Kind.IP),
+    Column("time_utc", "timestamp", Kind.TIME_UTC),
+    Column("time_local", "timestamp", Kind.TIME_LOCAL),
+    Column("actor", "actor_email"),
+    Column("action", "action", Kind.AUDIT_ACTION),
+    Column("object_type", "content_type_id", Kind.CONTENT_TYPE),
+    Column("object_id", "object_pk"),
+    Column("object", "object_repr"),
+    Column("changes", "changes", Kind.JSON),
+    Column("ip", "remote_addr", Kind.IP),
     ),
 )
 
-DATASETS = {d.name: d for d in (SIGNIN_LOG, MY_SIGNINS, EXPORT_LOG, AUDIT_TRAIL)}
+DATASETS = {d.name: d for d in (SIGNIN_LOG, MY_SIGNINS, EXPORT_LOG, MY_EXPORTS, AUDIT_TRAIL)}
 
 _AUDIT_ACTIONS = {
     AuditLogEntry.Action.CREATE: "create",
