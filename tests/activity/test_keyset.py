@@ -1,0 +1,186 @@
+"""Keyset pagination: stable pages while events arrive, refused cursors, no COUNT(*) / OFFSET."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from activity.filters import AuditFilters, LoginEventFilters
+from activity.keyset import (
+    CursorInvalid,
+    count_hint,
+    cursor_decode,
+    cursor_encode,
+    page_fetch,
+    size_clean,
+)
+from activity.models import AuditLogEntry, ExportEvent, LoginEvent
+from activity.selectors import audit_entries_filtered, login_events_filtered
+from tests.activity.test_log_support import login, logins_bulk, recent
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk_older(queryset, size: int) -> list[int]:
+    seen, cursor = [], None
+    while True:
+        page = page_fetch(queryset, cursor=cursor, size=size)
+        seen.extend(row.pk for row in page.rows)
+        if not page.has_more:
+            return seen
+        cursor = page.next_cursor
+
+
+def test_pages_cover_every_row_once_newest_first(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 37)
+    logins_bulk(two_tenants.b.tenant, 20)
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    expected = list(events.values_list("pk", flat=True))
+    assert _walk_older(events, 10) == expected
+    assert len(expected) == 37
+
+
+def test_rows_sharing_one_instant_are_split_by_id(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    same = recent()
+    logins_bulk(tenant, 25, newest=same, step=timedelta(0))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    walked = _walk_older(events, 10)
+    assert walked == sorted(walked, reverse=True) and len(set(walked)) == 25
+
+
+def test_pages_stay_stable_while_new_events_arrive(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 30, newest=recent(hours=2))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first = page_fetch(events, cursor=None, size=10)
+    # Newer sign-ins land while the reader is on page 1.
+    logins_bulk(tenant, 7, newest=recent(minutes=1))
+    second = page_fetch(events, cursor=first.next_cursor, size=10)
+    third = page_fetch(events, cursor=second.next_cursor, size=10)
+    old_ids = [row.pk for page in (first, second, third) for row in page.rows]
+    assert len(old_ids) == len(set(old_ids)) == 30  # no duplicates, no gaps
+    assert not third.has_more and third.next_cursor is None
+    # Going back up from page 2 returns exactly page 1's rows, not the new ones.
+    back = page_fetch(events, cursor=second.prev_cursor, size=10)
+    assert [r.pk for r in back.rows] == [r.pk for r in first.rows]
+    assert back.prev_cursor is not None  # the 7 newer rows are above
+    top = page_fetch(events, cursor=back.prev_cursor, size=10)
+    assert top.prev_cursor is None and len(top.rows) == 10  # a full first page, new rows on top
+
+
+def test_newer_from_page_2_of_3_rows_shows_a_full_first_page(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 15)
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first = page_fetch(events, cursor=None, size=10)
+    second = page_fetch(events, cursor=first.next_cursor, size=10)
+    assert len(second.rows) == 5 and second.prev_cursor and second.next_cursor is None
+    back = page_fetch(events, cursor=second.prev_cursor, size=10)
+    assert [r.pk for r in back.rows] == [r.pk for r in first.rows] and back.prev_cursor is None
+
+
+def test_a_cursor_past_the_end_gives_an_empty_page_with_a_way_back(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    rows = logins_bulk(tenant, 3)
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    oldest = min(rows, key=lambda r: r.occurred_at)
+    cursor = cursor_encode(LoginEvent, at=oldest.occurred_at, pk=oldest.pk, direction="older")
+    page = page_fetch(events, cursor=cursor, size=10)
+    assert page.rows == [] and page.next_cursor is None and page.prev_cursor is not None
+    assert len(page_fetch(events, cursor=page.prev_cursor, size=10).rows) == 3
+
+
+def test_audit_entries_page_on_timestamp(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    entries = audit_entries_filtered(tenant=tenant, filters=AuditFilters())
+    expected = list(entries.values_list("pk", flat=True))
+    assert len(expected) >= 5
+    assert _walk_older(entries, 2) == expected
+
+
+def test_one_query_per_page_and_no_offset(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 30)
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters(country="US"))
+    first = page_fetch(events, cursor=None, size=10)
+    with CaptureQueriesContext(connection) as queries:
+        page_fetch(events, cursor=first.next_cursor, size=10)
+    assert len(queries.captured_queries) == 1
+    sql = queries.captured_queries[0]["sql"].upper()
+    assert "OFFSET" not in sql and "LIMIT 11" in sql and "COUNT(" not in sql
+
+
+def test_count_hint_is_exact_below_the_cap_and_bounded_above(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 12)
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    assert count_hint(events, cap=20).exact == 12
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=5)
+    assert hint.exact is None and hint.at_least == 5
+    counting = queries.captured_queries[0]["sql"].upper()
+    assert "LIMIT 6" in counting  # counts a LIMITed subquery, never the whole table
+    assert len(queries.captured_queries) == 2 and "EXPLAIN" in queries.captured_queries[1]["sql"].upper()
+    assert hint.estimate is None or hint.estimate > 5
+
+
+def _signed(payload: object, salt: str = "activity.keyset.activity.loginevent") -> str:
+    return signing.dumps(payload, salt=salt, compress=False)
+
+
+@pytest.mark.parametrize("value", [
+    "", "garbage", "x" * 10_000, "eyJ0IjoxfQ:abc:def", "\x00", "é" * 10,
+    _signed(["2026-03-01T00:00:00+00:00", 5, "older"], salt="activity.keyset.activity.exportevent"),
+    _signed(["2026-03-01T00:00:00+00:00", 5, "sideways"]),
+    _signed(["2026-03-01T00:00:00", 5, "older"]),  # naive
+    _signed(["not a date", 5, "older"]),
+    _signed(["2026-03-01T00:00:00+00:00", "5", "older"]),
+    _signed(["2026-03-01T00:00:00+00:00", True, "older"]),
+    _signed(["2026-03-01T00:00:00+00:00", -1, "older"]),
+    _signed(["2026-03-01T00:00:00+00:00", 2**70, "older"]),
+    _signed(["99999-03-01T00:00:00+00:00", 5, "older"]),
+    _signed(["2026-03-01T00:00:00+00:00", 5]),
+    _signed({"at": "2026-03-01T00:00:00+00:00"}),
+    _signed(None),
+])
+def test_bad_cursors_are_refused(value: str) -> None:
+    with pytest.raises(CursorInvalid):
+        cursor_decode(LoginEvent, value)
+
+
+def test_a_tampered_cursor_is_refused() -> None:
+    good = cursor_encode(LoginEvent, at=recent(), pk=42, direction="older")
+    assert cursor_decode(LoginEvent, good).pk == 42
+    _payload, _, signature = good.partition(":")
+    forged = signing.b64_encode(b'["2030-01-01T00:00:00+00:00",1,"older"]').decode()
+    with pytest.raises(CursorInvalid):
+        cursor_decode(LoginEvent, f"{forged}:{signature}")
+    with pytest.raises(CursorInvalid):
+        cursor_decode(LoginEvent, good[:-1] + ("A" if good[-1] != "A" else "B"))
+    with pytest.raises(CursorInvalid):  # a cursor of one dataset means nothing to another
+        cursor_decode(ExportEvent, good)
+    with pytest.raises(CursorInvalid):
+        cursor_decode(AuditLogEntry, good)
+
+
+@pytest.mark.parametrize(("value", "size"), [
+    (None, 50), ("", 50), ("10", 10), ("200", 200), ("201", 50), ("9", 50), ("-5", 50),
+    ("1e3", 50), ("100000000000000000000", 50), ("25abc", 50), ([], 50),
+])
+def test_size_clean(value, size) -> None:
+    assert size_clean(value) == size
+
+
+def test_recorded_rows_are_on_the_first_page(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    event = login(tenant, user=two_tenants.a.member)
+    page = page_fetch(login_events_filtered(tenant=tenant, filters=LoginEventFilters()),
+                      cursor=None, size=10)
+    assert [r.pk for r in page.rows] == [event.pk] and not page.has_more
+    assert page.next_cursor is None and page.prev_cursor is None
