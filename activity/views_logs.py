@@ -91,6 +91,7 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
         "count": count_hint(queryset),
         "errors": errors,
         "params": params,
+        "filter_params": parsed.as_dict(),  # what an export of this view takes: no size/cursor
         "filters": parsed.filters,
         "filtered": parsed.active,
         "size": size,
@@ -133,7 +134,7 @@ def _signin_log(request: HttpRequest, *, template: str, person: Model | None = N
                       selectors.person_label(tenant=tenant, pk=person_id) if person_id else None),
         without_person_url="?" + _query({k: v for k, v in ctx["params"].items()
                                          if k != "person"}),
-        export_links=(_export_links("signin_log_export", ctx["params"])
+        export_links=(_export_links("signin_log_export", ctx["filter_params"])
                       if request.user.can(Cap.LOGS_EXPORT) else []),
         **context,
     )
@@ -195,7 +196,7 @@ def export_log_view(request: HttpRequest) -> HttpResponse:
         person_label=selectors.person_label(tenant=tenant, pk=person_id) if person_id else None,
         without_person_url="?" + _query({k: v for k, v in ctx["params"].items()
                                          if k != "person"}),
-        export_links=(_export_links("export_log_export", ctx["params"])
+        export_links=(_export_links("export_log_export", ctx["filter_params"])
                       if request.user.can(Cap.LOGS_EXPORT) else []),
     )
     return render(request, "activity/export_log.html", ctx)
@@ -270,7 +271,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         object_types=list(audited_object_types().items()),
         actions=list(audit_actions().items()),
         display_tz=tenant.timezone,
-        export_links=(_export_links("audit_trail_export", ctx["params"])
+        export_links=(_export_links("audit_trail_export", ctx["filter_params"])
                       if request.user.can(Cap.LOGS_EXPORT) else []),
     )
     return render(request, "activity/audit_trail.html", ctx)
@@ -288,6 +289,7 @@ def _without_person(ctx: dict[str, Any]) -> None:
     # The forced person id is implied by the page; keep it out of links and export URLs.
     params = {k: v for k, v in ctx["params"].items() if k != "person"}
     ctx["params"] = params
+    ctx["filter_params"] = {k: v for k, v in ctx["filter_params"].items() if k != "person"}
     page = ctx["page"]
     ctx["newer_url"] = f"?{_query(params, cursor=page.prev_cursor)}" if page.prev_cursor else None
     ctx["older_url"] = f"?{_query(params, cursor=page.next_cursor)}" if page.next_cursor else None
@@ -306,7 +308,7 @@ def my_signins_view(request: HttpRequest) -> HttpResponse:
     ctx.update(
         display_tz=tz,
         outcomes=Outcome.choices,
-        export_links=_export_links("my_signins_export", ctx["params"]),
+        export_links=_export_links("my_signins_export", ctx["filter_params"]),
     )
     return render(request, "activity/my_signins.html", ctx)
 
@@ -324,7 +326,7 @@ def my_exports_view(request: HttpRequest) -> HttpResponse:
         display_tz=tz,
         export_rows=_export_rows(ctx["rows"]),
         statuses=ExportStatus.choices,
-        export_links=_export_links("my_exports_export", ctx["params"]),
+        export_links=_export_links("my_exports_export", ctx["filter_params"]),
     )
     return render(request, "activity/my_exports.html", ctx)
 

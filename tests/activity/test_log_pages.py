@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import path
+from django.urls import NoReverseMatch, path, reverse
 
 from accounts.models import User
 from activity.keyset import cursor_encode
@@ -42,7 +42,8 @@ def _fake_export(request):  # stands in for the streaming export module's view
     return HttpResponse("export")
 
 
-# The export links render only when the export URL names exist; this URLconf provides them.
+# The export links render only when the export URL names exist; this URLconf makes sure they do,
+# whatever state the streaming export module is in.
 urlpatterns = [
     *project_urls,
     path("test-exports/signins/", _fake_export, name="signin_log_export"),
@@ -193,24 +194,24 @@ def test_pager_links_keep_the_filters_and_walk_every_row(two_tenants, make_clien
 @override_settings(ROOT_URLCONF=__name__)
 def test_export_links_carry_the_filters_for_roles_that_may_export(two_tenants, make_client) -> None:
     client = sign_in(make_client(), two_tenants.a.auditor)
-    response = client.get("/logs/signins/?outcome=failure&country=CN&ip=bogus")
+    response = client.get("/logs/signins/?outcome=failure&country=CN&ip=bogus&size=25")
     export_area = re.search(r'data-testid="export-links">(.*?)</div>', body(response), re.S).group(1)
     hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', export_area)]
-    assert hrefs == [
-        "/test-exports/signins/?country=CN&outcome=failure&format=csv",
-        "/test-exports/signins/?country=CN&outcome=failure&format=csv&bom=1",
-        "/test-exports/signins/?country=CN&outcome=failure&format=jsonl",
+    base = reverse("signin_log_export")
+    assert hrefs == [  # the applied filters only: no refused value, no page size or cursor
+        f"{base}?country=CN&outcome=failure&format=csv",
+        f"{base}?country=CN&outcome=failure&format=csv&bom=1",
+        f"{base}?country=CN&outcome=failure&format=jsonl",
     ]
     assert 'data-testid="export-links"' in body(client.get("/logs/audit/"))
     member = sign_in(make_client(), two_tenants.a.member)
     own = body(member.get("/me/signins/?outcome=success"))
-    assert "/test-exports/me/signins/?outcome=success&amp;format=csv" in own
+    assert f"{reverse('my_signins_export')}?outcome=success&amp;format=csv" in own
     assert "person=" not in own.split('data-testid="export-links"')[1].split("</div>")[0]
 
 
 def test_no_export_links_without_the_export_urls(two_tenants, make_client) -> None:
     client = sign_in(make_client(), two_tenants.a.auditor)
-    from django.urls import NoReverseMatch, reverse
     try:
         reverse("signin_log_export")
     except NoReverseMatch:
@@ -440,3 +441,28 @@ def test_a_signed_cursor_never_reaches_another_tenant(two_tenants, make_client, 
     client = sign_in(make_client(), a.owner)
     page = body(client.get(f"/logs/signins/?cursor={cursor}")).lower()
     assert "globex" not in page
+
+
+def test_export_link_from_the_page_lands_at_the_top_of_the_export_log(two_tenants,
+                                                                     make_client) -> None:
+    """The page's link and the streaming export agree on the filters (real URLconf)."""
+    try:
+        reverse("signin_log_export")
+    except NoReverseMatch:
+        pytest.skip("the streaming exports are not mounted")
+    a = two_tenants.a
+    login(a.tenant, user=a.member, client=PHONE, outcome=Outcome.FAILURE,
+          reason=Reason.BAD_CREDENTIALS)
+    client = sign_in(make_client(), a.auditor)
+    page = client.get("/logs/signins/?outcome=failure&country=CN")
+    export_area = re.search(r'data-testid="export-links">(.*?)</div>', body(page), re.S).group(1)
+    csv_url = html.unescape(re.findall(r'href="([^"]+)"', export_area)[0])
+    response = client.get(csv_url)
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    assert content.count(b"\n") >= 2 and response.status_code == 200
+    recorded = ExportEvent.objects.filter(tenant=a.tenant).latest("occurred_at")
+    assert recorded.filters == {"outcome": "failure", "country": "CN"}
+    log = client.get("/logs/exports/")
+    assert row_ids(log, "export-row")[0] == recorded.pk
+    assert "Outcome: Failure" in body(log) and "Country: CN" in body(log)
