@@ -13,6 +13,11 @@ NAVIGATION = [
         ("dashboard", _("Dashboard"), Cap.DASHBOARD_VIEW),
         ("people_list", _("People"), Cap.PEOPLE_VIEW),
     ]),
+    (_("Logs"), [
+        ("signin_log", _("Sign-in log"), Cap.LOGS_VIEW),
+        ("export_log", _("Export log"), Cap.LOGS_VIEW),
+        ("audit_trail", _("Audit trail"), Cap.AUDIT_VIEW),
+    ]),
     (_("Policies"), [
         ("policy_password", _("Passwords"), Cap.POLICY_VIEW),
         ("policy_mfa", _("MFA requirement"), Cap.POLICY_VIEW),
@@ -30,6 +35,8 @@ NAVIGATION = [
         ("password_change", _("Password"), Cap.SELF_SERVICE),
         ("mfa_manage", _("Two-step sign-in"), Cap.SELF_SERVICE),
         ("my_sessions", _("My sessions"), Cap.SELF_SERVICE),
+        ("my_signins", _("My sign-in history"), Cap.SELF_SERVICE),
+        ("my_exports", _("My exports"), Cap.SELF_SERVICE),
     ]),
 ]
 
