@@ -103,7 +103,7 @@ def login_events_filtered(
     *, tenant: Tenant, filters: LoginEventFilters, since: datetime | None = None
 ) -> QuerySet[LoginEvent]:
     """The tenant's sign-in events matching ``filters``, newest first, from ``since`` on."""
-    events = LoginEvent.objects.for_tenant(tenant)
+    events: QuerySet[LoginEvent] = LoginEvent.objects.for_tenant(tenant)
     events = _window(events, field="occurred_at", dates=filters.dates,
                      since=since if since is not None else visible_since(tenant=tenant))
     if filters.person is not None:
@@ -146,7 +146,7 @@ def export_events_filtered(
     *, tenant: Tenant, filters: ExportEventFilters, since: datetime | None = None
 ) -> QuerySet[ExportEvent]:
     """The tenant's export events matching ``filters``, newest first, from ``since`` on."""
-    exports = ExportEvent.objects.for_tenant(tenant)
+    exports: QuerySet[ExportEvent] = ExportEvent.objects.for_tenant(tenant)
     exports = _window(exports, field="occurred_at", dates=filters.dates,
                       since=since if since is not None else visible_since(tenant=tenant))
     if filters.person is not None:
@@ -165,7 +165,7 @@ def audit_entries_filtered(
     *, tenant: Tenant, filters: AuditFilters, since: datetime | None = None
 ) -> QuerySet[AuditLogEntry]:
     """The tenant's audit trail matching ``filters``, newest first, from ``since`` on."""
-    entries = AuditLogEntry.objects.for_tenant(tenant)
+    entries: QuerySet[AuditLogEntry] = AuditLogEntry.objects.for_tenant(tenant)
     entries = _window(entries, field="timestamp", dates=filters.dates,
                       since=since if since is not None else visible_since(tenant=tenant))
     if filters.actor is not None:

@@ -9,7 +9,7 @@ never changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.db.models import Model, QuerySet
@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from accounts.models import User
 from activity import selectors
 from activity.capture.types import DeviceType
 from activity.filters import (
@@ -41,9 +42,19 @@ from activity.keyset import (
 from activity.models import AuditLogEntry, ExportStatus, MfaMethod, Outcome, Reason
 from tenants import selectors as tenant_selectors
 from tenants.access import requires
+from tenants.models import Tenant
 from tenants.roles import Cap
 
 PAGE_SIZES = (25, 50, 100, 200)
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    return request.tenant  # type: ignore[attr-defined,no-any-return]  # TenantMiddleware sets it
+
+
+def _user(request: HttpRequest) -> User:
+    # requires() lets only a signed-in person of an active tenant reach these views.
+    return cast(User, request.user)
 
 
 def _url_or_none(name: str, **kwargs: Any) -> str | None:
@@ -99,7 +110,7 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
         "newer_url": f"?{_query(params, cursor=page.prev_cursor)}" if page.prev_cursor else None,
         "older_url": f"?{_query(params, cursor=page.next_cursor)}" if page.next_cursor else None,
         "first_url": f"?{_query(params)}",
-        "visible_days": selectors.visible_days(tenant=request.tenant),
+        "visible_days": selectors.visible_days(tenant=_tenant(request)),
     }
 
 
@@ -118,7 +129,7 @@ def _login_choices() -> dict[str, Any]:
 
 def _signin_log(request: HttpRequest, *, template: str, person: Model | None = None,
                 **context: Any) -> HttpResponse:
-    tenant = request.tenant
+    tenant = _tenant(request)
     parsed = login_filters_from_query(tenant=tenant, params=request.GET)
     if person is not None:
         parsed = ParsedFilters(filters=replace(parsed.filters, person=person.pk),
@@ -135,7 +146,7 @@ def _signin_log(request: HttpRequest, *, template: str, person: Model | None = N
         without_person_url="?" + _query({k: v for k, v in ctx["params"].items()
                                          if k != "person"}),
         export_links=(_export_links("signin_log_export", ctx["filter_params"])
-                      if request.user.can(Cap.LOGS_EXPORT) else []),
+                      if _user(request).can(Cap.LOGS_EXPORT) else []),
         **context,
     )
     return render(request, template, ctx)
@@ -150,21 +161,21 @@ def signin_log_view(request: HttpRequest) -> HttpResponse:
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def person_signins_view(request: HttpRequest, pk: int) -> HttpResponse:
-    person = tenant_selectors.person_get(tenant=request.tenant, pk=pk)
+    person = tenant_selectors.person_get(tenant=_tenant(request), pk=pk)
     return _signin_log(request, template="activity/person_signins.html", person=person)
 
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def signin_log_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    event = selectors.login_event_get(tenant=request.tenant, pk=pk)
+    event = selectors.login_event_get(tenant=_tenant(request), pk=pk)
     return render(request, "activity/signin_detail.html", {
         "event": event,
-        "display_tz": request.tenant.timezone,
+        "display_tz": _tenant(request).timezone,
         "by_ip_url": "?" + urlencode({"ip": event.ip}),
         "by_person_url": "?" + urlencode({"person": event.user_id}) if event.user_id else None,
         "by_address_url": "?" + urlencode({"address": event.attempted_login, "exact": "1"}),
-        "can_view_people": request.user.can(Cap.PEOPLE_VIEW),
+        "can_view_people": _user(request).can(Cap.PEOPLE_VIEW),
     })
 
 
@@ -184,7 +195,7 @@ def _export_rows(rows: list[Any]) -> list[ExportRow]:
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def export_log_view(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant
+    tenant = _tenant(request)
     parsed = export_filters_from_query(tenant=tenant, params=request.GET)
     exports = selectors.export_events_filtered(tenant=tenant, filters=parsed.filters)
     ctx = _paged(request, exports, parsed)
@@ -197,7 +208,7 @@ def export_log_view(request: HttpRequest) -> HttpResponse:
         without_person_url="?" + _query({k: v for k, v in ctx["params"].items()
                                          if k != "person"}),
         export_links=(_export_links("export_log_export", ctx["filter_params"])
-                      if request.user.can(Cap.LOGS_EXPORT) else []),
+                      if _user(request).can(Cap.LOGS_EXPORT) else []),
     )
     return render(request, "activity/export_log.html", ctx)
 
@@ -261,7 +272,7 @@ def _audit_rows(entries: list[AuditLogEntry]) -> list[AuditRow]:
 @require_safe
 @requires(Cap.AUDIT_VIEW)
 def audit_trail_view(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant
+    tenant = _tenant(request)
     parsed = audit_filters_from_query(tenant=tenant, params=request.GET)
     entries = selectors.audit_entries_filtered(tenant=tenant, filters=parsed.filters)
     ctx = _paged(request, entries, parsed)
@@ -272,7 +283,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         actions=list(audit_actions().items()),
         display_tz=tenant.timezone,
         export_links=(_export_links("audit_trail_export", ctx["filter_params"])
-                      if request.user.can(Cap.LOGS_EXPORT) else []),
+                      if _user(request).can(Cap.LOGS_EXPORT) else []),
     )
     return render(request, "activity/audit_trail.html", ctx)
 
@@ -299,10 +310,10 @@ def _without_person(ctx: dict[str, Any]) -> None:
 @require_safe
 @requires(Cap.SELF_SERVICE)
 def my_signins_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _user(request)
     tz = user.effective_timezone
-    parsed = _own(login_filters_from_query(tenant=request.tenant, params=request.GET, tz=tz), user)
-    events = selectors.login_events_filtered(tenant=request.tenant, filters=parsed.filters)
+    parsed = _own(login_filters_from_query(tenant=_tenant(request), params=request.GET, tz=tz), user)
+    events = selectors.login_events_filtered(tenant=_tenant(request), filters=parsed.filters)
     ctx = _paged(request, events, parsed)
     _without_person(ctx)
     ctx.update(
@@ -316,10 +327,10 @@ def my_signins_view(request: HttpRequest) -> HttpResponse:
 @require_safe
 @requires(Cap.SELF_SERVICE)
 def my_exports_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _user(request)
     tz = user.effective_timezone
-    parsed = _own(export_filters_from_query(tenant=request.tenant, params=request.GET, tz=tz), user)
-    exports = selectors.export_events_filtered(tenant=request.tenant, filters=parsed.filters)
+    parsed = _own(export_filters_from_query(tenant=_tenant(request), params=request.GET, tz=tz), user)
+    exports = selectors.export_events_filtered(tenant=_tenant(request), filters=parsed.filters)
     ctx = _paged(request, exports, parsed)
     _without_person(ctx)
     ctx.update(
