@@ -3,18 +3,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.demo import demo_seed
+from tenants.demo import DEMO_TENANTS, demo_seed
+from tenants.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Seed the demo tenants Acme and Globex (DEBUG only)."
+    help = "Seed the demo tenants Acme and Globex (DEBUG only), with 60 days of sign-in history."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-history", action="store_true",
+                            help="people only: no synthetic sign-in history")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo refuses to run with DEBUG off: it sets known passwords.")
         logins = demo_seed(password=settings.DEMO_PASSWORD)
+        if not options["no_history"]:
+            # Imported here: the history is the activity app's, the demo only asks for it.
+            from activity.management.synthetic import activity_demo_history
+
+            tenants = list(Tenant.objects.filter(slug__in=[t.slug for t in DEMO_TENANTS]))
+            added = activity_demo_history(tenants=tenants, days=60)
+            if added:
+                self.stdout.write(f"Added {added:,} sign-in events of history (60 days).")
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at /signin/ with:"))
         for email, role in logins:
             if email.split("@")[0] in {"owner", "admin", "auditor", "helpdesk", "alice"}:
