@@ -150,7 +150,7 @@ def test_own_history_uses_the_persons_time_zone(history, signed_in) -> None:
     a.member.timezone = "Asia/Shanghai"
     a.member.save(update_fields=["timezone"])
     rows = csv_rows(body_of(signed_in(a.member).get(MY_SIGNINS, {"format": "csv"})))
-    assert all(row["time_local"].endswith("+08:00") for row in rows)
+    assert all(row["time_local"].endswith("+08") for row in rows)
 
 
 def test_filters_narrow_the_export_and_are_recorded(history, signed_in) -> None:
