@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from accounts.mfa.services import mfa_enrolled_count
+from activity.selectors import login_outcome_counts
 from mailadmin.health import readiness
+from security.lockout import locked_accounts_list
 from tenants import selectors as tenant_selectors
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap, Role
@@ -21,6 +27,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "pending": pending.order_by("expires_at")[:10],
         "pending_count": pending.count(),
         "domains": tenant_selectors.mail_domains_list(tenant=request.tenant),
+        "signins_24h": login_outcome_counts(tenant=request.tenant,
+                                            since=timezone.now() - timedelta(hours=24)),
+        "locked_count": len(locked_accounts_list(tenant=request.tenant)),
+        "mfa_enrolled": mfa_enrolled_count(tenant=request.tenant),
     }
     return render(request, "mailadmin/dashboard.html", context)
 

@@ -470,3 +470,10 @@ def _notify(*, user: User, change: str, detail: str) -> None:
     except OSError:
         # The change stands; a mail outage must not undo a security action.
         logger.exception("MFA change e-mail to user %s failed", user.pk)
+
+
+def mfa_enrolled_count(*, tenant: Tenant) -> int:
+    """Active people of the tenant with a confirmed authenticator app (dashboard coverage)."""
+    return (EncryptedTOTPDevice.objects.for_tenant(tenant)
+            .filter(confirmed=True, user__status=User.Status.ACTIVE)
+            .values("user").distinct().count())
