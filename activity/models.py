@@ -180,6 +180,14 @@ class LoginEvent(TenantOwned, ClientFields):
             models.Index(fields=["tenant", "ip", "-occurred_at"], name="login_tenant_ip_time"),
             models.Index(fields=["tenant", "outcome", "-occurred_at"], name="login_tenant_outcome_time"),
         ]
+        # The coded columns hold only known codes, whoever writes the row: exports and reports
+        # can trust them (activity.exports writes them without formula neutralisation).
+        constraints = [
+            models.CheckConstraint(condition=models.Q(outcome__in=Outcome.values), name="login_outcome_known"),
+            models.CheckConstraint(condition=models.Q(reason__in=[*Reason.values, ""]), name="login_reason_known"),
+            models.CheckConstraint(condition=models.Q(mfa_method__in=MfaMethod.values), name="login_mfa_known"),
+            models.CheckConstraint(condition=models.Q(device_type__in=DeviceType.values), name="login_device_known"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.attempted_login} {self.outcome} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -219,6 +227,10 @@ class ExportEvent(TenantOwned, ClientFields):
         indexes = [
             models.Index(fields=["tenant", "-occurred_at", "-id"], name="export_tenant_time"),
             models.Index(fields=["tenant", "user", "-occurred_at"], name="export_tenant_user_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(device_type__in=DeviceType.values), name="export_device_known"),
+            models.CheckConstraint(condition=models.Q(status__in=ExportStatus.values), name="export_status_known"),
         ]
 
     def __str__(self) -> str:

@@ -37,6 +37,9 @@ from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 
 class Kind(StrEnum):
     TEXT = "text"
+    # A code column whose values the database itself restricts (CHECK constraints on
+    # LoginEvent): written as is, no formula neutralisation needed.
+    CODE = "code"
     IP = "ip"
     TIME_UTC = "time_utc"
     TIME_LOCAL = "time_local"
@@ -73,7 +76,7 @@ class Dataset:
         return all(c.kind in _COPY_KINDS for c in self.columns)
 
 
-_COPY_KINDS = frozenset({Kind.TEXT, Kind.IP, Kind.TIME_UTC, Kind.TIME_LOCAL})
+_COPY_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.IP, Kind.TIME_UTC, Kind.TIME_LOCAL})
 
 _CLIENT = (
     Column("ip", "ip", Kind.IP),
@@ -82,7 +85,7 @@ _CLIENT = (
     Column("browser_version", "browser_version"),
     Column("os", "os_family"),
     Column("os_version", "os_version"),
-    Column("device", "device_type"),
+    Column("device", "device_type", Kind.CODE),
 )
 _TIMES = (
     Column("time_utc", "occurred_at", Kind.TIME_UTC),
@@ -91,9 +94,9 @@ _TIMES = (
 _SIGNIN_DETAIL = (
     Column("attempted_address", "attempted_login"),
     *_CLIENT,
-    Column("outcome", "outcome"),
-    Column("reason", "reason"),
-    Column("mfa_method", "mfa_method"),
+    Column("outcome", "outcome", Kind.CODE),
+    Column("reason", "reason", Kind.CODE),
+    Column("mfa_method", "mfa_method", Kind.CODE),
     Column("session_ref", "session_ref"),
     Column("user_agent", "user_agent"),
 )
@@ -247,6 +250,7 @@ def row_formatters(dataset: Dataset, *, tz: str, fmt: ExportFormat) -> list[Form
     zone = zoneinfo.ZoneInfo(tz)
     by_kind: dict[Kind, Formatter] = {
         Kind.TEXT: _text,
+        Kind.CODE: _text,
         Kind.IP: _text,
         Kind.TIME_UTC: _time_utc,
         Kind.TIME_LOCAL: _time_local(zone),

@@ -111,9 +111,10 @@ def _column_sql(kind: Kind, path: str, *, csv: bool, nullable: bool) -> Expressi
     if kind is Kind.TEXT:
         if not csv:
             return _Text(F(path))
-        # Every text column is neutralised, codes included: the database does not enforce the
-        # choices, and the export must not trust what it did not check.
+        # Every free-text column is neutralised; only CHECK-constrained codes (Kind.CODE) are not.
         return _Neutralised(F(path)) if nullable else _NeutralisedNotNull(F(path))
+    if kind is Kind.CODE:
+        return _Text(F(path))  # CHECK-constrained codes: nothing a spreadsheet would evaluate
     if kind is Kind.IP:
         return _Ip(F(path))
     if kind is Kind.TIME_UTC:

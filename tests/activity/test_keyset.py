@@ -148,7 +148,7 @@ def _signed(payload: object, salt: str = "activity.keyset.activity.loginevent") 
     _signed(["2026-03-01T00:00:00+00:00", 5]),
     _signed({"at": "2026-03-01T00:00:00+00:00"}),
     _signed(None),
-])
+], ids=lambda value: f"cursor-{len(str(value))}-{str(value)[:12]}")
 def test_bad_cursors_are_refused(value: str) -> None:
     with pytest.raises(CursorInvalid):
         cursor_decode(LoginEvent, value)
