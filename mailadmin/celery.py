@@ -55,6 +55,10 @@ app.conf.update(
     beat_schedule={
         "beat-heartbeat": {"task": "mailadmin.beat_heartbeat", "schedule": 60.0,
                            "options": {"expires": 55}},
+        # Daily: create the next 14 days of record partitions (idempotent; PostgreSQL only).
+        "record-partitions-ensure": {"task": "activity.partitions_ensure",
+                                     "schedule": crontab(minute=5, hour=0),
+                                     "options": {"expires": 6 * 3600}},
         # Hourly so each tenant gets its reminder on its own local day; idempotent per threshold.
         "password-expiry-reminders": {"task": "security.password_expiry_reminders",
                                       "schedule": crontab(minute=15), "options": {"expires": 3000}},
