@@ -9,9 +9,10 @@ is refused. Cursors carry no tenant: the tenant filter comes from the selector, 
 validly signed cursor of another tenant only positions inside the caller's own rows.
 
 Totals: an exact count of a tenant's tens of millions of rows is the slowest query a log page
-could run, so ``count_hint`` counts at most ``cap + 1`` matching rows (a LIMITed subquery) and,
-beyond the cap on PostgreSQL, asks the planner for its row estimate (EXPLAIN, nothing
-executed). The page says "more than N (about M)".
+could run, so ``count_hint`` counts at most ``cap + 1`` matching rows (a LIMITed subquery); the
+page says "more than N" beyond that, and only the first page counts. A planner estimate was
+tried and dropped: planning an EXPLAIN over ~100 daily partitions cost 120-150 ms per page at
+10M rows (bench/log_page), more than the page itself.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core import signing
-from django.db import connections
 from django.db.models import Model, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
@@ -32,7 +32,7 @@ CURSOR_MAX_LENGTH = 256
 SIZE_DEFAULT = 50
 SIZE_MIN = 10
 SIZE_MAX = 200
-COUNT_CAP = 5000
+COUNT_CAP = 1000
 
 Direction = Literal["older", "newer"]
 
@@ -58,11 +58,10 @@ class KeysetPage[M: Model]:
 
 @dataclass(frozen=True, slots=True)
 class CountHint:
-    """An exact count up to the cap, else "more than ``at_least``", maybe with an estimate."""
+    """An exact count up to the cap, else "more than ``at_least``"."""
 
     exact: int | None
     at_least: int | None = None
-    estimate: int | None = None
 
 
 def _time_field(model: type[Model]) -> str:
@@ -163,24 +162,12 @@ def page_fetch[M: Model](
                       has_more=has_more)
 
 
-def _planner_estimate(queryset: QuerySet[Any]) -> int | None:
-    if connections[queryset.db].vendor != "postgresql":
-        return None
-    try:
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        return int(plan[0]["Plan"]["Plan Rows"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
-
-
 def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP) -> CountHint:
     """How many rows match, without counting the whole table (see the module docstring).
 
-    One query (``SELECT COUNT(*) FROM (... LIMIT cap + 1)``), plus an EXPLAIN beyond the cap.
+    One query: ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``.
     """
     counted = queryset.order_by().values("pk")[: cap + 1].count()
     if counted <= cap:
         return CountHint(exact=counted)
-    estimate = _planner_estimate(queryset)
-    return CountHint(exact=None, at_least=cap,
-                     estimate=estimate if estimate is not None and estimate > cap else None)
+    return CountHint(exact=None, at_least=cap)

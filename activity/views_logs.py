@@ -87,19 +87,21 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
     """Keyset page, count hint, messages and the links that keep the filters."""
     size = size_clean(request.GET.get("size"))
     errors = list(parsed.errors)
+    cursor = request.GET.get("cursor") or None
     try:
-        page = page_fetch(queryset, cursor=request.GET.get("cursor") or None, size=size)
+        page = page_fetch(queryset, cursor=cursor, size=size)
     except CursorInvalid:
         errors.append(_("That page link is not valid (it may have been cut or changed); showing "
                         "the newest entries."))
-        page = page_fetch(queryset, cursor=None, size=size)
+        page, cursor = page_fetch(queryset, cursor=None, size=size), None
     params = {**parsed.as_dict(), **(extra_params or {})}
     if size != SIZE_DEFAULT:
         params["size"] = str(size)
     return {
         "page": page,
         "rows": page.rows,
-        "count": count_hint(queryset),
+        # Counted on the first page only: deeper pages were reached from it and need no recount.
+        "count": count_hint(queryset) if cursor is None else None,
         "errors": errors,
         "params": params,
         "filter_params": parsed.as_dict(),  # what an export of this view takes: no size/cursor

@@ -126,8 +126,7 @@ def test_count_hint_is_exact_below_the_cap_and_bounded_above(two_tenants) -> Non
     assert hint.exact is None and hint.at_least == 5
     counting = queries.captured_queries[0]["sql"].upper()
     assert "LIMIT 6" in counting  # counts a LIMITed subquery, never the whole table
-    assert len(queries.captured_queries) == 2 and "EXPLAIN" in queries.captured_queries[1]["sql"].upper()
-    assert hint.estimate is None or hint.estimate > 5
+    assert len(queries.captured_queries) == 1
 
 
 def _signed(payload: object, salt: str = "activity.keyset.activity.loginevent") -> str:
