@@ -232,3 +232,27 @@ def _demo(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(_demo(sys.argv[1:]))
+
+
+def django_on_postgres(database_url: str, *, conn_max_age: int = 3600) -> None:
+    """Set Django up against a benchmark's throwaway PostgreSQL and migrate it.
+
+    The environment is the test harness's production-like one (DEBUG off, eager Celery, no
+    Redis: the local-memory cache), so a benchmark measures what a worker runs.
+    """
+    import os
+
+    from tests.harness import _test_environment
+
+    os.environ.pop("REDIS_URL", None)
+    env = _test_environment(database_url, "")
+    env.pop("REDIS_URL")
+    env["DJANGO_SETTINGS_MODULE"] = "mailadmin.settings"
+    # One connection for the whole run by default, as a warm worker keeps it.
+    env["DATABASE_CONN_MAX_AGE"] = str(conn_max_age)
+    os.environ.update(env)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)

@@ -88,26 +88,9 @@ def _postgres() -> Iterator[tuple[str, str]]:
 
 
 def _configure_django(database_url: str) -> None:
-    os.environ.pop("REDIS_URL", None)  # local-memory cache
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "mailadmin.settings",
-        "DATABASE_URL": database_url,
-        "DATABASE_CONN_MAX_AGE": "3600",
-        "SECRET_KEY": "bench-log-page-secret-key-" + "k" * 40,
-        "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "STATIC_MANIFEST": "0",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "FIELD_ENCRYPTION_KEYS": "Xo8gGk8g0mbJ6ae1mJ7k2tqKk2v2y3zJq2zvGJ3e6Ww=",
-        "PUBLIC_BASE_URL": "http://testserver",
-    })
-    import django
-    from django.core.management import call_command
+    from bench.common import django_on_postgres
 
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
+    django_on_postgres(database_url)
 
 
 # --- data ------------------------------------------------------------------------------------------
