@@ -11,15 +11,20 @@ Run ``python -m bench.common`` for a self-contained demonstration of every helpe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import platform
+import shutil
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 
 # --- timing -------------------------------------------------------------------------------------
@@ -256,3 +261,34 @@ def django_on_postgres(database_url: str, *, conn_max_age: int = 3600) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+
+
+@contextmanager
+def throwaway_postgres(prefix: str = "mailadmin-bench-") -> Iterator[tuple[str, str]]:
+    """A temporary PostgreSQL cluster (the test harness's way) with an empty ``mailadmin``
+    database: yields (url, server version); stopped and removed afterwards."""
+    import psycopg
+
+    from tests import harness
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    first_cleanup = len(harness._cleanups)
+    try:
+        url = harness._start_postgres(workdir)
+        server = url.rsplit("/", 1)[0]
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE mailadmin")
+            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        (workdir / "static").mkdir()
+        os.environ["STATIC_ROOT"] = str(workdir / "static")
+        yield url, version
+    finally:
+        with contextlib.suppress(Exception):  # best effort before stopping the server
+            from django.db import connections
+
+            connections.close_all()
+        while len(harness._cleanups) > first_cleanup:
+            cleanup = harness._cleanups.pop()
+            with contextlib.suppress(Exception):
+                cleanup()  # type: ignore[operator]
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -34,14 +34,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 PASSWORD = "Correct-horse-battery-9"
@@ -57,34 +51,10 @@ HEADERS = {"REMOTE_ADDR": "81.2.69.160",
 
 
 # --- the throwaway PostgreSQL and Django -----------------------------------------------------------
-@contextmanager
-def _postgres() -> Iterator[tuple[str, str]]:
-    """A temporary PostgreSQL cluster with an empty ``mailadmin`` database: (url, version)."""
-    import psycopg
+def _postgres() -> contextlib.AbstractContextManager[tuple[str, str]]:
+    from bench.common import throwaway_postgres
 
-    from tests import harness
-
-    workdir = Path(tempfile.mkdtemp(prefix="mailadmin-bench-logpage-"))
-    first_cleanup = len(harness._cleanups)
-    try:
-        url = harness._start_postgres(workdir)
-        server = url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE mailadmin")
-            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-        (workdir / "static").mkdir()
-        os.environ["STATIC_ROOT"] = str(workdir / "static")
-        yield url, version
-    finally:
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        while len(harness._cleanups) > first_cleanup:
-            cleanup = harness._cleanups.pop()
-            with contextlib.suppress(Exception):
-                cleanup()  # type: ignore[operator]
-        shutil.rmtree(workdir, ignore_errors=True)
+    return throwaway_postgres("mailadmin-bench-logpage-")
 
 
 def _configure_django(database_url: str) -> None:

@@ -37,13 +37,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -92,34 +90,10 @@ def _django_already_set_up() -> bool:
     return bool(apps.ready or settings.configured)
 
 
-@contextmanager
-def _postgres() -> Iterator[tuple[str, str]]:
-    """A temporary PostgreSQL cluster with an empty ``mailadmin`` database: (url, version)."""
-    import psycopg
+def _postgres() -> contextlib.AbstractContextManager[tuple[str, str]]:
+    from bench.common import throwaway_postgres
 
-    from tests import harness
-
-    workdir = Path(tempfile.mkdtemp(prefix="mailadmin-bench-signin-"))
-    first_cleanup = len(harness._cleanups)
-    try:
-        url = harness._start_postgres(workdir)
-        server = url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE mailadmin")
-            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-        (workdir / "static").mkdir()
-        os.environ["STATIC_ROOT"] = str(workdir / "static")
-        yield url, version
-    finally:
-        with contextlib.suppress(Exception):  # best effort before stopping the server
-            from django.db import connections
-
-            connections.close_all()
-        while len(harness._cleanups) > first_cleanup:
-            cleanup = harness._cleanups.pop()
-            with contextlib.suppress(Exception):
-                cleanup()  # type: ignore[operator]
-        shutil.rmtree(workdir, ignore_errors=True)
+    return throwaway_postgres("mailadmin-bench-signin-")
 
 
 def _configure_django(database_url: str) -> None:
