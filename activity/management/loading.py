@@ -117,7 +117,7 @@ def _copy(cursor: Any, table: str, chunks: list[str]) -> None:
             copy.write(chunk)
 
 
-def _load_day(cursor: Any, day: date, chunks: list[str], existing: set[date]) -> None:
+def _load_day(cursor: Any, day: date, chunks: list[str], existing: set[date], sequence: str) -> None:
     start, end = partitions.day_bounds(day)
     name = partitions.partition_name(TABLE, day)
     default = partitions.default_partition_name(TABLE)
@@ -129,7 +129,11 @@ def _load_day(cursor: Any, day: date, chunks: list[str], existing: set[date]) ->
         if not cursor.fetchone()[0]:
             bounds = f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
             cursor.execute(f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING CONSTRAINTS INCLUDING STORAGE)')
-            cursor.execute(f"ALTER TABLE \"{name}\" ALTER COLUMN id SET DEFAULT nextval(pg_get_serial_sequence('{TABLE}', 'id'))")
+            # The parent's identity sequence by its resolved name: a default of
+            # nextval(pg_get_serial_sequence(...)) would look the sequence up again for every
+            # row, which costs more than the rest of the COPY.
+            cursor.execute(f"ALTER TABLE \"{name}\" ALTER COLUMN id SET DEFAULT nextval(%s::regclass)",
+                           [sequence])
             _copy(cursor, name, chunks)
             cursor.execute(f'ALTER TABLE "{name}" ALTER COLUMN id DROP DEFAULT')
             cursor.execute(
@@ -163,11 +167,13 @@ def copy_load(batches: Iterable[Batch], *, progress: Callable[[int], None] | Non
     try:
         with connection.cursor() as cursor:
             existing = {p.day for p in partitions.partitions_list(table=TABLE) if p.day}
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
+            sequence = cursor.fetchone()[0]
             while (item := out.get()) is not _DONE:
                 if isinstance(item, BaseException):
                     raise item
                 day, count, chunks = item
-                _load_day(cursor, day, chunks, existing)
+                _load_day(cursor, day, chunks, existing, sequence)
                 written += count
                 if progress is not None:
                     progress(written)
