@@ -16,14 +16,16 @@ error messages or logs, and ``dumpdata`` writes them as ``fernet:<token>`` (ciph
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
 from django.db.models import Lookup
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet, MultiFernet
 
 
 class FieldDecryptionError(Exception):
@@ -32,6 +34,10 @@ class FieldDecryptionError(Exception):
 
 @lru_cache(maxsize=8)
 def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
+    # cryptography is imported on first use (~6 MB a process): most requests of a worker, log
+    # pages and exports among them, never touch an encrypted field.
+    from cryptography.fernet import Fernet, MultiFernet
+
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty: encrypted fields cannot be used.")
     try:
@@ -66,6 +72,8 @@ def encrypt_bytes(data: bytes) -> str:
 
 
 def decrypt_bytes(token: str | bytes, *, ttl: int | None = None) -> bytes:
+    from cryptography.fernet import InvalidToken
+
     raw = token.encode("ascii") if isinstance(token, str) else token
     try:
         return field_fernet().decrypt(raw, ttl=ttl)

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
-import segno
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
@@ -121,7 +120,10 @@ def _otpauth_uri(*, user: User, key: bytes) -> str:
 
 
 def _qr_svg(uri: str) -> SafeString:
-    # Rendered here, inline: no CDN, no image URL, no style attribute (strict CSP).
+    # Rendered here, inline: no CDN, no image URL, no style attribute (strict CSP). segno is
+    # imported here, on the enrolment page only: it costs ~5 MB in every worker otherwise.
+    import segno
+
     svg = segno.make(uri, error="m").svg_inline(
         scale=5, border=4, dark="#000", light="#fff", svgclass="qr-code",
         title=_("QR code for your authenticator app"),
