@@ -13,6 +13,16 @@ could run, so ``count_hint`` counts at most ``cap + 1`` matching rows (a LIMITed
 page says "more than N" beyond that, and only the first page counts. A planner estimate was
 tried and dropped: planning an EXPLAIN over ~100 daily partitions cost 120-150 ms per page at
 10M rows (bench/log_page), more than the page itself.
+
+Time windows: on PostgreSQL the two record tables have a partition per day, and planning a
+query costs about 0.1 ms per partition it may touch, whatever the query then reads: a page over
+the 90-day visible window spent most of its time being planned. So a page of a partitioned table
+first asks only the day before its boundary (the cursor, or now for the first page), then the
+week, then the whole window, and stops at the first that yields a full page. A page found within
+a window is exactly the page of the whole query: every row outside the window is older (or, for
+"newer" pages, newer) than every row inside it. A busy tenant's page is then planned over two or
+three partitions; a quiet one's costs at most three LIMITed queries. ``count_hint`` counts in the
+same window first: more than the cap there means more than the cap overall.
 """
 
 from __future__ import annotations
@@ -20,12 +30,16 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.core import signing
+from django.db import connections
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from activity.partitions import PARTITIONED_TABLES
 
 # A signed cursor is ~90 characters; anything far longer is garbage, refused before decoding.
 CURSOR_MAX_LENGTH = 256
@@ -33,6 +47,8 @@ SIZE_DEFAULT = 50
 SIZE_MIN = 10
 SIZE_MAX = 200
 COUNT_CAP = 1000
+# Spans tried before the whole query, on day-partitioned tables (see the module docstring).
+WINDOW_STEPS = (timedelta(days=1), timedelta(days=7))
 
 Direction = Literal["older", "newer"]
 
@@ -54,6 +70,9 @@ class KeysetPage[M: Model]:
     next_cursor: str | None  # older rows
     prev_cursor: str | None  # newer rows
     has_more: bool  # rows beyond this page in the direction it was fetched
+    # The span the page was complete in: rows at or after this instant (for a first page), or
+    # None when it took the whole query.
+    window_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +135,46 @@ def _newer_than(time_field: str, cursor: Cursor) -> Q:
     )
 
 
+def _windowed(queryset: QuerySet[Any]) -> bool:
+    # Only the day-partitioned tables gain: elsewhere a narrower range saves no planning.
+    return (queryset.model._meta.db_table in PARTITIONED_TABLES
+            and connections[queryset.db].vendor == "postgresql")
+
+
+def _rows_in_windows[M: Model](
+    ordered: QuerySet[M], *, time_field: str, anchor: datetime | None, newer: bool, limit: int,
+    windowed: bool,
+) -> tuple[list[M], datetime | None]:
+    """The first ``limit`` rows of ``ordered`` and the window they were found in (None: all).
+
+    ``ordered`` runs away from ``anchor``: older first (newest first from now when ``anchor`` is
+    None), or newer first when ``newer``. Each window is tried in turn; the whole query last.
+    """
+    if windowed:
+        start = anchor if anchor is not None else timezone.now()
+        for span in WINDOW_STEPS:
+            if newer:
+                rows = list(ordered.filter(**{f"{time_field}__lte": start + span})[:limit])
+            else:
+                since = start - span
+                rows = list(ordered.filter(**{f"{time_field}__gte": since})[:limit])
+            if len(rows) >= limit:
+                return rows, (None if newer else since)
+    return list(ordered[:limit]), None
+
+
 def page_fetch[M: Model](
     queryset: QuerySet[M], *, cursor: str | Cursor | None, size: int
 ) -> KeysetPage[M]:
-    """One page of ``queryset`` (newest first) after/before ``cursor``; one query per page.
+    """One page of ``queryset`` (newest first) after/before ``cursor``.
 
+    One query per page, or up to three on the day-partitioned tables (see the module docstring).
     Raises CursorInvalid for a cursor we did not issue for this model: the caller shows the
     first page and a message. ``size + 1`` rows are fetched to learn whether more exist.
     """
     model = queryset.model
     time_field = _time_field(model)
+    windowed = _windowed(queryset)
     size = max(1, size)
     if isinstance(cursor, str):
         cursor = cursor_decode(model, cursor)
@@ -135,8 +184,10 @@ def page_fetch[M: Model](
         return cursor_encode(model, at=getattr(row, time_field), pk=row.pk, direction=direction)
 
     if cursor is not None and cursor.direction == "newer":
-        rows = list(queryset.filter(_newer_than(time_field, cursor))
-                    .order_by(time_field, "pk")[: size + 1])
+        rows, _window = _rows_in_windows(
+            queryset.filter(_newer_than(time_field, cursor)).order_by(time_field, "pk"),
+            time_field=time_field, anchor=cursor.at, newer=True, limit=size + 1,
+            windowed=windowed)
         more_newer = len(rows) > size
         if more_newer:
             rows = rows[:size]
@@ -147,10 +198,13 @@ def page_fetch[M: Model](
         cursor = None
 
     if cursor is None:
-        rows = list(newest_first[: size + 1])
+        rows, window_since = _rows_in_windows(newest_first, time_field=time_field, anchor=None,
+                                              newer=False, limit=size + 1, windowed=windowed)
         prev_cursor = None
     else:
-        rows = list(newest_first.filter(_older_than(time_field, cursor))[: size + 1])
+        rows, window_since = _rows_in_windows(
+            newest_first.filter(_older_than(time_field, cursor)), time_field=time_field,
+            anchor=cursor.at, newer=False, limit=size + 1, windowed=windowed)
         prev_cursor = encode(rows[0], "newer") if rows else None
     has_more = len(rows) > size
     rows = rows[:size]
@@ -159,14 +213,23 @@ def page_fetch[M: Model](
         # Past the end (the rows were purged meanwhile): offer the way back to the top.
         prev_cursor = cursor_encode(model, at=cursor.at, pk=cursor.pk, direction="newer")
     return KeysetPage(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor,
-                      has_more=has_more)
+                      has_more=has_more, window_since=window_since)
 
 
-def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP) -> CountHint:
+def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP,
+               first_page: KeysetPage[Any] | None = None) -> CountHint:
     """How many rows match, without counting the whole table (see the module docstring).
 
-    One query: ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``.
+    ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``. Given the first page of ``queryset``: nothing
+    to count when that page holds every row, and the page's window is counted first.
     """
+    if first_page is not None and not first_page.has_more:
+        return CountHint(exact=len(first_page.rows))
+    if first_page is not None and first_page.window_since is not None:
+        in_window = queryset.filter(**{f"{_time_field(queryset.model)}__gte":
+                                       first_page.window_since})
+        if in_window.order_by().values("pk")[: cap + 1].count() > cap:
+            return CountHint(exact=None, at_least=cap)
     counted = queryset.order_by().values("pk")[: cap + 1].count()
     if counted <= cap:
         return CountHint(exact=counted)

@@ -101,7 +101,7 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
         "page": page,
         "rows": page.rows,
         # Counted on the first page only: deeper pages were reached from it and need no recount.
-        "count": count_hint(queryset) if cursor is None else None,
+        "count": count_hint(queryset, first_page=page) if cursor is None else None,
         "errors": errors,
         "params": params,
         "filter_params": parsed.as_dict(),  # what an export of this view takes: no size/cursor

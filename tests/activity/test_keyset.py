@@ -183,3 +183,70 @@ def test_recorded_rows_are_on_the_first_page(two_tenants) -> None:
                       cursor=None, size=10)
     assert [r.pk for r in page.rows] == [event.pk] and not page.has_more
     assert page.next_cursor is None and page.prev_cursor is None
+
+
+# --- Time windows on the day-partitioned tables ---------------------------------------------------
+
+
+def _page_queries(events, **kwargs) -> tuple[object, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        page = page_fetch(events, **kwargs)
+    return page, [q["sql"].upper() for q in queries.captured_queries]
+
+
+def test_a_busy_log_is_paged_from_the_last_day_alone(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 40, newest=recent(minutes=5))  # all within the last hour
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first, sqls = _page_queries(events, cursor=None, size=10)
+    assert len(sqls) == 1 and first.window_since is not None
+    assert first.window_since > recent(hours=25)  # one day back, not the 90-day window
+    second, sqls = _page_queries(events, cursor=first.next_cursor, size=10)
+    assert len(sqls) == 1
+    assert [r.pk for r in first.rows + second.rows] == list(events.values_list("pk", flat=True)[:20])
+
+
+def test_a_sparse_log_widens_the_window_and_still_pages_every_row_in_order(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    # One sign-in every 20 hours for 80 days: a page of 10 needs more than a week.
+    logins_bulk(tenant, 96, newest=recent(hours=3), step=timedelta(hours=20))
+    logins_bulk(two_tenants.b.tenant, 50, newest=recent(minutes=1))  # busy, but not ours
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    expected = list(events.values_list("pk", flat=True))
+    assert len(expected) > 90
+    first, sqls = _page_queries(events, cursor=None, size=10)
+    assert len(sqls) == 3  # a day, a week, then the whole visible window
+    assert first.window_since is None
+    assert all("OFFSET" not in sql and "LIMIT 11" in sql for sql in sqls)
+    assert _walk_older(events, 10) == expected
+    # And back up: "newer" pages from the bottom give the same rows.
+    last = page_fetch(events, cursor=cursor_encode(
+        LoginEvent, at=events.order_by("occurred_at")[0].occurred_at,
+        pk=events.order_by("occurred_at")[0].pk, direction="newer"), size=10)
+    assert [r.pk for r in last.rows] == expected[-11:-1]
+
+
+def test_count_hint_counts_the_first_pages_window_first(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 30, newest=recent(minutes=5))
+    logins_bulk(tenant, 30, newest=recent(days=20))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first = page_fetch(events, cursor=None, size=10)
+    assert first.window_since is not None
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=20, first_page=first)
+    assert (hint.exact, hint.at_least) == (None, 20)
+    assert len(queries.captured_queries) == 1  # more than 20 in the last day: no wider count
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=100, first_page=first)
+    assert hint.exact == 60 and len(queries.captured_queries) == 2  # the window, then all
+
+
+def test_count_hint_needs_no_query_when_the_first_page_holds_everything(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 4, newest=recent(days=30))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first = page_fetch(events, cursor=None, size=10)
+    with CaptureQueriesContext(connection) as queries:
+        assert count_hint(events, first_page=first).exact == 4
+    assert queries.captured_queries == []
