@@ -23,6 +23,7 @@ import ipaddress
 import random
 import time as clock
 import zoneinfo
+from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -94,6 +95,12 @@ class Kind:
     mfa: str = ""
     known: bool = True  # a person of the tenant (else an unknown address, user NULL)
     session: bool = False
+
+    def __post_init__(self) -> None:
+        # Plain str, not the TextChoices members: formatting an enum member into each COPY
+        # line goes through Enum.__format__, 4x the cost of a str.
+        for name in ("outcome", "reason", "mfa"):
+            object.__setattr__(self, name, str(getattr(self, name)))
 
 
 # (kind, weight): ~88% success; failures, challenges, sign-outs and a few policy denials.
@@ -183,7 +190,7 @@ class ClientPool:
 # --- tenants and people ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
     user_id: int | None
     login: str
@@ -279,13 +286,17 @@ def _day_rows(plan: TenantPlan, count: int, midnight: int, rng: random.Random) -
     kinds = rng.choices(_KIND_LIST, cum_weights=_KIND_WEIGHTS, k=count)
     hours = rng.choices(range(24), cum_weights=_HOUR_WEIGHTS, k=count)
     rows: list[Row] = []
-    random_, randrange, getrandbits, choices = rng.random, rng.randrange, rng.getrandbits, rng.choices
+    random_, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
+    domestic = _DOMESTIC_SHARE
     for person, kind, hour in zip(people, kinds, hours, strict=True):
-        if random_() < _DOMESTIC_SHARE:
-            client = choices(person.clients, cum_weights=person.client_weights)[0]
+        if random_() < domestic:
+            # rng.choices(person.clients, cum_weights=...)[0] spelt out: the same draw from the
+            # same random stream, without a call's validation on every row (a third of the time).
+            weights = person.client_weights
+            client = person.clients[bisect(weights, random_() * weights[-1], 0, len(weights) - 1)]
         else:
             client = plan.travel[randrange(len(plan.travel))]
-        at = midnight + hour * 3600 + randrange(3600)
+        at = midnight + hour * 3600 + int(random_() * 3600)  # randrange costs 5x more
         session = f"{getrandbits(32):08x}" if kind.session else ""
         if kind.known:
             rows.append((tenant_id, person.user_id, person.login, at, client, kind.outcome,
