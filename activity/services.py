@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from activity.capture import ClientInfo, text_neutralise
 from activity.models import ExportEvent, ExportStatus, LoginEvent, MfaMethod, Outcome, Reason
+from mailadmin.db import rows_insert
 from tenants.models import Tenant
 
 ATTEMPTED_LOGIN_MAX_LENGTH = 254
@@ -49,7 +50,14 @@ def _check_person(tenant: Tenant, user: User | None) -> None:
         raise ValueError("the person does not belong to this tenant")
 
 
-def login_event_record(
+def login_event_record(**kwargs: Any) -> LoginEvent:
+    """Record one sign-in attempt, second-factor step or sign-out (see ``login_event_build``)."""
+    event = login_event_build(**kwargs)
+    rows_insert(event)
+    return event
+
+
+def login_event_build(
     *,
     tenant: Tenant,
     user: User | None,
@@ -61,7 +69,10 @@ def login_event_record(
     session_key: str | None = None,
     occurred_at: datetime | None = None,
 ) -> LoginEvent:
-    """Record one sign-in attempt, second-factor step or sign-out of ``tenant``.
+    """The unsaved row of one sign-in attempt, second-factor step or sign-out of ``tenant``.
+
+    ``login_event_record`` saves it at once; the sign-in saves it with the session's row in one
+    statement (``mailadmin.db.rows_insert``).
 
     ``attempted_login`` is what was typed as the login (normalised, bounded, neutralised);
     ``session_key`` is the session's key after any rotation and is stored only as its
@@ -72,7 +83,7 @@ def login_event_record(
     reason = Reason(reason) if reason else ""
     mfa_method = MfaMethod(mfa_method)
     login = text_neutralise(normalize_email(attempted_login or ""), limit=ATTEMPTED_LOGIN_MAX_LENGTH)
-    return LoginEvent.objects.create(
+    return LoginEvent(
         tenant=tenant,
         user=user,
         attempted_login=login,

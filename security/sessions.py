@@ -8,22 +8,35 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from activity.capture import ClientInfo
+from mailadmin.db import rows_insert
 from security.models import UserSession
+
+
+def user_session_build(*, request: HttpRequest, user: User, client: ClientInfo,
+                       mfa_method: str = "") -> UserSession | None:
+    """The unsaved index row of the request's (freshly rotated) session, or None without one.
+
+    login() has just issued the key, so the row is new: a plain INSERT, which the sign-in sends
+    together with its LoginEvent (``mailadmin.db.rows_insert``).
+    """
+    if user.tenant_id is None or not request.session.session_key:
+        return None
+    browser = " ".join(p for p in (client.browser_family, client.browser_version) if p)
+    os_name = " ".join(p for p in (client.os_family, client.os_version) if p)
+    return UserSession(
+        session_key=request.session.session_key, tenant_id=user.tenant_id, user=user, ip=client.ip,
+        country=client.country, user_agent=client.user_agent, browser=browser[:80],
+        os=os_name[:80], device_type=client.device_type, mfa_method=mfa_method,
+    )
 
 
 def user_session_record(*, request: HttpRequest, user: User, client: ClientInfo,
                         mfa_method: str = "") -> UserSession | None:
     """Index the request's (freshly rotated) session under its person."""
-    if user.tenant_id is None or not request.session.session_key:
-        return None
-    browser = " ".join(p for p in (client.browser_family, client.browser_version) if p)
-    os_name = " ".join(p for p in (client.os_family, client.os_version) if p)
-    # login() has just issued this key, so the row is new: a plain INSERT.
-    return UserSession.objects.create(
-        session_key=request.session.session_key, tenant_id=user.tenant_id, user=user, ip=client.ip,
-        country=client.country, user_agent=client.user_agent, browser=browser[:80],
-        os=os_name[:80], device_type=client.device_type, mfa_method=mfa_method,
-    )
+    row = user_session_build(request=request, user=user, client=client, mfa_method=mfa_method)
+    if row is not None:
+        rows_insert(row)
+    return row
 
 
 def user_session_forget(*, session_key: str | None) -> None:

@@ -40,7 +40,8 @@ from accounts.mfa.services import (
 from accounts.models import User, normalize_email
 from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
-from activity.services import login_event_record
+from activity.services import login_event_build, login_event_record
+from mailadmin.db import rows_insert
 from security.lockout import remember_attempt_tenant
 from security.pending import (
     MFA_GRACE_SESSION_KEY,
@@ -58,7 +59,7 @@ from security.policies.getters import (
     password_signin_compliance,
 )
 from security.policies.mfa import IN_GRACE, MfaRules, grace_days_left, mfa_requirement
-from security.sessions import user_session_forget, user_session_record
+from security.sessions import user_session_build, user_session_forget
 from tenants.models import MailDomain, Tenant
 
 GENERIC_FAILURE = _("The e-mail address or password is incorrect, or this account cannot sign in.")
@@ -243,11 +244,17 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
     login(request, user, backend=AUTH_BACKEND)
     if password_change_required:
         request.session[PASSWORD_CHANGE_SESSION_KEY] = True
-    user_session_record(request=request, user=user, client=client, mfa_method=mfa_method)
     if mfa_method:
         mfa_recent_auth_mark(request, user=user)
-    _record(request=request, tenant=user.tenant, user=user, login_name=user.email, client=client,
-            outcome=Outcome.SUCCESS, reason=reason, mfa_method=mfa_method)
+    # The session's index row and the success's LoginEvent, in one statement.
+    session_row = user_session_build(request=request, user=user, client=client,
+                                     mfa_method=mfa_method)
+    event = login_event_build(
+        tenant=user.tenant, user=user, attempted_login=user.email, client=client,
+        outcome=Outcome.SUCCESS, reason=reason, mfa_method=mfa_method,
+        session_key=request.session.session_key,
+    )
+    rows_insert(*(row for row in (session_row, event) if row is not None))
 
 
 def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> SignInResult:
