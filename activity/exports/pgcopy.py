@@ -44,12 +44,14 @@ COPY_BATCH_ROWS = 1000
 class _SqlText(Expression):
     """A text expression of one inner expression, written as an SQL template."""
 
-    template = "%(expr)s"
     output_field = CharField()
 
-    def __init__(self, expression: Any) -> None:
+    def __init__(self, expression: Any, template: str, *, nullable: bool = False) -> None:
         super().__init__(output_field=CharField())
         self.expression = expression
+        # A NULL (a nullable column, a LEFT JOIN without a row) is written as an empty cell; a
+        # NOT NULL column is spared the COALESCE on every row.
+        self.template = f"COALESCE({template}, '')" if nullable else template
 
     def get_source_expressions(self) -> list[Any]:
         return [self.expression]
@@ -65,56 +67,22 @@ class _SqlText(Expression):
         return self.template % {"expr": sql}, []
 
 
-class _Text(_SqlText):
-    template = "COALESCE(%(expr)s, '')"
-
-
-class _Neutralised(_SqlText):
-    # Same rule as activity.exports.formats.FORMULA_PREFIXES (= + - @ tab CR), by code point:
-    # ascii() reads the first character without building a substring. Every one of those code
-    # points is below 65, so a value starting with a letter (most of them) is settled by one
-    # comparison instead of six. A NULL fails the test and becomes '' in the ELSE branch.
-    template = ("CASE WHEN ascii(%(expr)s) < 65 AND ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
-                "THEN '''' || %(expr)s ELSE COALESCE(%(expr)s, '') END")
-
-
-class _NeutralisedNotNull(_SqlText):
-    # The same for a NOT NULL column: no COALESCE to evaluate on every row.
-    template = ("CASE WHEN ascii(%(expr)s) < 65 AND ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
+# Column templates (%(expr)s is the column).
+_BARE = "%(expr)s"
+# Same rule as activity.exports.formats.FORMULA_PREFIXES (= + - @ tab CR), by code point: ascii()
+# reads the first character without building a substring. Every one of those code points is
+# below 65, so a value starting with a letter (most of them) is settled by one comparison
+# instead of six. A NULL fails the test, stays NULL in the ELSE branch and COALESCEs to ''.
+_NEUTRALISED = ("CASE WHEN ascii(%(expr)s) < 65 AND ascii(%(expr)s) IN (61, 43, 45, 64, 9, 13) "
                 "THEN '''' || %(expr)s ELSE %(expr)s END")
-
-
-class _Ip(_SqlText):
-    # inet's own output leaves out the /32 or /128 of a host address, as Django reads it
-    # (a ::text cast would add it); row_to_json writes it through the same output function.
-    template = "%(expr)s"
-
-
-class _TimeUtc(_SqlText):
-    # timestamp (without zone) output under DateStyle ISO: "2025-03-01 08:00:00.123456". The
-    # types' output functions are several times cheaper than to_char, and the server's
-    # formatting is what bounds an export's speed. ::text keeps row_to_json from rewriting it.
-    # A zero interval rather than 'UTC': the same instant, without looking a zone name up per row.
-    template = "COALESCE((%(expr)s AT TIME ZONE INTERVAL '00:00')::text, '')"
-
-
-class _TimeLocal(_SqlText):
-    # timestamptz output under DateStyle ISO in the session zone, which is the export's zone
-    # (set_config below): "2025-03-01 16:00:00.123456+08", the offset of that instant there.
-    template = "COALESCE(%(expr)s::text, '')"
-
-
-# The same three for NOT NULL columns, without a COALESCE evaluated on every row.
-class _Plain(_SqlText):
-    template = "%(expr)s"
-
-
-class _TimeUtcNotNull(_SqlText):
-    template = "(%(expr)s AT TIME ZONE INTERVAL '00:00')::text"
-
-
-class _TimeLocalNotNull(_SqlText):
-    template = "%(expr)s::text"
+# timestamp (without zone) output under DateStyle ISO: "2025-03-01 08:00:00.123456". The types'
+# output functions are several times cheaper than to_char, and the server's formatting is what
+# bounds an export's speed; ::text keeps row_to_json from rewriting it. A zero interval rather
+# than 'UTC': the same instant, without looking a zone name up on every row.
+_TIME_UTC = "(%(expr)s AT TIME ZONE INTERVAL '00:00')::text"
+# timestamptz output under DateStyle ISO in the session zone, which is the export's zone
+# (set_config below): "2025-03-01 16:00:00.123456+08", the offset of that instant there.
+_TIME_LOCAL = "%(expr)s::text"
 
 
 def _nullable(model: type[Model], path: str) -> bool:
@@ -123,20 +91,22 @@ def _nullable(model: type[Model], path: str) -> bool:
 
 
 def _column_sql(kind: Kind, path: str, *, csv: bool, nullable: bool) -> Expression:
+    column = F(path)
     if kind is Kind.TEXT:
-        if not csv:
-            return _Text(F(path))
-        # Every free-text column is neutralised; only CHECK-constrained codes (Kind.CODE) are not.
-        return _Neutralised(F(path)) if nullable else _NeutralisedNotNull(F(path))
+        # Every free-text column is neutralised in CSV; only CHECK-constrained codes are not.
+        # JSON Lines writes "" for NULL text, as the portable path does.
+        return _SqlText(column, _NEUTRALISED if csv else _BARE, nullable=nullable or not csv)
     if kind is Kind.CODE:
         # CHECK-constrained codes: nothing a spreadsheet would evaluate.
-        return _Text(F(path)) if nullable else _Plain(F(path))
+        return _SqlText(column, _BARE, nullable=nullable)
     if kind is Kind.IP:
-        return _Ip(F(path))
+        # inet's own output leaves out the /32 or /128 of a host address, as Django reads it
+        # (a ::text cast would add it); row_to_json writes it through the same output function.
+        return _SqlText(column, _BARE)
     if kind is Kind.TIME_UTC:
-        return _TimeUtc(F(path)) if nullable else _TimeUtcNotNull(F(path))
+        return _SqlText(column, _TIME_UTC, nullable=nullable)
     if kind is Kind.TIME_LOCAL:
-        return _TimeLocal(F(path)) if nullable else _TimeLocalNotNull(F(path))
+        return _SqlText(column, _TIME_LOCAL, nullable=nullable)
     raise ValueError(f"column kind {kind} has no COPY form")
 
 
