@@ -7,7 +7,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mailadmin.settings")
 application = get_wsgi_application()
 
-# Build the User-Agent parser now, not on the first sign-in of each worker.
-from activity.capture import parser_warm  # noqa: E402
+from mailadmin.startup import worker_warm  # noqa: E402  # needs Django set up
 
-parser_warm()
+worker_warm()

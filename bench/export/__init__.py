@@ -271,11 +271,11 @@ def _worker(argv: list[str]) -> int:
     """Child process: one side, one tenant, one run; prints its measurements as JSON."""
     side, slug = argv
     _setup_django()
-    from activity.capture import parser_warm
+    from mailadmin.startup import worker_warm
 
     # As mailadmin/wsgi.py does in every worker: the User-Agent parser is built at start, not
     # on the first request. Both sides carry it, so their RSS compares like for like.
-    parser_warm()
+    worker_warm()
     _request(slug)  # warm the ORM and the connection, not the data path
     print(json.dumps(_consume(side, slug)))
     return 0

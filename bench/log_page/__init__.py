@@ -244,6 +244,9 @@ def run(argv: list[str]) -> int:
         _configure_django(url)
         world = _load(tenants=args.tenants, people=args.people, events=args.events,
                       days=args.days, seed=args.seed)
+        from mailadmin.startup import worker_warm
+
+        worker_warm()  # as every web worker starts (mailadmin/wsgi.py); both sides share it
         deepest = world.matching // PAGE_SIZE
         pages = sorted({min(p, deepest) for p in PAGES})
         ours, admin = _ours_client(world), _admin_client(world)

@@ -423,9 +423,11 @@ def _run_measurements(args: argparse.Namespace, *, rounds: int, argon2_rounds: i
     from django.urls import reverse
 
     from bench.signin.baseline_urls import BASELINE_DONE  # noqa: F401  # importable before use
+    from mailadmin.startup import worker_warm
 
     load_before = os.getloadavg()[0]
     world = _build_world(args.people)
+    worker_warm()  # as every web worker starts (mailadmin/wsgi.py); both sides share it
     baseline_settings = override_settings(
         ROOT_URLCONF="bench.signin.baseline_urls",
         MIDDLEWARE=BASELINE_MIDDLEWARE,
