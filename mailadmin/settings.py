@@ -155,7 +155,7 @@ LOGOUT_REDIRECT_URL = "signin"
 INVITATION_TTL_HOURS = _env_int("MAILADMIN_INVITATION_TTL_HOURS", 72)
 
 # --- Sessions and cookies -------------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "security.session_store"  # the db engine, one statement per write
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600

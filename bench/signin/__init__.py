@@ -9,8 +9,8 @@ configured for it through environment variables before ``django.setup()`` (``DEB
 - **baseline** — ``django.contrib.auth.views.LoginView`` on its own URLconf
   (``bench.signin.baseline_urls``) with ``AxesStandaloneBackend`` + ``ModelBackend``, axes'
   own defaults (limit 5, cool-off 15 min, ``[["username", "ip_address"]]``, reset on success,
-  no project callables) and startproject's default middleware stack plus axes: a plain person
-  of a tenant without policies signs in.
+  no project callables), startproject's default middleware stack plus axes and Django's own
+  database session engine: a plain person of a tenant without policies signs in.
 - **ours** — ``POST /signin/`` through the full ``MIDDLEWARE`` and ``mailadmin.urls``, with a
   tenant that has every policy on: a network allowlist of 50 CIDRs in enforce mode (the client
   inside the last one), sign-in hours in enforce mode with a window covering now (tenant time
@@ -439,6 +439,8 @@ def _run_measurements(args: argparse.Namespace, *, rounds: int, argon2_rounds: i
         AXES_USERNAME_CALLABLE=None,
         AXES_CLIENT_IP_CALLABLE=None,
         AXES_LOCKOUT_CALLABLE=None,
+        # Django's own database sessions (ours is security.session_store, part of what we add).
+        SESSION_ENGINE="django.contrib.sessions.backends.db",
     )
     sides = Sides(world=world, baseline_client=Client(enforce_csrf_checks=False),
                   ours_client=Client(enforce_csrf_checks=False), baseline_settings=baseline_settings,
