@@ -26,8 +26,9 @@ transaction rolls back; the connection is clean for the ExportEvent update that 
 
 from __future__ import annotations
 
+import select
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from django.db import connections, transaction
@@ -167,7 +168,7 @@ def copy_chunks(
         with cursor.cursor.copy(statement, params) as copy:
             batch: list[Any] = []
             append = batch.append
-            for data in copy:
+            for data in _copy_rows(copy):
                 # One message is one row; for CSV drop its LF here and join with CRLF below.
                 append(data[:-1] if is_csv else data)
                 if len(batch) >= batch_rows:
@@ -185,6 +186,44 @@ def copy_chunks(
         cursor.execute("SELECT set_config('TimeZone', %s, true), set_config('DateStyle', %s, true), "
                        "set_config('jit', %s, true), set_config('enable_sort', %s, true)",
                        [connection.timezone_name, date_style, jit, enable_sort])
+
+
+def _copy_rows(copy: Any) -> Iterator[Any]:
+    """The rows of a running COPY TO, waiting for the server in pauses, not per packet.
+
+    Reading as fast as rows arrive means waiting on the socket whenever no row is buffered, and
+    the kernel then wakes the reader for every 8 KB packet PostgreSQL sends: on 2 vCPUs that was
+    a fifth of the server's time (perf: sock_def_readable), 0.5 s of a 2.1 s 1M-row export. So
+    when the socket is empty we sleep ``DRY_PAUSE_S`` first: meanwhile the server writes into
+    the socket buffer without waking anyone, and the next reads find tens of kilobytes. Measured
+    on 1M rows: 1.95-2.07 s -> 1.69-1.82 s; a first row comes at most 0.5 ms later.
+    psycopg has no public hook for how it waits, so this wraps ``Copy._read_gen`` (psycopg is
+    pinned in the lock file; without it, plain iteration).
+    """
+    read_gen = getattr(copy, "_read_gen", None)
+    if read_gen is None:
+        yield from copy
+        return
+    connection = copy.connection
+    socket = connection.pgconn.socket
+    while data := connection.wait(_patient(read_gen(), socket)):
+        yield data
+
+
+DRY_PAUSE_S = 0.0005
+
+
+def _patient(gen: Generator[Any, Any, Any], socket: int) -> Generator[Any, Any, Any]:
+    """``gen`` (a psycopg wait generator), sleeping before each wait on an empty socket."""
+    ready = None
+    try:
+        while True:
+            state = gen.send(ready)
+            if not select.select([socket], [], [], 0)[0]:
+                time.sleep(DRY_PAUSE_S)
+            ready = yield state
+    except StopIteration as done:
+        return done.value
 
 
 def _join(batch: list[Any], is_csv: bool) -> bytes:
