@@ -288,3 +288,22 @@ def test_a_copy_export_leaves_the_connections_settings_as_it_found_them(two_tena
                                                     fmt=ExportFormat.CSV, tz="Asia/Kolkata"))
     assert b"+0530" in body or b"+05:30" in body  # the export ran in its own zone
     assert settings() == before
+
+
+def test_copy_rows_falls_back_to_plain_iteration_without_psycopgs_wait_hook() -> None:
+    # _copy_rows wraps psycopg's private Copy._read_gen; a psycopg without it must still export.
+    from activity.exports.pgcopy import _copy_rows
+
+    class PlainCopy:
+        def __iter__(self):
+            return iter([b"a,1\n", b"b,2\n"])
+
+    assert list(_copy_rows(PlainCopy())) == [b"a,1\n", b"b,2\n"]
+
+
+def test_copy_rows_reads_every_row_through_the_pausing_wait(two_tenants) -> None:
+    a = two_tenants.a
+    make_events(a.tenant, a.member, 2500)  # several socket buffers' worth
+    body = b"".join(chunk for chunk, _ in copy_chunks(signins(a.tenant), SIGNIN_LOG,
+                                                    fmt=ExportFormat.CSV, tz="UTC"))
+    assert body.count(b"\r\n") == 2500
