@@ -188,6 +188,9 @@ def copy_chunks(
                        [connection.timezone_name, date_style, jit, enable_sort])
 
 
+DRY_PAUSE_S = 0.0005  # see _copy_rows
+
+
 def _copy_rows(copy: Any) -> Iterator[Any]:
     """The rows of a running COPY TO, waiting for the server in pauses, not per packet.
 
@@ -208,9 +211,6 @@ def _copy_rows(copy: Any) -> Iterator[Any]:
     socket = connection.pgconn.socket
     while data := connection.wait(_patient(read_gen(), socket)):
         yield data
-
-
-DRY_PAUSE_S = 0.0005
 
 
 def _patient(gen: Generator[Any, Any, Any], socket: int) -> Generator[Any, Any, Any]:
