@@ -1,4 +1,6 @@
-"""Writing the record. Every sign-in, second-factor step, sign-out and export goes through here.
+"""Writing the record. Every sign-in, second-factor step, sign-out, export and explicit audit
+entry goes through here: this module is the record's only writer (auditlog writes the entries of
+registered models' saves into ``activity.AuditLogEntry`` itself).
 
 Design: called inside the request, in the same transaction as the decision it records (never
 from Celery), so an attempt and its row commit or roll back together. Rows are append-only (see
@@ -13,12 +15,21 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
 from activity.capture import ClientInfo, text_neutralise
-from activity.models import ExportEvent, ExportStatus, LoginEvent, MfaMethod, Outcome, Reason
-from mailadmin.db import rows_insert
+from activity.inserts import rows_insert
+from activity.models import (
+    AuditLogEntry,
+    ExportEvent,
+    ExportStatus,
+    LoginEvent,
+    MfaMethod,
+    Outcome,
+    Reason,
+)
 from tenants.models import Tenant
 
 ATTEMPTED_LOGIN_MAX_LENGTH = 254
@@ -50,11 +61,27 @@ def _check_person(tenant: Tenant, user: User | None) -> None:
         raise ValueError("the person does not belong to this tenant")
 
 
-def login_event_record(**kwargs: Any) -> LoginEvent:
-    """Record one sign-in attempt, second-factor step or sign-out (see ``login_event_build``)."""
+def login_event_record(*, together_with: tuple[Model | None, ...] = (), **kwargs: Any) -> LoginEvent:
+    """Record one sign-in attempt, second-factor step or sign-out (see ``login_event_build``).
+
+    ``together_with``: new rows of other tables to insert in the same statement (the sign-in's
+    session index row), so a successful sign-in costs one round trip; ``None`` entries are skipped.
+    """
     event = login_event_build(**kwargs)
-    rows_insert(event)
+    rows_insert(*(row for row in together_with if row is not None), event)
     return event
+
+
+def audit_entry_record(*, obj: Model, actor: User | None, changes: dict[str, list[str]],
+                       action: int = AuditLogEntry.Action.UPDATE) -> AuditLogEntry:
+    """An explicit audit entry for a change no audited model save shows (unlock, MFA reset…).
+
+    ``changes`` maps a field name to ``[before, after]``, as auditlog's own entries do.
+    """
+    return AuditLogEntry.objects.log_create(
+        obj, force_log=True, action=action, changes=changes, actor=actor,
+        actor_email=actor.email if actor is not None else None,
+    )
 
 
 def login_event_build(
@@ -72,7 +99,7 @@ def login_event_build(
     """The unsaved row of one sign-in attempt, second-factor step or sign-out of ``tenant``.
 
     ``login_event_record`` saves it at once; the sign-in saves it with the session's row in one
-    statement (``mailadmin.db.rows_insert``).
+    statement (``activity.inserts.rows_insert``).
 
     ``attempted_login`` is what was typed as the login (normalised, bounded, neutralised);
     ``session_key`` is the session's key after any rotation and is stored only as its

@@ -40,8 +40,7 @@ from activity.keyset import (
     size_clean,
 )
 from activity.models import AuditLogEntry, ExportStatus, MfaMethod, Outcome, Reason
-from tenants import selectors as tenant_selectors
-from tenants.access import requires
+from tenants.access import get_for_tenant_or_404, requires
 from tenants.models import Tenant
 from tenants.roles import Cap
 
@@ -163,7 +162,7 @@ def signin_log_view(request: HttpRequest) -> HttpResponse:
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def person_signins_view(request: HttpRequest, pk: int) -> HttpResponse:
-    person = tenant_selectors.person_get(tenant=_tenant(request), pk=pk)
+    person = get_for_tenant_or_404(User.objects.all(), tenant=_tenant(request), pk=pk)
     return _signin_log(request, template="activity/person_signins.html", person=person)
 
 

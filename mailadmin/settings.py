@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "activity",
     "alerts",
     "retention",
+    "people",
+    "me",
     "mailadmin",
 ]
 

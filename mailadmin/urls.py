@@ -11,9 +11,8 @@ urlpatterns = [
     path("readyz", views.readyz_view, name="readyz"),
     path("dashboard/", views.dashboard_view, name="dashboard"),
     path("", include("security.urls")),
-    path("", include("tenants.urls")),
-    path("", include("accounts.urls")),
+    path("", include("people.urls")),
+    path("", include("me.urls")),
     path("", include("activity.urls")),
-    path("me/mfa/", include("accounts.mfa_urls")),
     path("policies/", include("security.policy_urls")),
 ]

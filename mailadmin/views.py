@@ -10,23 +10,23 @@ from django.views.decorators.cache import never_cache
 from accounts.mfa.services import mfa_enrolled_count
 from activity.selectors import login_outcome_counts
 from mailadmin.health import readiness
+from people import selectors as people_selectors
 from security.lockout import locked_accounts_list
-from tenants import selectors as tenant_selectors
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap, Role
 
 
 @requires(Cap.DASHBOARD_VIEW)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    counts = tenant_selectors.people_counts(tenant=request.tenant)
-    pending = tenant_selectors.invitations_pending(tenant=request.tenant)
+    counts = people_selectors.people_counts(tenant=request.tenant)
+    pending = people_selectors.invitations_pending(tenant=request.tenant)
     context = {
         "counts": counts,
         "total": sum(counts["by_status"].values()),
         "roles": [(label, counts["by_role"][value]) for value, label in Role.choices],
         "pending": pending.order_by("expires_at")[:10],
         "pending_count": pending.count(),
-        "domains": tenant_selectors.mail_domains_list(tenant=request.tenant),
+        "domains": people_selectors.mail_domains_list(tenant=request.tenant),
         "signins_24h": login_outcome_counts(tenant=request.tenant,
                                             since=timezone.now() - timedelta(hours=24)),
         "locked_count": len(locked_accounts_list(tenant=request.tenant)),

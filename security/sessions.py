@@ -8,7 +8,6 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from activity.capture import ClientInfo
-from mailadmin.db import rows_insert
 from security.models import UserSession
 
 
@@ -17,7 +16,7 @@ def user_session_build(*, request: HttpRequest, user: User, client: ClientInfo,
     """The unsaved index row of the request's (freshly rotated) session, or None without one.
 
     login() has just issued the key, so the row is new: a plain INSERT, which the sign-in sends
-    together with its LoginEvent (``mailadmin.db.rows_insert``).
+    together with its LoginEvent (``activity.services.login_event_record``).
     """
     if user.tenant_id is None or not request.session.session_key:
         return None
@@ -28,15 +27,6 @@ def user_session_build(*, request: HttpRequest, user: User, client: ClientInfo,
         country=client.country, user_agent=client.user_agent, browser=browser[:80],
         os=os_name[:80], device_type=client.device_type, mfa_method=mfa_method,
     )
-
-
-def user_session_record(*, request: HttpRequest, user: User, client: ClientInfo,
-                        mfa_method: str = "") -> UserSession | None:
-    """Index the request's (freshly rotated) session under its person."""
-    row = user_session_build(request=request, user=user, client=client, mfa_method=mfa_method)
-    if row is not None:
-        rows_insert(row)
-    return row
 
 
 def user_session_forget(*, session_key: str | None) -> None:
@@ -65,6 +55,11 @@ def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
 def user_sessions_list(*, user: User) -> list[UserSession]:
     """The person's open sessions, most recently active first."""
     return list(UserSession.objects.filter(tenant_id=user.tenant_id, user=user).order_by("-last_seen_at"))
+
+
+def user_session_get(*, user: User, session_id: int) -> UserSession | None:
+    """One of the person's own open sessions, or None (another person's id is None too)."""
+    return UserSession.objects.filter(tenant_id=user.tenant_id, user=user, pk=session_id).first()
 
 
 def user_session_end(*, user: User, session_id: int) -> bool:

@@ -40,8 +40,7 @@ from accounts.mfa.services import (
 from accounts.models import User, normalize_email
 from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
-from activity.services import login_event_build, login_event_record
-from mailadmin.db import rows_insert
+from activity.services import login_event_record
 from security.lockout import remember_attempt_tenant
 from security.pending import (
     MFA_GRACE_SESSION_KEY,
@@ -249,12 +248,11 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
     # The session's index row and the success's LoginEvent, in one statement.
     session_row = user_session_build(request=request, user=user, client=client,
                                      mfa_method=mfa_method)
-    event = login_event_build(
+    login_event_record(
         tenant=user.tenant, user=user, attempted_login=user.email, client=client,
         outcome=Outcome.SUCCESS, reason=reason, mfa_method=mfa_method,
-        session_key=request.session.session_key,
+        session_key=request.session.session_key, together_with=(session_row,),
     )
-    rows_insert(*(row for row in (session_row, event) if row is not None))
 
 
 def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> SignInResult:

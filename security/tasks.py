@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from mailadmin.celery import app
+from celery import shared_task
+
 from security.policies.getters import password_expiry_reminders_send
 
 
-@app.task(name="security.password_expiry_reminders", time_limit=600, soft_time_limit=540)
+@shared_task(name="security.password_expiry_reminders", time_limit=600, soft_time_limit=540)
 def password_expiry_reminders_task() -> int:
     """Idempotent (one row per person, threshold and expiry date): safe to run hourly or twice."""
     return password_expiry_reminders_send()

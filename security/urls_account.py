@@ -10,7 +10,5 @@ urlpatterns = [
     path("password/compliance/", views_account.password_compliance_view, name="password_compliance"),
     path("mfa/", views_account.mfa_policy_view, name="policy_mfa"),
     path("lockout/", views_account.lockout_policy_view, name="policy_lockout"),
-    path("lockout/locked/", views_account.locked_accounts_view, name="locked_accounts"),
-    path("lockout/locked/<int:pk>/unlock/", views_account.person_unlock_view, name="person_unlock"),
     path("sessions/", views_account.session_policy_view, name="policy_sessions"),
 ]

@@ -16,9 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
-from security import lockout
 from security.forms_account import (
     LockoutPolicyForm,
     MfaPolicyForm,
@@ -32,7 +31,6 @@ from security.policies.password import (
     PasswordRules,
     PolicyPasswordValidator,
 )
-from tenants import selectors
 from tenants.access import requires
 from tenants.roles import Cap
 
@@ -146,29 +144,3 @@ def password_compliance_view(request: HttpRequest) -> HttpResponse:
         "expiring": getters.password_expiring_list(tenant=tenant, now=now),
         "now": now, "window_days": getters.EXPIRING_WINDOW_DAYS,
     })
-
-
-@require_safe
-@requires(Cap.PEOPLE_VIEW)
-def locked_accounts_view(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant
-    return render(request, "security/policies/locked_accounts.html", {
-        "locked": lockout.locked_accounts_list(tenant=tenant),
-        "rules": getters.lockout_rules_for(tenant=tenant),
-        "can_unlock": request.user.can(Cap.PEOPLE_UNLOCK),
-    })
-
-
-@require_POST
-@requires(Cap.PEOPLE_UNLOCK)
-def person_unlock_view(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_get(tenant=request.tenant, pk=pk)
-    try:
-        lockout.person_unlock(tenant=request.tenant, actor=request.user, person=person)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(name)s can sign in again.") % {"name": person})
-    if request.POST.get("back") == "person":
-        return redirect("person_detail", pk=person.pk)
-    return redirect("locked_accounts")

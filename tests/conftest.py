@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client, TestCase
 
+import mailadmin.celery  # noqa: F401  # the app shared tasks bind to, as the worker loads it
 from accounts.models import User
 from tenants.models import Tenant
 from tenants.roles import Role

@@ -60,7 +60,6 @@ from accounts.mfa.models import (
 )
 from accounts.models import User
 from tenants.models import Tenant
-from tenants.roles import Cap, can_manage, role_has
 
 logger = logging.getLogger(__name__)
 
@@ -412,29 +411,19 @@ def mfa_device_remove(*, user: User, device_id: int) -> None:
         _notify_on_commit(user=user, change="totp_removed", detail=name)
 
 
-def mfa_reset_for_person(*, tenant: Tenant, actor: User, person: User) -> int:
-    """Helpdesk/admin: delete every MFA device of a person of this tenant (audited, e-mailed).
+def mfa_devices_reset(*, person: User) -> int:
+    """Delete every MFA device of a person and e-mail them; they enrol again at the next sign-in.
 
-    Returns how many devices were removed; the person enrols again at the next sign-in.
+    Returns how many devices were removed. Who may do this, and its audit entry, are the caller's
+    (``people.services.person_mfa_reset``).
     """
-    if person.tenant_id != tenant.pk:
-        raise ValidationError(_("Unknown person."), code="tenant")
-    if actor.tenant_id != tenant.pk or not role_has(actor.role, Cap.PEOPLE_RESET_MFA):
-        raise ValidationError(_("You are not allowed to reset two-step sign-in."), code="capability")
-    if actor.pk != person.pk and not can_manage(actor.role, person.role):
-        raise ValidationError(_("You cannot manage a person with this role."), code="rank")
-    from activity.models import AuditLogEntry
-
+    _require_tenant_user(person)
     with transaction.atomic():
         removed = 0
         for model in (EncryptedTOTPDevice, BackupCodeDevice):
-            devices = model.objects.for_tenant(tenant).filter(user=person)
+            devices = model.objects.for_tenant(person.tenant).filter(user=person)
             removed += devices.count()
             devices.delete()
-        AuditLogEntry.objects.log_create(
-            person, force_log=True, action=AuditLogEntry.Action.UPDATE,
-            changes={"mfa": ["enrolled" if removed else "none", "reset"]}, actor=actor,
-        )
         _notify_on_commit(user=person, change="mfa_reset")
     return removed
 

@@ -13,7 +13,6 @@ from django.db import connection
 from accounts.fields import decrypt_bytes
 from accounts.mfa import services
 from accounts.mfa.models import BackupCode, BackupCodeDevice, EncryptedTOTPDevice
-from activity.models import AuditLogEntry
 from tests.accounts.test_mfa_support import code_for, enroll, hex_of, new_session, secret_of
 
 pytestmark = pytest.mark.django_db
@@ -208,39 +207,6 @@ def test_removing_the_last_authenticator_removes_backup_codes(two_tenants):
     services.mfa_device_remove(user=user, device_id=second.pk)
     assert not BackupCodeDevice.objects.filter(user=user).exists()
     assert not services.mfa_user_has_device(user=user)
-
-
-def test_mfa_reset_is_scoped_audited_and_mailed(two_tenants, django_capture_on_commit_callbacks):
-    a, b = two_tenants.a, two_tenants.b
-    enroll(a.member)
-    services.backup_codes_regenerate(user=a.member)
-    enroll(b.member)
-    mail.outbox.clear()
-    with pytest.raises(ValidationError) as exc:
-        services.mfa_reset_for_person(tenant=a.tenant, actor=a.helpdesk, person=b.member)
-    assert exc.value.code == "tenant"
-    with pytest.raises(ValidationError) as exc:
-        services.mfa_reset_for_person(tenant=b.tenant, actor=a.admin, person=b.member)
-    assert exc.value.code == "capability"
-    with pytest.raises(ValidationError) as exc:
-        services.mfa_reset_for_person(tenant=a.tenant, actor=a.member, person=a.member)
-    assert exc.value.code == "capability"
-    with pytest.raises(ValidationError) as exc:
-        services.mfa_reset_for_person(tenant=a.tenant, actor=a.helpdesk, person=a.admin)
-    assert exc.value.code == "rank"
-    assert services.mfa_user_has_device(user=b.member)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        removed = services.mfa_reset_for_person(tenant=a.tenant, actor=a.helpdesk, person=a.member)
-    assert removed == 2
-    assert not services.mfa_user_has_device(user=a.member)
-    assert not BackupCodeDevice.objects.filter(user=a.member).exists()
-    assert services.mfa_user_has_device(user=b.member)
-    entry = AuditLogEntry.objects.for_tenant(a.tenant).filter(object_pk=str(a.member.pk)).latest("pk")
-    assert entry.actor == a.helpdesk and "mfa" in entry.changes_dict
-    assert not AuditLogEntry.objects.for_tenant(b.tenant).filter(changes__icontains="mfa").exists()
-    assert [m.to for m in mail.outbox] == [[a.member.email]]
-    assert "reset" in mail.outbox[0].subject.lower()
 
 
 def test_changes_email_the_person(two_tenants, django_capture_on_commit_callbacks):

@@ -80,7 +80,7 @@ def test_auditor_reads_but_cannot_post(two_tenants, signed_in, path):
     assert snapshot(model, two_tenants.a.tenant) == before
 
 
-@pytest.mark.parametrize("path", [*READ_ONLY_PAGES, "/policies/lockout/locked/"])
+@pytest.mark.parametrize("path", [*READ_ONLY_PAGES, "/people/locked/"])
 def test_member_is_refused(two_tenants, signed_in, path):
     client = signed_in(two_tenants.a.member)
     assert client.get(path).status_code == 403
@@ -93,7 +93,7 @@ def test_helpdesk_has_no_policy_pages(two_tenants, signed_in, path):
 
 
 def test_anonymous_is_sent_to_signin(client, two_tenants):
-    for path in [*READ_ONLY_PAGES, "/policies/lockout/locked/"]:
+    for path in [*READ_ONLY_PAGES, "/people/locked/"]:
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/signin/")
 
@@ -188,10 +188,10 @@ def test_compliance_page_query_count(two_tenants, signed_in, django_assert_max_n
 
 
 def test_unlock_needs_post_and_capability(two_tenants, signed_in):
-    path = f"/policies/lockout/locked/{two_tenants.a.member.pk}/unlock/"
+    path = f"/people/{two_tenants.a.member.pk}/unlock/"
     assert signed_in(two_tenants.a.helpdesk).get(path).status_code == 405
     auditor = signed_in(two_tenants.a.auditor)
-    assert auditor.get("/policies/lockout/locked/").status_code == 200
+    assert auditor.get("/people/locked/").status_code == 200
     assert auditor.post(path).status_code == 403
     # Not locked: a message, no audit entry.
     admin = signed_in(two_tenants.a.admin)

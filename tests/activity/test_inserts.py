@@ -1,4 +1,4 @@
-"""mailadmin.db.rows_insert: the sign-in's rows in one statement, all or nothing."""
+"""activity.inserts.rows_insert: the sign-in's rows in one statement, all or nothing."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from activity.capture import ClientInfo, DeviceType
+from activity.inserts import rows_insert
 from activity.models import LoginEvent
 from activity.services import login_event_build
-from mailadmin.db import rows_insert
 from security.models import UserSession
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.demo import DEMO_TENANTS, demo_seed
+from people.demo import DEMO_TENANTS, demo_seed
 from tenants.models import Tenant
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts.mfa import views
+from me.mfa import views
 
 urlpatterns = [
     path("", views.mfa_manage_view, name="mfa_manage"),

@@ -1,36 +1,21 @@
+"""Self-service pages under /me/: profile, password, sessions (MFA devices are in ``me.mfa``)."""
+
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from accounts import services
-from accounts.forms import ProfileForm
+from accounts.services import profile_update
+from me import services
+from me.forms import PasswordChangeForm, ProfileForm
 from security.passwords import password_validators_for
-from security.sessions import user_session_end, user_sessions_list
+from security.sessions import user_sessions_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap
-
-
-class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label=gettext_lazy("Current password"), strip=False, max_length=4096,
-                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    new_password1 = forms.CharField(label=gettext_lazy("New password"), strip=False, max_length=4096,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    new_password2 = forms.CharField(label=gettext_lazy("Repeat the new password"), strip=False,
-                                    max_length=4096,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
-            self.add_error("new_password2", gettext_lazy("The two passwords differ."))
-        return data
 
 
 @requires(PUBLIC)
@@ -50,15 +35,15 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.profile_update(user=request.user, display_name=form.cleaned_data["display_name"],
-                                    language=form.cleaned_data["language"],
-                                    timezone_name=form.cleaned_data["timezone"])
+            profile_update(user=request.user, display_name=form.cleaned_data["display_name"],
+                           language=form.cleaned_data["language"],
+                           timezone_name=form.cleaned_data["timezone"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "me/profile.html", {"form": form})
 
 
 @requires(Cap.SELF_SERVICE)
@@ -70,13 +55,14 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
                                      old_password=form.cleaned_data["old_password"],
                                      new_password=form.cleaned_data["new_password1"])
         except ValidationError as exc:
-            field = "old_password" if exc.code == "password_incorrect" else "new_password1"
-            form.add_error(field, exc)
+            # validate_password raises one error holding a list (no single code).
+            wrong_old = getattr(exc, "code", None) == "password_incorrect"
+            form.add_error("old_password" if wrong_old else "new_password1", exc)
         else:
             messages.success(request, _("Your password has been changed."))
             return redirect("profile")
     help_texts = password_validators_help_texts(password_validators_for(request.user))
-    return render(request, "accounts/password_change.html", {"form": form, "help_texts": help_texts})
+    return render(request, "me/password_change.html", {"form": form, "help_texts": help_texts})
 
 
 @requires(Cap.SELF_SERVICE)
@@ -87,13 +73,12 @@ def my_sessions_view(request: HttpRequest) -> HttpResponse:
             session_id = int(request.POST.get("session", ""))
         except ValueError:
             session_id = 0
-        row = next((s for s in user_sessions_list(user=request.user) if s.pk == session_id), None)
-        if row is None:
-            messages.error(request, _("That session does not exist any more."))
-        elif row.session_key == current:
-            messages.error(request, _("Use Sign out to end the session you are using."))
-        elif user_session_end(user=request.user, session_id=session_id):
+        try:
+            services.my_session_end(user=request.user, session_id=session_id, current_key=current)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
             messages.success(request, _("The session was ended. That device must sign in again."))
         return redirect("my_sessions")
     sessions = user_sessions_list(user=request.user)
-    return render(request, "accounts/sessions.html", {"sessions": sessions, "current": current})
+    return render(request, "me/sessions.html", {"sessions": sessions, "current": current})

@@ -65,7 +65,7 @@ def _safe_next(request: HttpRequest) -> str | None:
 @never_cache
 def mfa_manage_view(request: HttpRequest) -> HttpResponse:
     user = _me(request)
-    return render(request, "accounts/mfa/manage.html", {
+    return render(request, "me/mfa/manage.html", {
         "devices": selectors.mfa_totp_device_list(user=user),
         "backup_codes_remaining": selectors.mfa_backup_codes_remaining(user=user),
     })
@@ -84,7 +84,7 @@ def mfa_confirm_view(request: HttpRequest) -> HttpResponse:
             form.add_error("secret", exc)
         else:
             return redirect(_safe_next(request) or "mfa_manage")
-    return render(request, "accounts/mfa/confirm.html", {"form": form, "next": _safe_next(request)})
+    return render(request, "me/mfa/confirm.html", {"form": form, "next": _safe_next(request)})
 
 
 @requires(Cap.SELF_SERVICE)
@@ -98,7 +98,7 @@ def mfa_totp_enroll_view(request: HttpRequest) -> HttpResponse:
         if not selectors.mfa_backup_codes_remaining(user=_me(request)):
             return redirect("mfa_backup_codes")
         return redirect("mfa_manage")
-    return render(request, "accounts/mfa/totp_enroll.html", step.context)
+    return render(request, "me/mfa/totp_enroll.html", step.context)
 
 
 @requires(Cap.SELF_SERVICE)
@@ -106,7 +106,7 @@ def mfa_totp_enroll_view(request: HttpRequest) -> HttpResponse:
 def mfa_backup_codes_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _backup_codes_regenerate(request)
-    return render(request, "accounts/mfa/backup_codes.html", {
+    return render(request, "me/mfa/backup_codes.html", {
         "remaining": selectors.mfa_backup_codes_remaining(user=_me(request)),
         "has_device": services.mfa_user_has_device(user=_me(request)),
     })
@@ -120,7 +120,7 @@ def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("mfa_manage")
     # Shown once, in this response only (never_cache): nothing to reload later.
-    return render(request, "accounts/mfa/backup_codes.html", {"codes": codes})
+    return render(request, "me/mfa/backup_codes.html", {"codes": codes})
 
 
 @requires(Cap.SELF_SERVICE)

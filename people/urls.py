@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tenants import views
+from people import views
 
 urlpatterns = [
     path("people/", views.people_list_view, name="people_list"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("people/<int:pk>/suspend/", views.person_suspend_view, name="person_suspend"),
     path("people/<int:pk>/reactivate/", views.person_reactivate_view, name="person_reactivate"),
     path("people/<int:pk>/reset-mfa/", views.person_reset_mfa_view, name="person_reset_mfa"),
+    path("people/locked/", views.locked_accounts_view, name="locked_accounts"),
+    path("people/<int:pk>/unlock/", views.person_unlock_view, name="person_unlock"),
     path("people/<int:pk>/resend/", views.invitation_resend_view, name="invitation_resend"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
 ]

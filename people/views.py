@@ -7,15 +7,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from accounts.mfa.services import mfa_reset_for_person, mfa_user_has_device
+from accounts.mfa.services import mfa_user_has_device
 from accounts.models import User
+from people import selectors, services
+from people.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
 from security.lockout import locked_accounts_list
 from security.passwords import password_validators_for
-from tenants import selectors, services
+from security.policies.getters import lockout_rules_for
 from tenants.access import PUBLIC, requires
-from tenants.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
 from tenants.roles import Cap, Role, can_manage, role_has
 
 
@@ -32,7 +33,7 @@ def people_list_view(request: HttpRequest) -> HttpResponse:
         status=filters.get("status", ""),
     )
     page = Paginator(people, 50).get_page(request.GET.get("page"))
-    return render(request, "tenants/people_list.html", {
+    return render(request, "people/people_list.html", {
         "form": form, "page": page, "can_invite": request.user.can(Cap.PEOPLE_INVITE)})
 
 
@@ -52,7 +53,7 @@ def person_invite_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": issued.invitation.user.email})
             return redirect("person_detail", pk=issued.invitation.user_id)
-    return render(request, "tenants/person_invite.html", {"form": form})
+    return render(request, "people/person_invite.html", {"form": form})
 
 
 @requires(Cap.PEOPLE_VIEW)
@@ -78,7 +79,7 @@ def person_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if not actor.can(Cap.PEOPLE_MAKE_OWNER):
         context["role_form"].fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
-    return render(request, "tenants/person_detail.html", context)
+    return render(request, "people/person_detail.html", context)
 
 
 def _person_action(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
@@ -128,7 +129,7 @@ def person_reactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(Cap.PEOPLE_RESET_MFA)
 def person_reset_mfa_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _person_action(request, pk, mfa_reset_for_person,
+    return _person_action(request, pk, services.person_mfa_reset,
                           _("Two-step sign-in was reset for %(name)s. They set it up again at their next sign-in."))
 
 
@@ -144,7 +145,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_get_valid(token=token)
     except services.InvitationInvalid as exc:
-        return render(request, "tenants/invitation_invalid.html", {"message": exc.message, "public_page": True}, status=410)
+        return render(request, "people/invitation_invalid.html", {"message": exc.message, "public_page": True}, status=410)
     form = AcceptInvitationForm(request.POST or None,
                                 initial={"display_name": invitation.user.display_name})
     if request.method == "POST" and form.is_valid():
@@ -152,13 +153,39 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             services.invitation_accept(token=token, password=form.cleaned_data["password1"],
                                        display_name=form.cleaned_data["display_name"])
         except services.InvitationInvalid as exc:
-            return render(request, "tenants/invitation_invalid.html", {"message": exc.message, "public_page": True}, status=410)
+            return render(request, "people/invitation_invalid.html", {"message": exc.message, "public_page": True}, status=410)
         except ValidationError as exc:
             form.add_error("password1", exc)
         else:
             messages.success(request, _("Your password is set. Sign in to continue."))
             return redirect("signin")
     help_texts = password_validators_help_texts(password_validators_for(invitation.user))
-    return render(request, "tenants/invitation_accept.html",
+    return render(request, "people/invitation_accept.html",
                   {"form": form, "invitation": invitation, "help_texts": help_texts,
                    "public_page": True})
+
+
+@require_safe
+@requires(Cap.PEOPLE_VIEW)
+def locked_accounts_view(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    return render(request, "people/locked_accounts.html", {
+        "locked": locked_accounts_list(tenant=tenant),
+        "rules": lockout_rules_for(tenant=tenant),
+        "can_unlock": request.user.can(Cap.PEOPLE_UNLOCK),
+    })
+
+
+@require_POST
+@requires(Cap.PEOPLE_UNLOCK)
+def person_unlock_view(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_get(tenant=request.tenant, pk=pk)
+    try:
+        services.person_unlock(tenant=request.tenant, actor=request.user, person=person)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": person})
+    if request.POST.get("back") == "person":
+        return redirect("person_detail", pk=person.pk)
+    return redirect("locked_accounts")

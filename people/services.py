@@ -1,4 +1,5 @@
-"""Tenants and people: create tenants, invite, change roles, suspend and reactivate.
+"""People: create tenants with their first owner, invite, change roles, suspend, reactivate,
+unlock and reset two-step sign-in.
 
 Every service checks its own rules (the view only checks the capability) and raises
 ``ValidationError`` with a translated message and a code; on error nothing is changed.
@@ -24,11 +25,14 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.mfa.services import mfa_devices_reset
 from accounts.models import User, normalize_email
+from activity.services import audit_entry_record
+from security.lockout import locked_accounts_list, lockout_reset
 from security.passwords import password_validators_for
 from security.policies.getters import password_record_change
 from security.sessions import user_sessions_end_all
-from tenants.models import Invitation, MailDomain, Tenant, validate_timezone
+from tenants.models import Invitation, MailDomain, Tenant, domain_validator, validate_timezone
 from tenants.roles import Cap, Role, can_manage, role_has
 
 logger = logging.getLogger(__name__)
@@ -58,8 +62,6 @@ def _clean_domain(domain: str) -> str:
         value = value.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise ValidationError(_("Enter a valid mail domain, such as example.com."), code="domain") from exc
-    from tenants.models import domain_validator
-
     domain_validator(value)
     return value
 
@@ -71,6 +73,16 @@ def _clean_email(email: str) -> str:
     except ValidationError:
         raise ValidationError(_("Enter a valid e-mail address."), code="email") from None
     return value
+
+
+def _check_person_of(tenant: Tenant, person: User) -> None:
+    if person.tenant_id != tenant.pk:
+        raise ValidationError(_("Unknown person."), code="tenant")
+
+
+def _check_actor(tenant: Tenant, actor: User, capability: Cap, refused: str) -> None:
+    if actor.tenant_id != tenant.pk or not role_has(actor.role, capability):
+        raise ValidationError(refused, code="capability")
 
 
 def mail_domain_add(*, tenant: Tenant, actor: User | None, domain: str) -> MailDomain:
@@ -123,6 +135,8 @@ def person_invite(
     value = _clean_email(email)
     if role not in Role.values:
         raise ValidationError(_("Choose a valid role."), code="role")
+    if actor is not None:  # None: the operator's tenant_create
+        _check_actor(tenant, actor, Cap.PEOPLE_INVITE, _("You are not allowed to invite people."))
     if actor is not None and role == Role.OWNER and not role_has(actor.role, Cap.PEOPLE_MAKE_OWNER):
         raise ValidationError(_("Only an owner can invite another owner."), code="owner_only")
     domain = value.rsplit("@", 1)[1]
@@ -167,7 +181,7 @@ def _invitation_email(*, issued: IssuedInvitation, user: User, tenant: Tenant) -
         context = {"tenant": tenant, "user": user, "url": issued.url,
                     "hours": settings.INVITATION_TTL_HOURS}
         subject = _("You are invited to %(tenant)s on mailadmin") % {"tenant": tenant.name}
-        body = render_to_string("tenants/email/invitation.txt", context)
+        body = render_to_string("people/email/invitation.txt", context)
     try:
         send_mail(subject, body, None, [user.email])
     except OSError:
@@ -177,6 +191,8 @@ def _invitation_email(*, issued: IssuedInvitation, user: User, tenant: Tenant) -
 
 def invitation_resend(*, tenant: Tenant, actor: User, person: User) -> IssuedInvitation:
     """A fresh link for a person who has not accepted yet; earlier links stop working."""
+    _check_person_of(tenant, person)
+    _check_actor(tenant, actor, Cap.PEOPLE_INVITE, _("You are not allowed to invite people."))
     if person.status != User.Status.INVITED:
         raise ValidationError(_("This person has already accepted the invitation."), code="accepted")
     if not can_manage(actor.role, person.role):
@@ -252,10 +268,8 @@ def person_change_role(*, tenant: Tenant, actor: User, person: User, role: str) 
     """Change a person's role: only owners make or unmake owners; the last owner stays."""
     if role not in Role.values:
         raise ValidationError(_("Choose a valid role."), code="role")
-    if person.tenant_id != tenant.pk:
-        raise ValidationError(_("Unknown person."), code="tenant")
-    if not role_has(actor.role, Cap.PEOPLE_CHANGE_ROLE):
-        raise ValidationError(_("You are not allowed to change roles."), code="capability")
+    _check_person_of(tenant, person)
+    _check_actor(tenant, actor, Cap.PEOPLE_CHANGE_ROLE, _("You are not allowed to change roles."))
     touches_owner = Role.OWNER in (role, person.role)
     if touches_owner and not role_has(actor.role, Cap.PEOPLE_MAKE_OWNER):
         raise ValidationError(_("Only an owner can make or change an owner."), code="owner_only")
@@ -278,8 +292,8 @@ def person_change_role(*, tenant: Tenant, actor: User, person: User, role: str) 
 
 def person_suspend(*, tenant: Tenant, actor: User, person: User) -> User:
     """Suspend a person: they cannot sign in and every session of theirs ends now."""
-    if person.tenant_id != tenant.pk:
-        raise ValidationError(_("Unknown person."), code="tenant")
+    _check_person_of(tenant, person)
+    _check_actor(tenant, actor, Cap.PEOPLE_SUSPEND, _("You are not allowed to suspend people."))
     if person.pk == actor.pk:
         raise ValidationError(_("You cannot suspend yourself."), code="self")
     if not can_manage(actor.role, person.role):
@@ -300,8 +314,8 @@ def person_suspend(*, tenant: Tenant, actor: User, person: User) -> User:
 
 def person_reactivate(*, tenant: Tenant, actor: User, person: User) -> User:
     """Let a suspended person sign in again."""
-    if person.tenant_id != tenant.pk:
-        raise ValidationError(_("Unknown person."), code="tenant")
+    _check_person_of(tenant, person)
+    _check_actor(tenant, actor, Cap.PEOPLE_SUSPEND, _("You are not allowed to reactivate people."))
     if not can_manage(actor.role, person.role):
         raise ValidationError(_("You cannot manage a person with this role."), code="rank")
     if person.status != User.Status.SUSPENDED:
@@ -310,3 +324,34 @@ def person_reactivate(*, tenant: Tenant, actor: User, person: User) -> User:
     person.status_changed_at = timezone.now()
     person.save(update_fields=["status", "status_changed_at"])
     return person
+
+
+def person_unlock(*, tenant: Tenant, actor: User, person: User) -> int:
+    """End a person's lockout now (every IP); recorded in the audit trail. Returns attempts removed."""
+    _check_person_of(tenant, person)
+    _check_actor(tenant, actor, Cap.PEOPLE_UNLOCK, _("You are not allowed to unlock accounts."))
+    if person.pk != actor.pk and not can_manage(actor.role, person.role):
+        raise ValidationError(_("You cannot manage a person with this role."), code="rank")
+    if not any(locked.person.pk == person.pk for locked in locked_accounts_list(tenant=tenant)):
+        raise ValidationError(_("%(name)s is not locked out."), code="not_locked", params={"name": person})
+    with transaction.atomic():
+        removed = lockout_reset(person=person)
+        audit_entry_record(obj=person, actor=actor, changes={"lockout": ["locked", "unlocked"]})
+    return removed
+
+
+def person_mfa_reset(*, tenant: Tenant, actor: User, person: User) -> int:
+    """Helpdesk/admin: delete every MFA device of a person of this tenant (audited, e-mailed).
+
+    Returns how many devices were removed; the person enrols again at the next sign-in.
+    """
+    _check_person_of(tenant, person)
+    _check_actor(tenant, actor, Cap.PEOPLE_RESET_MFA,
+                 _("You are not allowed to reset two-step sign-in."))
+    if actor.pk != person.pk and not can_manage(actor.role, person.role):
+        raise ValidationError(_("You cannot manage a person with this role."), code="rank")
+    with transaction.atomic():
+        removed = mfa_devices_reset(person=person)
+        audit_entry_record(obj=person, actor=actor,
+                           changes={"mfa": ["enrolled" if removed else "none", "reset"]})
+    return removed

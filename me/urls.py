@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
-from accounts import views
+from me import views
 
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("me/", views.profile_view, name="profile"),
     path("me/password/", views.password_change_view, name="password_change"),
     path("me/sessions/", views.my_sessions_view, name="my_sessions"),
+    path("me/mfa/", include("me.mfa.urls")),
 ]

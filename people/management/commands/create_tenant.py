@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.services import tenant_create
+from people.services import tenant_create
 
 
 class Command(BaseCommand):
