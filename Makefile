@@ -40,6 +40,8 @@ DEPLOY_ENV := DATABASE_URL=postgres://u:p@db.invalid/mailadmin REDIS_URL=redis:/
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	# The layer contract (.importlinter): no app imports one above it.
+	$(VENV)/bin/lint-imports
 
 check-deploy: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
