@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.db import models
+from django.test.utils import isolate_apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tenants.access import OPERATOR, PUBLIC
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantOwned
 from tenants.roles import ROLE_CAPABILITIES, Cap, Role
 
-TENANT_APPS = ["tenants", "accounts", "security", "activity", "alerts", "retention"]
+TENANT_APPS = ["tenants", "accounts", "security", "activity", "alerts", "retention", "people", "me"]
 
 
 def _walk(patterns, prefix=""):
@@ -73,15 +75,87 @@ def _tenant_models():
         yield from apps.get_app_config(label).get_models()
 
 
-def test_every_tenant_app_model_carries_the_tenant_key():
+# Models of the tenant apps that hold tenant data without inheriting TenantOwned. Each still has a
+# ``tenant`` key to Tenant on PROTECT (checked below); only its nullability differs, for a reason.
+NOT_TENANT_OWNED = {
+    "tenants.Tenant": "the tenant itself",
+    "accounts.User": "operators (superusers) have no tenant; a check constraint requires one for "
+                     "everybody else",
+    "activity.AuditLogEntry": "django-auditlog's entry model; the tenant is null only for "
+                              "platform-level objects (an operator's change to a tenant)",
+}
+
+
+def tenant_ownership_offenders(candidates) -> list[str]:
+    """Every model is tenant data: it inherits TenantOwned, whose tenant key is non-null, on
+    PROTECT (a tenant with data is suspended, never cascaded away) and readable through
+    ``.for_tenant``, even where a model redeclares the field (the record tables do)."""
     offenders = []
-    for model in _tenant_models():
-        if model is Tenant:
+    for model in candidates:
+        label = model._meta.label
+        if label == "tenants.Tenant":
             continue
         field = next((f for f in model._meta.get_fields() if f.name == "tenant"), None)
         if field is None or getattr(field, "related_model", None) is not Tenant:
-            offenders.append(model._meta.label)
-    assert offenders == [], f"tenant data without a tenant key: {offenders}"
+            offenders.append(f"{label}: no tenant key")
+            continue
+        if field.remote_field.on_delete is not models.PROTECT:
+            offenders.append(f"{label}: tenant is not on_delete=PROTECT")
+        if label in NOT_TENANT_OWNED:
+            continue
+        if not issubclass(model, TenantOwned):
+            offenders.append(f"{label}: does not inherit TenantOwned")
+        if field.null:
+            offenders.append(f"{label}: tenant is nullable")
+        if not hasattr(model._default_manager, "for_tenant"):
+            offenders.append(f"{label}: its default manager has no for_tenant()")
+    return offenders
+
+
+def test_tenant_data_inherits_tenant_owned():
+    offenders = tenant_ownership_offenders(_tenant_models())
+    assert offenders == [], f"tenant data outside TenantOwned: {offenders}"
+
+
+def test_the_exceptions_to_tenant_owned_are_still_there():
+    labels = {model._meta.label for model in _tenant_models()}
+    assert set(NOT_TENANT_OWNED) <= labels, set(NOT_TENANT_OWNED) - labels
+    assert not any(issubclass(apps.get_model(label), TenantOwned) for label in NOT_TENANT_OWNED)
+
+
+@isolate_apps("security")
+def test_tenant_ownership_check_reports_each_way_of_getting_it_wrong():
+    class Owned(TenantOwned):
+        class Meta:
+            app_label = "security"
+
+    class LooseKey(models.Model):  # noqa: DJ008  # a field named tenant is not enough
+        tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT)
+
+        class Meta:
+            app_label = "security"
+
+    class Cascading(TenantOwned):
+        tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True)
+        objects = models.Manager()
+
+        class Meta:
+            app_label = "security"
+
+    class NoKey(models.Model):  # noqa: DJ008
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "security"
+
+    assert tenant_ownership_offenders([Owned, LooseKey, Cascading, NoKey]) == [
+        "security.LooseKey: does not inherit TenantOwned",
+        "security.LooseKey: its default manager has no for_tenant()",
+        "security.Cascading: tenant is not on_delete=PROTECT",
+        "security.Cascading: tenant is nullable",
+        "security.Cascading: its default manager has no for_tenant()",
+        "security.NoKey: no tenant key",
+    ]
 
 
 def test_tenant_model_indexes_start_with_the_tenant():
