@@ -462,3 +462,52 @@ def test_export_link_from_the_page_lands_at_the_top_of_the_export_log(two_tenant
     log = client.get("/logs/exports/")
     assert row_ids(log, "export-row")[0] == recorded.pk
     assert "Outcome: Failure" in body(log) and "Country: CN" in body(log)
+
+
+# --- The sign-in table's rows, rendered in Python ---------------------------------------------------
+
+# The template loop that activity.views_logs._signin_rows replaced, verbatim.
+_SIGNIN_ROWS_TEMPLATE = """{% load tz %}{% timezone display_tz %}{% for e in rows %}
+    <tr data-testid="signin-row" data-event="{{ e.pk }}">
+      <td class="nowrap"><a href="{% url 'signin_log_detail' e.pk %}">{{ e.occurred_at|date:"Y-m-d H:i:s" }}</a></td>
+      <td>{% if e.user %}<a href="?person={{ e.user_id }}">{{ e.user }}</a>{% if e.user.email != e.attempted_login %}<br><span class="muted">{{ e.attempted_login }}</span>{% endif %}{% else %}{{ e.attempted_login|default:"—" }}{% endif %}</td>
+      <td class="mono">{{ e.ip }}</td>
+      <td>{{ e.country|default:"—" }}</td>
+      <td>{{ e.browser_family|default:"—" }} {{ e.browser_version }}</td>
+      <td>{{ e.os_family|default:"—" }} {{ e.os_version }}</td>
+      <td>{{ e.get_device_type_display }}</td>
+      <td><span class="badge outcome-{{ e.outcome }}">{{ e.get_outcome_display }}</span></td>
+      <td>{{ e.get_reason_display|default:"—" }}</td>
+      <td>{% if e.mfa_method %}{{ e.get_mfa_method_display }}{% else %}—{% endif %}</td>
+    </tr>
+  {% endfor %}{% endtimezone %}"""
+
+
+@pytest.mark.parametrize("display_tz", ["Asia/Shanghai", "America/New_York", "UTC", None])
+def test_signin_rows_render_exactly_as_the_template_loop_did(two_tenants, display_tz) -> None:
+    from django.template import Context, Template
+
+    from activity.filters import LoginEventFilters
+    from activity.models import MfaMethod
+    from activity.selectors import login_events_filtered
+    from activity.views_logs import _signin_rows
+
+    a = two_tenants.a
+    User.objects.filter(pk=a.admin.pk).update(display_name='Ann <b>"O\'Hara"</b> & co')
+    a.admin.refresh_from_db()
+    dst = datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)  # New York's clocks jump at 07:00 UTC
+    login(a.tenant, user=a.admin, at=recent(minutes=1), client=PHONE, mfa=MfaMethod.TOTP,
+          reason=Reason.MFA_VERIFIED)
+    login(a.tenant, user=a.member, address="Other.Login@acme.example", at=recent(minutes=2))
+    login(a.tenant, address="<script>x</script>&@evil.example", at=recent(minutes=3),
+          outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT, country="", browser_family="",
+          browser_version="", os_family="", os_version="", ip="2001:db8::1")
+    login(a.tenant, address="", at=recent(minutes=4), outcome=Outcome.SIGNOUT, reason="")
+    for at in (dst, dst + timedelta(seconds=1)):
+        login(a.tenant, user=a.owner, at=at)
+    rows = list(login_events_filtered(tenant=a.tenant, filters=LoginEventFilters(),
+                                      since=dst - timedelta(days=1)))
+    assert len(rows) == 6
+    expected = Template(_SIGNIN_ROWS_TEMPLATE).render(Context({"rows": rows,
+                                                               "display_tz": display_tz}))
+    assert "".join(_signin_rows(rows, display_tz=display_tz)) == expected
