@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +71,15 @@ def login_event_record(*, together_with: tuple[Model | None, ...] = (), **kwargs
     event = login_event_build(**kwargs)
     rows_insert(*(row for row in together_with if row is not None), event)
     return event
+
+
+def login_events_record(*, tenant: Tenant, events: Sequence[LoginEvent], batch_size: int = 500) -> int:
+    """Record many past events of ``tenant`` at once (the demo's history), each built with
+    ``login_event_build``; returns how many rows were written."""
+    if any(event.pk is not None or event.tenant_id != tenant.pk for event in events):
+        raise ValueError("only new rows of this tenant are recorded")
+    LoginEvent.objects.for_tenant(tenant).bulk_create(events, batch_size=batch_size)
+    return len(events)
 
 
 def audit_entry_record(*, obj: Model, actor: User | None, changes: dict[str, list[str]],

@@ -319,4 +319,6 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-DEMO_PASSWORD = _env("MAILADMIN_DEMO_PASSWORD", "Demo-mailadmin-2026!")
+# Must pass every demo person's password policy (seed_demo refuses one that does not): no word
+# of a demo person's or company's name ("admin", "acme"…), at least 12 characters.
+DEMO_PASSWORD = _env("MAILADMIN_DEMO_PASSWORD", "Demo-console-2026!")

@@ -38,7 +38,8 @@ def test_embedded_default_migrates_seeds_and_signs_in(tmp_path):
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT, timeout=180)
     seeded = subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT, timeout=120,
                             capture_output=True, text=True)
-    assert "owner@acme.example" in seeded.stdout
+    # The demo password as seed_demo prints it (MAILADMIN_DEMO_PASSWORD's default).
+    password = re.search(r"owner@acme\.example\s+owner\s+password: (\S+)", seeded.stdout).group(1)
     port = _free_port()
     server = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env,
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -57,7 +58,7 @@ def test_embedded_default_migrates_seeds_and_signs_in(tmp_path):
                 time.sleep(0.2)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": "owner@acme.example",
-                                       "password": "Demo-mailadmin-2026!"}).encode()
+                                       "password": password}).encode()
         request = urllib.request.Request(base + "/signin/", data=data, headers={"Referer": base + "/signin/"})
         dashboard = opener.open(request, timeout=30)
         body = dashboard.read().decode()

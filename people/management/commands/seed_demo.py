@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from people.demo import DEMO_TENANTS, demo_seed
+from people.demo import DEMO_TENANTS, demo_history_seed, demo_seed
 from tenants.models import Tenant
 
 
@@ -19,13 +20,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo refuses to run with DEBUG off: it sets known passwords.")
-        logins = demo_seed(password=settings.DEMO_PASSWORD)
+        try:
+            logins = demo_seed(password=settings.DEMO_PASSWORD)
+        except ValidationError as exc:
+            raise CommandError("MAILADMIN_DEMO_PASSWORD breaks a demo person's password policy: "
+                               + " ".join(exc.messages)) from None
         if not options["no_history"]:
-            # Imported here: the history is the activity app's, the demo only asks for it.
-            from activity.management.synthetic import activity_demo_history
-
             tenants = list(Tenant.objects.filter(slug__in=[t.slug for t in DEMO_TENANTS]))
-            added = activity_demo_history(tenants=tenants, days=60)
+            added = demo_history_seed(tenants=tenants, days=60)
             if added:
                 self.stdout.write(f"Added {added:,} sign-in events of history (60 days).")
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at /signin/ with:"))
