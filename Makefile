@@ -23,11 +23,12 @@ $(VENV)/.dev: $(PY) requirements/dev.lock
 venv: $(VENV)/.base
 dev-deps: $(VENV)/.dev
 
+# MAILADMIN_PORT: the links in e-mails (invitations) point at the port served (PUBLIC_BASE_URL).
 run: $(VENV)/.base
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	@echo "Console: http://127.0.0.1:$(PORT)/"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	MAILADMIN_PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 system-deps:
 	scripts/system-deps
