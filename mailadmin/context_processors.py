@@ -27,7 +27,7 @@ NAVIGATION = [
         ("policy_sessions", _("Sessions"), Cap.POLICY_VIEW),
     ]),
     (_("Accounts"), [
-        ("locked_accounts", _("Locked accounts"), Cap.PEOPLE_UNLOCK),
+        ("locked_accounts", _("Locked accounts"), Cap.PEOPLE_VIEW),  # unlocking: PEOPLE_UNLOCK
         ("password_compliance", _("Password compliance"), Cap.POLICY_VIEW),
     ]),
     (_("Me"), [
