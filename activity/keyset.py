@@ -18,11 +18,15 @@ Time windows: on PostgreSQL the two record tables have a partition per day, and 
 query costs about 0.1 ms per partition it may touch, whatever the query then reads: a page over
 the 90-day visible window spent most of its time being planned. So a page of a partitioned table
 first asks only the day before its boundary (the cursor, or now for the first page), then the
-week, then the whole window, and stops at the first that yields a full page. A page found within
-a window is exactly the page of the whole query: every row outside the window is older (or, for
-"newer" pages, newer) than every row inside it. A busy tenant's page is then planned over two or
-three partitions; a quiet one's costs at most three LIMITed queries. ``count_hint`` counts in the
-same window first: more than the cap there means more than the cap overall.
+week, then the whole window, and stops as soon as it holds a full page. Each step asks only the
+ring its predecessor did not cover (the week *before* that day, then everything before the week),
+bounded on both sides, so it is planned over its own partitions alone: a first page's later steps
+no longer plan the days ahead and the DEFAULT partition, which only its first step can reach. The
+rings are disjoint and in order, so their rows, concatenated, are exactly the rows of the whole
+query: every row of a later ring is older (or, for "newer" pages, newer) than every row of an
+earlier one. A busy tenant's page is then planned over two or three partitions; a quiet one's
+costs at most three LIMITed queries. ``count_hint`` counts in the same window first, and only in
+the ring it has not seen whole: more than the cap there means more than the cap overall.
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ class KeysetPage[M: Model]:
     # The span the page was complete in: rows at or after this instant (for a first page), or
     # None when it took the whole query.
     window_since: datetime | None = None
+    # Rows at or after ``seen_since`` (a first page's earlier, narrower windows) were all fetched:
+    # ``seen`` of them. count_hint counts only below it.
+    seen_since: datetime | None = None
+    seen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,26 +149,50 @@ def _windowed(queryset: QuerySet[Any]) -> bool:
             and connections[queryset.db].vendor == "postgresql")
 
 
+@dataclass(frozen=True, slots=True)
+class _Found[M: Model]:
+    rows: list[M]
+    window_since: datetime | None  # see KeysetPage
+    seen_since: datetime | None
+    seen: int
+
+
 def _rows_in_windows[M: Model](
     ordered: QuerySet[M], *, time_field: str, anchor: datetime | None, newer: bool, limit: int,
     windowed: bool,
-) -> tuple[list[M], datetime | None]:
-    """The first ``limit`` rows of ``ordered`` and the window they were found in (None: all).
+) -> _Found[M]:
+    """The first ``limit`` rows of ``ordered``, and the windows they were found in.
 
     ``ordered`` runs away from ``anchor``: older first (newest first from now when ``anchor`` is
-    None), or newer first when ``newer``. Each window is tried in turn; the whole query last.
+    None), or newer first when ``newer``. Each window adds the ring beyond the one before it, up to
+    ``limit`` rows; the rest of the query comes last.
     """
+    rows: list[M] = []
+    seen_bound: datetime | None = None  # every row on the anchor's side of it is in ``rows``
     if windowed:
         start = anchor if anchor is not None else timezone.now()
         for span in WINDOW_STEPS:
+            bound = start + span if newer else start - span
             if newer:
-                rows = list(ordered.filter(**{f"{time_field}__lte": start + span})[:limit])
+                ring = ordered.filter(**{f"{time_field}__lte": bound})
+                if seen_bound is not None:
+                    ring = ring.filter(**{f"{time_field}__gt": seen_bound})
             else:
-                since = start - span
-                rows = list(ordered.filter(**{f"{time_field}__gte": since})[:limit])
+                ring = ordered.filter(**{f"{time_field}__gte": bound})
+                if seen_bound is not None:
+                    ring = ring.filter(**{f"{time_field}__lt": seen_bound})
+            seen = len(rows)
+            rows += ring[:limit]
             if len(rows) >= limit:
-                return rows, (None if newer else since)
-    return list(ordered[:limit]), None
+                return _Found(rows[:limit], None if newer else bound,
+                              seen_since=seen_bound, seen=seen)
+            seen_bound = bound  # the ring held fewer than ``limit`` rows: all of them
+    rest = ordered
+    if seen_bound is not None:
+        rest = ordered.filter(**{f"{time_field}__gt" if newer else f"{time_field}__lt": seen_bound})
+    seen = len(rows)
+    rows += rest[:limit]
+    return _Found(rows[:limit], None, seen_since=seen_bound, seen=seen)
 
 
 def page_fetch[M: Model](
@@ -184,10 +216,10 @@ def page_fetch[M: Model](
         return cursor_encode(model, at=getattr(row, time_field), pk=row.pk, direction=direction)
 
     if cursor is not None and cursor.direction == "newer":
-        rows, _window = _rows_in_windows(
+        rows = _rows_in_windows(
             queryset.filter(_newer_than(time_field, cursor)).order_by(time_field, "pk"),
             time_field=time_field, anchor=cursor.at, newer=True, limit=size + 1,
-            windowed=windowed)
+            windowed=windowed).rows
         more_newer = len(rows) > size
         if more_newer:
             rows = rows[:size]
@@ -198,13 +230,15 @@ def page_fetch[M: Model](
         cursor = None
 
     if cursor is None:
-        rows, window_since = _rows_in_windows(newest_first, time_field=time_field, anchor=None,
-                                              newer=False, limit=size + 1, windowed=windowed)
+        found = _rows_in_windows(newest_first, time_field=time_field, anchor=None, newer=False,
+                                 limit=size + 1, windowed=windowed)
+        rows = found.rows
         prev_cursor = None
     else:
-        rows, window_since = _rows_in_windows(
+        found = _rows_in_windows(
             newest_first.filter(_older_than(time_field, cursor)), time_field=time_field,
             anchor=cursor.at, newer=False, limit=size + 1, windowed=windowed)
+        rows = found.rows
         prev_cursor = encode(rows[0], "newer") if rows else None
     has_more = len(rows) > size
     rows = rows[:size]
@@ -213,7 +247,8 @@ def page_fetch[M: Model](
         # Past the end (the rows were purged meanwhile): offer the way back to the top.
         prev_cursor = cursor_encode(model, at=cursor.at, pk=cursor.pk, direction="newer")
     return KeysetPage(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor,
-                      has_more=has_more, window_since=window_since)
+                      has_more=has_more, window_since=found.window_since,
+                      seen_since=found.seen_since, seen=found.seen)
 
 
 def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP,
@@ -221,16 +256,26 @@ def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP,
     """How many rows match, without counting the whole table (see the module docstring).
 
     ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``. Given the first page of ``queryset``: nothing
-    to count when that page holds every row, and the page's window is counted first.
+    to count when that page holds every row, the page's window is counted first, and what the
+    page's narrower windows held whole (``seen``) is added rather than counted again.
     """
     if first_page is not None and not first_page.has_more:
         return CountHint(exact=len(first_page.rows))
+    time_field = _time_field(queryset.model)
+    counted = 0
+    below: datetime | None = None  # rows at or after it are in ``counted`` already
+    if first_page is not None and first_page.seen_since is not None:
+        counted, below = first_page.seen, first_page.seen_since
     if first_page is not None and first_page.window_since is not None:
-        in_window = queryset.filter(**{f"{_time_field(queryset.model)}__gte":
-                                       first_page.window_since})
-        if in_window.order_by().values("pk")[: cap + 1].count() > cap:
+        ring = queryset.filter(**{f"{time_field}__gte": first_page.window_since})
+        if below is not None:
+            ring = ring.filter(**{f"{time_field}__lt": below})
+        counted += ring.order_by().values("pk")[: cap + 1].count()
+        if counted > cap:
             return CountHint(exact=None, at_least=cap)
-    counted = queryset.order_by().values("pk")[: cap + 1].count()
+        below = first_page.window_since
+    rest = queryset if below is None else queryset.filter(**{f"{time_field}__lt": below})
+    counted += rest.order_by().values("pk")[: cap + 1].count()
     if counted <= cap:
         return CountHint(exact=counted)
     return CountHint(exact=None, at_least=cap)

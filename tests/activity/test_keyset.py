@@ -250,3 +250,59 @@ def test_count_hint_needs_no_query_when_the_first_page_holds_everything(two_tena
     with CaptureQueriesContext(connection) as queries:
         assert count_hint(events, first_page=first).exact == 4
     assert queries.captured_queries == []
+
+
+def test_each_wider_window_asks_only_the_ring_the_narrower_did_not_cover(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 3, newest=recent(hours=2))  # the last day holds 3 of a page of 10
+    logins_bulk(tenant, 20, newest=recent(days=3), step=timedelta(hours=2))
+    logins_bulk(tenant, 5, newest=recent(days=30))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    expected = list(events.values_list("pk", flat=True))
+    first, sqls = _page_queries(events, cursor=None, size=10)
+    assert [r.pk for r in first.rows] == expected[:10] and len(sqls) == 2
+    # The week's query is bounded above by the day's lower bound: no partition ahead is planned.
+    assert '"OCCURRED_AT" < ' in sqls[1] and '"OCCURRED_AT" < ' not in sqls[0]
+    assert first.seen == 3 and first.seen_since is not None
+    assert first.window_since is not None and first.window_since < first.seen_since
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=10, first_page=first)
+    assert (hint.exact, hint.at_least) == (None, 10) and len(queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=100, first_page=first)
+    assert hint.exact == 28 and len(queries.captured_queries) == 2  # the week's ring, the rest
+    assert '"OCCURRED_AT" < ' in queries.captured_queries[1]["sql"].upper()
+    assert _walk_older(events, 10) == expected
+
+
+@pytest.mark.parametrize("cap", [2, 3, 4, 5, 6, 7, 8])
+def test_counts_add_up_across_rings(two_tenants, cap) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 2, newest=recent(hours=2))
+    logins_bulk(tenant, 3, newest=recent(days=3))
+    logins_bulk(tenant, 2, newest=recent(days=30))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    for size in (1, 2, 3, 4, 6):
+        first = page_fetch(events, cursor=None, size=size)
+        hint = count_hint(events, cap=cap, first_page=first)
+        assert (hint.exact, hint.at_least) == ((7, None) if cap >= 7 else (None, cap)), (size, cap)
+
+
+def test_rows_on_a_window_boundary_are_listed_once(two_tenants) -> None:
+    import time_machine
+
+    tenant = two_tenants.a.tenant
+    now = recent(minutes=0)
+    with time_machine.travel(now, tick=False):
+        for boundary in (now - timedelta(days=1), now - timedelta(days=7)):
+            # Just inside, on it, just outside; and two more exactly on it.
+            logins_bulk(tenant, 3, newest=boundary + timedelta(seconds=1), step=timedelta(seconds=1))
+            logins_bulk(tenant, 2, newest=boundary, step=timedelta(0))
+        events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+        expected = list(events.values_list("pk", flat=True))
+        for size in (2, 4, 5, 6, 9, 11, 30):
+            assert _walk_older(events, size) == expected, size
+            first = page_fetch(events, cursor=None, size=size)
+            if first.has_more:
+                assert count_hint(events, cap=6, first_page=first).at_least == 6
+            assert count_hint(events, cap=100, first_page=first).exact == len(expected) == 10
