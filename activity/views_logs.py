@@ -118,13 +118,25 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
     }
 
 
-def _login_choices() -> dict[str, Any]:
+def _options(choices: Any, selected: str | None) -> SafeString:
+    """The ``<option>`` elements of ``choices``, ``selected`` marked, escaped as the template would.
+
+    Built here rather than by a template loop: the sign-in filters' 36 options were a third of the
+    page's remaining rendering time (a lazy label, a comparison and two lookups each).
+    """
+    return SafeString("".join(
+        f'<option value="{escape(str(value))}"{" selected" if value == selected else ""}>'
+        f"{escape(str(label))}</option>" for value, label in choices))
+
+
+def _login_choices(params: dict[str, str]) -> dict[str, Any]:
+    mfa_methods = [(MFA_NONE, MfaMethod.NONE.label),
+                   *[(v, label) for v, label in MfaMethod.choices if v]]
     return {
-        "outcomes": Outcome.choices,
-        "reasons": Reason.choices,
-        "devices": DeviceType.choices,
-        "mfa_methods": [(MFA_NONE, MfaMethod.NONE.label),
-                        *[(v, label) for v, label in MfaMethod.choices if v]],
+        "outcome_options": _options(Outcome.choices, params.get("outcome")),
+        "reason_options": _options(Reason.choices, params.get("reason")),
+        "device_options": _options(DeviceType.choices, params.get("device")),
+        "mfa_options": _options(mfa_methods, params.get("mfa")),
     }
 
 
@@ -192,7 +204,7 @@ def _signin_log(request: HttpRequest, *, template: str, person: Model | None = N
     events = selectors.login_events_filtered(tenant=tenant, filters=parsed.filters)
     ctx = _paged(request, events, parsed)
     person_id = parsed.filters.person
-    ctx.update(_login_choices())
+    ctx.update(_login_choices(ctx["params"]))
     ctx.update(
         display_tz=tenant.timezone,
         signin_rows=_signin_rows(ctx["rows"], display_tz=tenant.timezone),

@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, path, reverse
 
 from accounts.models import User
+from activity.capture.types import DeviceType
 from activity.keyset import cursor_encode
-from activity.models import AuditLogEntry, ExportEvent, LoginEvent, Outcome, Reason
+from activity.models import AuditLogEntry, ExportEvent, LoginEvent, MfaMethod, Outcome, Reason
 from mailadmin.urls import urlpatterns as project_urls
 from tenants.access import requires
 from tenants.models import Tenant
@@ -488,7 +489,6 @@ def test_signin_rows_render_exactly_as_the_template_loop_did(two_tenants, displa
     from django.template import Context, Template
 
     from activity.filters import LoginEventFilters
-    from activity.models import MfaMethod
     from activity.selectors import login_events_filtered
     from activity.views_logs import _signin_rows
 
@@ -511,3 +511,22 @@ def test_signin_rows_render_exactly_as_the_template_loop_did(two_tenants, displa
     expected = Template(_SIGNIN_ROWS_TEMPLATE).render(Context({"rows": rows,
                                                                "display_tz": display_tz}))
     assert "".join(_signin_rows(rows, display_tz=display_tz)) == expected
+
+
+@pytest.mark.parametrize("params", [{}, {"outcome": "failure", "reason": "bad_credentials",
+                                         "device": "mobile", "mfa": "none"},
+                                    {"mfa": "totp", "reason": "<x>"}])
+def test_filter_options_render_exactly_as_the_template_loops_did(params) -> None:
+    from django.template import Context, Template
+
+    from activity.views_logs import _login_choices
+
+    loop = ('{%% for value, label in choices %%}<option value="{{ value }}"{%% if value == '
+            'params.%s %%} selected{%% endif %%}>{{ label }}</option>{%% endfor %%}')
+    mfa_methods = [("none", MfaMethod.NONE.label), *[(v, lb) for v, lb in MfaMethod.choices if v]]
+    built = _login_choices(params)
+    for key, choices in (("outcome", Outcome.choices), ("reason", Reason.choices),
+                         ("device", DeviceType.choices), ("mfa", mfa_methods)):
+        expected = Template(loop % key).render(Context({"choices": choices, "params": params}))
+        assert built[f"{key}_options"] == expected, key
+    assert ("selected" in built["mfa_options"]) == ("mfa" in params)
