@@ -20,7 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.mfa.models import BackupCode, BackupCodeDevice, EncryptedTOTPDevice
 from accounts.models import User
-from activity.models import AuditLogEntry, LoginEvent
+from activity.models import AuditLogEntry, ExportEvent, LoginEvent
+from activity.services import audit_entry_record
 from people.services import invitation_resend, person_invite
 from security.models import UserSession
 from tenants.models import Invitation, Tenant
@@ -238,6 +239,45 @@ def test_ending_another_tenants_session_by_id_ends_nothing(role, two_tenants, wo
     assert response.status_code == 302
     assert not UserSession.objects.filter(pk=own.pk).exists()
     assert laptop.get("/me/").status_code == 302  # that device must sign in again
+
+
+# --- Ids in a query string -------------------------------------------------------------------------
+
+FILTER_URLS = [
+    ("/logs/signins/", "person"), ("/logs/signins/export/", "person"),
+    ("/logs/exports/", "person"), ("/logs/exports/export/", "person"),
+    ("/logs/audit/", "actor"), ("/logs/audit/export/", "actor"),
+]
+
+
+@pytest.mark.parametrize(("url", "param"), FILTER_URLS)
+def test_filtering_a_log_on_another_tenants_person_shows_nothing_of_theirs(
+        url, param, two_tenants, world, make_client):
+    b = two_tenants.b
+    globex = world["b"].person  # signed in, so on Globex's sign-in log; invited by Globex's owner
+    ExportEvent.objects.create(tenant=b.tenant, user=globex, dataset="signins", format="csv",
+                               ip="198.51.100.5")
+    for actor in (globex, b.owner):
+        audit_entry_record(obj=globex, actor=actor, changes={"display_name": ["", "changed"]})
+    # Rows show names, not always addresses: make every Globex name say so.
+    for person in User.objects.for_tenant(b.tenant):
+        User.objects.filter(pk=person.pk).update(display_name=f"Globex person {person.pk}")
+    row_ids = [*(f'data-event="{pk}"' for pk in LoginEvent.objects.for_tenant(b.tenant)
+                 .values_list("pk", flat=True)),
+               *(f'data-event="{pk}"' for pk in ExportEvent.objects.for_tenant(b.tenant)
+                 .values_list("pk", flat=True)),
+               *(f'data-entry="{pk}"' for pk in AuditLogEntry.objects.filter(tenant=b.tenant)
+                 .values_list("pk", flat=True))]
+    client = make_client()
+    assert post_signin(client, two_tenants.a.auditor.email, PASSWORD).status_code == 302
+    for who in (globex.pk, b.owner.pk):
+        query = {param: who, **({"format": "csv"} if "/export/" in url else {})}
+        response = client.get(url, query)
+        assert response.status_code == 200, (url, who)
+        content = (b"".join(response.streaming_content) if response.streaming
+                   else response.content).decode()
+        assert "globex" not in content.lower(), (url, who)
+        assert not [row for row in row_ids if row in content], (url, who)
 
 
 # --- Token routes ---------------------------------------------------------------------------------
