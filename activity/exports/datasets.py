@@ -27,7 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model
+from django.db.models import CharField, F, Model, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,16 @@ class Column:
     key: str
     path: str  # the ORM path read for it (values_list)
     kind: Kind = Kind.TEXT
+    # Read when ``path`` is NULL or empty (a TEXT column): the audit trail's actor is the acting
+    # person's address, which an entry of a deleted person keeps only in ``actor_email`` and an
+    # entry recorded with an actor but without ``actor_email`` holds only through the actor.
+    fallback: str = ""
+
+    def source(self) -> str | Coalesce:
+        """What the portable path reads for this column: the path, or the path then its fallback."""
+        if not self.fallback:
+            return self.path
+        return Coalesce(NullIf(F(self.path), Value("")), F(self.fallback), output_field=CharField())
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +160,8 @@ AUDIT_TRAIL = Dataset(
     columns=(
     Column("time_utc", "timestamp", Kind.TIME_UTC),
     Column("time_local", "timestamp", Kind.TIME_LOCAL),
-    Column("actor", "actor_email"),
+    # As the page: the acting person when the entry has one, else the address it recorded.
+    Column("actor", "actor__email", fallback="actor_email"),
     Column("action", "action", Kind.AUDIT_ACTION),
     Column("object_type", "content_type_id", Kind.CONTENT_TYPE),
     Column("object_id", "object_pk"),

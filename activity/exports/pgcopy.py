@@ -68,6 +68,29 @@ class _SqlText(Expression):
         return self.template % {"expr": sql}, []
 
 
+class _FirstOf(Expression):
+    """The first of two text columns that is neither NULL nor empty (``Column.fallback``)."""
+
+    output_field = CharField()
+
+    def __init__(self, first: Any, then: Any) -> None:
+        super().__init__(output_field=CharField())
+        self.first, self.then = first, then
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.first, self.then]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.first, self.then = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        first, first_params = compiler.compile(self.first)
+        then, then_params = compiler.compile(self.then)
+        # Bare columns, as in _SqlText: the SQL has no parameters to keep in order.
+        assert not first_params and not then_params, "only parameterless expressions here"
+        return f"COALESCE(NULLIF({first}, ''), {then})", []
+
+
 # Column templates (%(expr)s is the column).
 _BARE = "%(expr)s"
 # Same rule as activity.exports.formats.FORMULA_PREFIXES (= + - @ tab CR), by code point: ascii()
@@ -91,8 +114,8 @@ def _nullable(model: type[Model], path: str) -> bool:
     return "__" in path or model._meta.get_field(path).null
 
 
-def _column_sql(kind: Kind, path: str, *, csv: bool, nullable: bool) -> Expression:
-    column = F(path)
+def _column_sql(kind: Kind, path: str, *, csv: bool, nullable: bool, fallback: str = "") -> Expression:
+    column: Any = _FirstOf(F(path), F(fallback)) if fallback else F(path)
     if kind is Kind.TEXT:
         # Every free-text column is neutralised in CSV; only CHECK-constrained codes are not.
         # JSON Lines writes "" for NULL text, as the portable path does.
@@ -117,7 +140,9 @@ def copy_statement(
     """The COPY statement (and its parameters) that writes ``queryset`` as ``dataset``."""
     is_csv = fmt is ExportFormat.CSV
     aliases = {
-        f"x{i}": _column_sql(c.kind, c.path, csv=is_csv, nullable=_nullable(dataset.model, c.path))
+        # With a fallback, the cell is NULL only when the fallback is.
+        f"x{i}": _column_sql(c.kind, c.path, csv=is_csv, fallback=c.fallback,
+                             nullable=_nullable(dataset.model, c.fallback or c.path))
         for i, c in enumerate(dataset.columns)
     }
     ordered = queryset.order_by(f"-{dataset.time_field}", "-pk")

@@ -46,7 +46,7 @@ def keyset_chunks(
 ) -> Chunks:
     """(bytes, rows) chunks of ``queryset``, newest first, one keyset page per query."""
     time_field = dataset.time_field
-    paths = [column.path for column in dataset.columns]
+    paths = [column.source() for column in dataset.columns]
     ordered = queryset.order_by(f"-{time_field}", "-pk").values_list(time_field, "pk", *paths)
     formatters = row_formatters(dataset, tz=tz, fmt=fmt)
     encoder = encoder_for(fmt, dataset.keys)
