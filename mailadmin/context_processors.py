@@ -67,7 +67,7 @@ def console(request: HttpRequest) -> dict[str, object]:
 
 def _mfa_grace_days(request: HttpRequest) -> int | None:
     from accounts.mfa.services import mfa_user_has_device
-    from security.pending import MFA_GRACE_SESSION_KEY
+    from security.signin.pending import MFA_GRACE_SESSION_KEY
 
     days = request.session.get(MFA_GRACE_SESSION_KEY)
     if days is None:

@@ -83,7 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tenants.middleware.TenantMiddleware",
-    "security.middleware.SessionPolicyMiddleware",
+    "security.sessions.middleware.SessionPolicyMiddleware",
     "activity.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -142,7 +142,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 # Operators (Django admin) use these; tenant people get their tenant's policy instead
-# (security.passwords.password_validators_for).
+# (security.policies.password.validators.password_validators_for).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
      "OPTIONS": {"user_attributes": ("email", "display_name")}},
@@ -157,7 +157,7 @@ LOGOUT_REDIRECT_URL = "signin"
 INVITATION_TTL_HOURS = _env_int("MAILADMIN_INVITATION_TTL_HOURS", 72)
 
 # --- Sessions and cookies -------------------------------------------------------------------
-SESSION_ENGINE = "security.session_store"  # the db engine, one statement per write
+SESSION_ENGINE = "security.sessions.store"  # the db engine, one statement per write
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600
@@ -223,16 +223,16 @@ if not EMBEDDED:
 # --- Lockout (django-axes); per-tenant limits come from security.policies.lockout -------------
 AXES_ENABLED = _env_bool("AXES_ENABLED", True)
 # Per tenant (security.policies.lockout; defaults 5 failures, 15 minutes, never permanent).
-AXES_FAILURE_LIMIT = "security.lockout.failure_limit"
-AXES_COOLOFF_TIME = "security.lockout.cooloff"
+AXES_FAILURE_LIMIT = "security.signin.lockout.failure_limit"
+AXES_COOLOFF_TIME = "security.signin.lockout.cooloff"
 # Each attempt keeps its own expiry: one tenant's short cool-off must not clear another's locks.
 AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "email"
-AXES_USERNAME_CALLABLE = "security.lockout.username_from_request"
+AXES_USERNAME_CALLABLE = "security.signin.lockout.username_from_request"
 AXES_CLIENT_IP_CALLABLE = "activity.clientip.client_ip_for_axes"
-AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "security.signin.lockout.lockout_response"
 AXES_VERBOSE = False
 
 # --- Audit trail (django-auditlog) ----------------------------------------------------------

@@ -10,9 +10,9 @@ urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),
     path("readyz", views.readyz_view, name="readyz"),
     path("dashboard/", views.dashboard_view, name="dashboard"),
-    path("", include("security.urls")),
+    path("", include("security.signin.urls")),
     path("", include("people.urls")),
     path("", include("me.urls")),
     path("", include("activity.urls")),
-    path("policies/", include("security.policy_urls")),
+    path("policies/", include("security.policies.urls")),
 ]

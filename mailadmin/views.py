@@ -11,7 +11,7 @@ from accounts.mfa.services import mfa_enrolled_count
 from activity.selectors import login_outcome_counts
 from mailadmin.health import readiness
 from people import selectors as people_selectors
-from security.lockout import locked_accounts_list
+from security.signin.lockout import locked_accounts_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap, Role
 

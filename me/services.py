@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from activity.services import audit_entry_record
-from security.passwords import password_validators_for
-from security.pending import PASSWORD_CHANGE_SESSION_KEY
-from security.policies.getters import password_record_change
-from security.sessions import (
+from security.policies.password.services import password_record_change
+from security.policies.password.validators import password_validators_for
+from security.sessions.selectors import user_session_get
+from security.sessions.services import (
     user_session_end,
-    user_session_get,
     user_session_rekey,
     user_sessions_end_all,
 )
+from security.signin.pending import PASSWORD_CHANGE_SESSION_KEY
 
 
 def password_change(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> User:

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.services import profile_update
 from me import services
 from me.forms import PasswordChangeForm, ProfileForm
-from security.passwords import password_validators_for
-from security.sessions import user_sessions_list
+from security.policies.password.validators import password_validators_for
+from security.sessions.selectors import user_sessions_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap
 

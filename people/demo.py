@@ -23,7 +23,7 @@ from accounts.models import User
 from activity.capture import ClientInfo, ip_country, parse_user_agent
 from activity.models import LoginEvent, MfaMethod, Outcome, Reason
 from activity.services import login_event_build, login_events_record
-from security.passwords import password_validators_for
+from security.policies.password.validators import password_validators_for
 from tenants.models import MailDomain, Tenant
 from tenants.roles import Role
 

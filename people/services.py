@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 from accounts.mfa.services import mfa_devices_reset
 from accounts.models import User, normalize_email
 from activity.services import audit_entry_record
-from security.lockout import locked_accounts_list, lockout_reset
-from security.passwords import password_validators_for
-from security.policies.getters import password_record_change
-from security.sessions import user_sessions_end_all
+from security.policies.password.services import password_record_change
+from security.policies.password.validators import password_validators_for
+from security.sessions.services import user_sessions_end_all
+from security.signin.lockout import locked_accounts_list, lockout_reset
 from tenants.models import Invitation, MailDomain, Tenant, domain_validator, validate_timezone
 from tenants.roles import Cap, Role, can_manage, role_has
 

@@ -13,9 +13,9 @@ from accounts.mfa.services import mfa_user_has_device
 from accounts.models import User
 from people import selectors, services
 from people.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
-from security.lockout import locked_accounts_list
-from security.passwords import password_validators_for
-from security.policies.getters import lockout_rules_for
+from security.policies.lockout.selectors import lockout_rules_for
+from security.policies.password.validators import password_validators_for
+from security.signin.lockout import locked_accounts_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap, Role, can_manage, role_has
 

@@ -7,22 +7,20 @@ class SecurityConfig(AppConfig):
     name = "security"
 
     def ready(self) -> None:
-        from security.policies.registry import register_access_policies
-        from security.policies.registry_account import register_account_policies
+        """Audit-trail registration and the policy-version receivers; idempotent."""
+        # Models (and auditlog's registry, which reads them) are importable only once apps are ready.
+        from auditlog.registry import auditlog
 
-        register_access_policies()
-        register_account_policies()
-
-        from security.models import (
-            LockoutPolicy,
-            MfaPolicy,
-            NetworkAllowEntry,
-            NetworkPolicy,
-            PasswordPolicy,
-            SessionPolicy,
-            SignInHoursPolicy,
-        )
+        from security.models import POLICY_MODELS, NetworkAllowEntry
         from security.policies.cache import connect_policy_models
 
-        connect_policy_models([NetworkPolicy, NetworkAllowEntry, SignInHoursPolicy, PasswordPolicy,
-                               MfaPolicy, LockoutPolicy, SessionPolicy])
+        # Every change to a policy is an admin's decision and an audit entry; updated_at moves on
+        # every save and the entry's own timestamp says when. Password hashes and per-person
+        # state are deliberately not registered: the trail records admins' decisions, not
+        # people's credentials.
+        for model in POLICY_MODELS:
+            if not auditlog.contains(model):
+                auditlog.register(model, exclude_fields=["updated_at"])
+        if not auditlog.contains(NetworkAllowEntry):
+            auditlog.register(NetworkAllowEntry)
+        connect_policy_models([*POLICY_MODELS, NetworkAllowEntry])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from security.policies.getters import password_expiry_reminders_send
+from security.policies.password.reminders import password_expiry_reminders_send
 
 
 @shared_task(name="security.password_expiry_reminders", time_limit=600, soft_time_limit=540)

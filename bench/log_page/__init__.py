@@ -84,7 +84,7 @@ def _load(*, tenants: int, people: int, events: int, days: int, seed: int) -> Wo
     from activity.management.synthetic import activity_generate, tenants_create
     from activity.models import LoginEvent
     from activity.partitions import partitions_list
-    from security.policies.getters import password_record_change
+    from security.policies.password.services import password_record_change
     from tenants.roles import Role
 
     print(f"Loading {events:,} events for {tenants} tenants and {people:,} people over {days} days…",

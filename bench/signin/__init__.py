@@ -123,15 +123,12 @@ def _build_world(people: int) -> World:
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import User
-    from security.policies.getters import (
-        lockout_policy_update,
-        mfa_policy_update,
-        password_policy_update,
-        password_record_change,
-        session_policy_update,
-    )
-    from security.policies.hours import hours_policy_update
-    from security.policies.network import network_policy_update
+    from security.policies.hours.services import hours_policy_update
+    from security.policies.lockout.services import lockout_policy_update
+    from security.policies.mfa.services import mfa_policy_update
+    from security.policies.network.services import network_policy_update
+    from security.policies.password.services import password_policy_update, password_record_change
+    from security.policies.sessions.services import session_policy_update
     from tenants.models import MailDomain, Tenant
     from tenants.roles import Role
 
@@ -439,7 +436,7 @@ def _run_measurements(args: argparse.Namespace, *, rounds: int, argon2_rounds: i
         AXES_USERNAME_CALLABLE=None,
         AXES_CLIENT_IP_CALLABLE=None,
         AXES_LOCKOUT_CALLABLE=None,
-        # Django's own database sessions (ours is security.session_store, part of what we add).
+        # Django's own database sessions (ours is security.sessions.store, part of what we add).
         SESSION_ENGINE="django.contrib.sessions.backends.db",
     )
     sides = Sides(world=world, baseline_client=Client(enforce_csrf_checks=False),

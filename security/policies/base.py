@@ -1,6 +1,6 @@
 """What every policy check takes and returns.
 
-A check is pure: ``evaluate(ctx: SignInContext, policy) -> Decision`` with no database access,
+A check is pure: ``evaluate(ctx: SignInContext, rules) -> Decision`` with no database access,
 so the sign-in pipeline composes them and tests run in microseconds.
 """
 
@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from activity.models import Reason
 
 
 class Mode(models.TextChoices):
@@ -39,9 +41,11 @@ class SignInContext:
 @dataclass(frozen=True, slots=True)
 class Decision:
     verdict: Verdict
-    reason: str = ""  # an activity.models.Reason code
+    reason: Reason | str = ""  # a member of activity.models.Reason, or "" for a plain allow
     # Monitor mode: allowed, but the record says the policy would have denied.
     monitored: bool = False
+    # Allowed for now, with a deadline: whole days left to comply (MFA enrolment's grace period).
+    grace_days: int | None = None
 
     @property
     def allowed(self) -> bool:
@@ -52,15 +56,19 @@ class Decision:
         return _ALLOW
 
     @classmethod
-    def deny(cls, reason: str) -> Decision:
+    def allow_in_grace(cls, days: int) -> Decision:
+        return cls(Verdict.ALLOW, grace_days=days)
+
+    @classmethod
+    def deny(cls, reason: Reason) -> Decision:
         return cls(Verdict.DENY, reason)
 
     @classmethod
-    def challenge(cls, reason: str) -> Decision:
+    def challenge(cls, reason: Reason) -> Decision:
         return cls(Verdict.CHALLENGE, reason)
 
     @classmethod
-    def would_deny(cls, reason: str) -> Decision:
+    def would_deny(cls, reason: Reason) -> Decision:
         return cls(Verdict.ALLOW, reason, monitored=True)
 
 

@@ -46,29 +46,29 @@ SCOPING_HELPERS = {"get_for_tenant_or_404"}
 # right. Keep it short; a new entry needs the same scrutiny as the code it excuses.
 ALLOWLIST: dict[str, str] = {
     # --- Sign-in: the person is found by their address, before any tenant is known. --------------
-    "security.signin._signin_user":
+    "security.signin.pipeline._signin_user":
         "sign-in finds the person by e-mail (unique platform-wide); the tenant comes from them",
-    "security.signin.tenant_for_login":
+    "security.signin.pipeline.tenant_for_login":
         "an unknown address's attempt is logged under the tenant owning its mail domain",
-    "security.pending.pending_get":
+    "security.signin.pending.pending_get":
         "the pending sign-in's user id comes from the server-side session, not from the request",
     # --- Token and key look-ups: the secret names the row, and through it the tenant. ------------
     "people.services.invitation_get_valid":
         "an invitation is found by the SHA-256 of its token (unique); the tenant comes from it",
-    "security.session_store.SessionStore.save":
+    "security.sessions.store.SessionStore.save":
         "Django's own session row (a model resolved at run time), by its unguessable key",
-    "security.sessions.user_session_forget":
+    "security.sessions.services.user_session_forget":
         "the index row of this request's own session key (sign-out), issued by the server",
-    "security.sessions.user_session_rekey":
+    "security.sessions.services.user_session_rekey":
         "follows this request's own session key when Django rotates it",
-    "security.sessions.user_sessions_end_all":
+    "security.sessions.services.user_sessions_end_all":
         "deletes by the session keys just read from the person's own, tenant-scoped rows",
     # --- Rows of one person in hand, keyed by that person (one-to-one with them). ----------------
-    "security.policies.getters.password_record_change":
+    "security.policies.password.services.password_record_change":
         "the person's own PasswordState (one per person) and history rows just read scoped",
-    "security.policies.getters.password_signin_compliance":
+    "security.policies.password.services.password_signin_compliance":
         "get_or_create of the signing-in person's own PasswordState (one per person)",
-    "security.policies.getters.password_compliance_record":
+    "security.policies.password.services.password_compliance_record":
         "get_or_create of the signing-in person's own PasswordState (one per person)",
     "activity.services.audit_entry_record":
         "AuditLogEntryManager.log_create takes the entry's tenant from the object it records",
@@ -77,9 +77,9 @@ ALLOWLIST: dict[str, str] = {
         "an address is unique across the platform, so the duplicate check spans every tenant",
     "people.services.mail_domain_add":
         "a mail domain belongs to one tenant on the platform: the check spans every tenant",
-    "security.lockout.locked_accounts_list":
+    "security.signin.lockout.locked_accounts_list":
         "axes' table is platform-wide, keyed by e-mail; scoped by a subquery of this tenant's people",
-    "security.policies.getters.password_expiry_reminders_send":
+    "security.policies.password.reminders.password_expiry_reminders_send":
         "the beat task loops over every tenant with expiry on; each tenant's people are scoped",
     # --- Operator commands (no request, no tenant input). -----------------------------------------
     "people.demo.demo_seed":

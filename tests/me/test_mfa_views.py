@@ -180,7 +180,7 @@ def test_confirm_with_an_authenticator_code(two_tenants, signed_in):
 
 
 def test_confirmation_failures_lock_out(two_tenants, signed_in):
-    from security.policies.getters import lockout_policy_get
+    from security.policies.lockout.selectors import lockout_policy_get
 
     client = signed_in(two_tenants.a.member)
     for _ in range(lockout_policy_get(tenant=two_tenants.a.tenant).failure_limit):

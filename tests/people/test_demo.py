@@ -14,7 +14,7 @@ from django.db.models import Max
 from accounts.models import User
 from activity.models import LoginEvent, Outcome, Reason
 from people.demo import DEMO_PEOPLE, DEMO_TENANTS
-from security.passwords import password_validators_for
+from security.policies.password.validators import password_validators_for
 from tests.accounts.test_mfa_support import enroll
 
 pytestmark = pytest.mark.django_db

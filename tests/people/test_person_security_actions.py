@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from activity.models import AuditLogEntry
-from security.policies.getters import lockout_policy_update
+from security.policies.lockout.services import lockout_policy_update
 from tests.factories import PASSWORD
 from tests.security.signin_support import post_signin
 

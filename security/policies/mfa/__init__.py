@@ -1,0 +1,1 @@
+"""MFA policy: who must use a second factor, and how long they have to enrol."""

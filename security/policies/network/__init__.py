@@ -1,0 +1,1 @@
+"""Network allowlist: which client addresses may sign in, per tenant."""

@@ -1,0 +1,27 @@
+"""Reads of the network allowlist; none of them writes."""
+
+from __future__ import annotations
+
+from security.policies.base import Mode
+from security.policies.network.models import NetworkAllowEntry, NetworkPolicy
+from security.policies.network.rules import NetworkRules, NetworkScope, networks_from
+from security.policies.support import policy_materialised
+from tenants.models import Tenant
+
+
+def network_policy_get(*, tenant: Tenant) -> NetworkPolicy:
+    """The tenant's network policy, created with safe defaults (off, everyone) if missing."""
+    return policy_materialised(NetworkPolicy, tenant=tenant)
+
+
+def network_entries_list(*, tenant: Tenant, policy: NetworkPolicy) -> list[NetworkAllowEntry]:
+    return list(NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).order_by("id"))
+
+
+def network_rules_for(*, tenant: Tenant) -> NetworkRules:
+    """The tenant's allowlist as pure rules for ``evaluate`` (two queries at most, no writes)."""
+    policy = NetworkPolicy.objects.filter(tenant=tenant).first()
+    if policy is None or policy.mode == Mode.OFF:
+        return NetworkRules(mode=Mode.OFF, scope=policy.scope if policy else NetworkScope.EVERYONE)
+    cidrs = NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).values_list("cidr", flat=True)
+    return NetworkRules.build(mode=policy.mode, scope=policy.scope, networks=networks_from(cidrs))

@@ -1,0 +1,297 @@
+"""The sign-in pipeline: every attempt decided by the tenant's policies and recorded once.
+
+Design:
+- Ordered steps: lockout → password → account state → network → hours → password compliance →
+  MFA. Each policy check is a pure function (``security.policies.<name>.rules``); this module
+  fetches their inputs, runs them in order and stops at the first deny or challenge.
+- Enumeration: until the password is verified (and for account state, which must not reveal that
+  an address exists either), every refusal renders the same status and message, and costs one
+  password hash — a locked or unknown account hashes a dummy password, so response time does not
+  tell them apart. After the password, the person may be told which policy stopped them.
+- Lockout is django-axes: we ask it before the password and send ``user_login_failed`` after a
+  failure, so its per-tenant limits count wrong passwords and wrong OTP codes alike.
+- ``login()`` is called only when every step allowed. Passing the password with MFA due leaves a
+  *pending* session (``security.signin.pending``) that only the MFA pages read; the session key is
+  rotated there and again by ``login()``.
+- Every HTTP attempt writes exactly one ``LoginEvent`` through ``activity.services`` in the same
+  transaction as the decision. The row never holds a password, a code or a session key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth import login, logout, user_login_failed
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.mfa.services import (
+    mfa_device_exists,
+    mfa_recent_auth_mark,
+    mfa_user_has_device,
+    mfa_verify,
+)
+from accounts.models import User, normalize_email
+from activity.capture import ClientInfo, client_info
+from activity.models import Outcome, Reason
+from activity.services import login_event_record
+from security.policies.base import Decision, SignInContext, Verdict
+from security.policies.cache import tenant_rules
+from security.policies.hours import rules as hours
+from security.policies.hours.selectors import hours_rules_for
+from security.policies.mfa.rules import MfaRules, mfa_requirement
+from security.policies.mfa.selectors import mfa_rules_for
+from security.policies.network import rules as network
+from security.policies.network.selectors import network_rules_for
+from security.policies.password.selectors import password_rules_for
+from security.policies.password.services import password_signin_compliance
+from security.sessions.services import user_session_build, user_session_forget
+from security.signin.lockout import remember_attempt_tenant
+from security.signin.pending import (
+    MFA_GRACE_SESSION_KEY,
+    PASSWORD_CHANGE_SESSION_KEY,
+    PendingSignIn,
+    pending_begin,
+    pending_clear,
+)
+from security.signin.refusal import GENERIC_FAILURE
+from tenants.models import MailDomain, Tenant
+
+POLICY_MESSAGES = {
+    Reason.NETWORK_DENIED: _("Sign-in is not allowed from this network. Contact your administrator."),
+    Reason.HOURS_DENIED: _("Sign-in is not allowed at this time. Your company limits sign-in hours."),
+}
+AUTH_BACKEND = "accounts.backends.EmailBackend"
+MAX_PASSWORD_LENGTH = 4096  # the form enforces it too; a longer one is never hashed
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """What the view needs: where to go next, or which message to show."""
+
+    status: Literal["signed_in", "mfa_verify", "mfa_enroll", "refused"]
+    user: User | None = None
+    message: str = ""
+    password_change_required: bool = False
+    monitored: list[str] = field(default_factory=list)
+
+
+def tenant_for_login(login_name: str, user: User | None) -> Tenant | None:
+    """The tenant an attempt belongs to: the account's, else the address's mail domain's."""
+    if user is not None and user.tenant_id is not None:
+        return user.tenant
+    domain = login_name.rsplit("@", 1)[-1] if "@" in login_name else ""
+    if not domain:
+        return None
+    found = MailDomain.objects.select_related("tenant").filter(domain=domain).first()
+    return found.tenant if found else None
+
+
+def _record(*, request: HttpRequest, tenant: Tenant | None, user: User | None, login_name: str,
+            client: ClientInfo, outcome: str, reason: str, mfa_method: str = "") -> None:
+    if tenant is None:
+        # An address on no tenant's domain belongs to nobody's log; axes still counts it.
+        return
+    login_event_record(
+        tenant=tenant, user=user, attempted_login=login_name, client=client, outcome=outcome,
+        reason=reason, mfa_method=mfa_method, session_key=request.session.session_key,
+    )
+
+
+def _failed(request: HttpRequest, login_name: str) -> None:
+    user_login_failed.send(sender=__name__, credentials={"email": login_name}, request=request)
+
+
+def _policy_decisions(ctx: SignInContext, tenant: Tenant) -> list[Decision]:
+    return [
+        network.evaluate(ctx, tenant_rules("network", tenant, lambda: network_rules_for(tenant=tenant))),
+        hours.evaluate(ctx, tenant_rules("hours", tenant, lambda: hours_rules_for(tenant=tenant))),
+    ]
+
+
+def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignInResult:
+    """Run the pipeline for one e-mail + password submission."""
+    login_name = normalize_email(email)[:254]
+    client = client_info(request)
+    user = _signin_user(login_name)
+    tenant = tenant_for_login(login_name, user)
+    refused = SignInResult(status="refused", message=str(GENERIC_FAILURE))
+    credentials = {"email": login_name}
+    remember_attempt_tenant(request, login_name=login_name, tenant=tenant)
+
+    with transaction.atomic():
+        # 1. Lockout. A locked bucket costs the same hash as a wrong password.
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            make_password(password[:MAX_PASSWORD_LENGTH])
+            _failed(request, login_name)  # same work as a wrong password: no timing tell
+            _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
+                    outcome=Outcome.FAILURE, reason=Reason.LOCKED_OUT)
+            return refused
+
+        # 2. Password. Unknown accounts hash a dummy so timing does not reveal them.
+        if user is None:
+            make_password(password[:MAX_PASSWORD_LENGTH])
+            _failed(request, login_name)
+            _record(request=request, tenant=tenant, user=None, login_name=login_name,
+                    client=client, outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT)
+            return refused
+        if not user.check_password(password[:MAX_PASSWORD_LENGTH]):
+            _failed(request, login_name)
+            _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
+                    outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS)
+            return refused
+
+        # 3. Account state: told apart in the record, never on the page.
+        state_reason = _account_state_reason(user)
+        if state_reason is not None:
+            _failed(request, login_name)
+            _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
+                    outcome=Outcome.FAILURE, reason=state_reason)
+            return refused
+        assert tenant is not None  # an active account always has its tenant
+
+        # 4-5. Network and hours (enforce denies; monitor records "would have denied").
+        ctx = SignInContext(ip=client.ip, now=timezone.now(), role=user.role, user_id=user.pk)
+        monitored: list[str] = []
+        for decision in _policy_decisions(ctx, tenant):
+            if decision.verdict == Verdict.DENY:
+                _record(request=request, tenant=tenant, user=user, login_name=login_name,
+                        client=client, outcome=Outcome.DENIED, reason=decision.reason)
+                return SignInResult(status="refused", user=user,
+                                    message=str(POLICY_MESSAGES.get(decision.reason, GENERIC_FAILURE)))
+            if decision.monitored:
+                monitored.append(decision.reason)
+
+        # 6. Password compliance with the current policy (decided now, enforced after MFA).
+        change_required = _password_change_required(user=user, password=password, now=ctx.now)
+
+        # 7. MFA.
+        mfa = _mfa_decision(user=user, ctx=ctx)
+        if mfa.verdict == Verdict.CHALLENGE:
+            stage: Literal["verify", "enroll"] = (
+                "enroll" if mfa.reason == Reason.MFA_ENROLLMENT_REQUIRED else "verify"
+            )
+            pending_begin(request=request, user=user, stage=stage,
+                          password_change_required=change_required, monitored=monitored)
+            _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
+                    outcome=Outcome.CHALLENGE, reason=mfa.reason)
+            return SignInResult(status=f"mfa_{stage}", user=user)  # type: ignore[arg-type]
+
+        _complete(request=request, user=user, client=client, mfa_method="",
+                  reason=monitored[0] if monitored else Reason.PASSWORD_OK,
+                  password_change_required=change_required)
+        if mfa.grace_days:
+            request.session[MFA_GRACE_SESSION_KEY] = mfa.grace_days
+    return SignInResult(status="signed_in", user=user, password_change_required=change_required,
+                        monitored=monitored)
+
+
+def _signin_user(login_name: str) -> User | None:
+    """The person, their tenant, whether they have an MFA device and their password state:
+    everything the pipeline needs about them, in one query."""
+    return (
+        User.objects.select_related("tenant", "password_state")
+        .annotate(mfa_device=mfa_device_exists())
+        .filter(email=login_name).first()
+    )
+
+
+def _account_state_reason(user: User) -> str | None:
+    if user.tenant_id is None:
+        return Reason.UNKNOWN_ACCOUNT  # operators sign in at /ops/, not in the console
+    if user.status == User.Status.SUSPENDED:
+        return Reason.ACCOUNT_SUSPENDED
+    if user.status == User.Status.OFFBOARDED:
+        return Reason.ACCOUNT_OFFBOARDED
+    if user.status == User.Status.INVITED:
+        return Reason.ACCOUNT_INVITED
+    if not user.tenant.is_active:
+        return Reason.TENANT_SUSPENDED
+    return None
+
+
+def _password_change_required(*, user: User, password: str, now: datetime) -> bool:
+    tenant = user.tenant
+    rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
+    decision = password_signin_compliance(user=user, password=password, rules=rules, now=now,
+                                          state=getattr(user, "password_state", None))
+    return decision.verdict == Verdict.CHALLENGE
+
+
+def _mfa_rules(tenant: Tenant) -> MfaRules:
+    return tenant_rules("mfa", tenant, lambda: mfa_rules_for(tenant=tenant))
+
+
+def _mfa_decision(*, user: User, ctx: SignInContext) -> Decision:
+    has_device = getattr(user, "mfa_device", None)
+    if has_device is None:
+        has_device = mfa_user_has_device(user=user)
+    return mfa_requirement(user.role, has_device, ctx.now, _mfa_rules(user.tenant))
+
+
+def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_method: str,
+              reason: str, password_change_required: bool) -> None:
+    """Every step allowed: sign in on a fresh session key, index the session, record success."""
+    pending_clear(request)
+    login(request, user, backend=AUTH_BACKEND)
+    if password_change_required:
+        request.session[PASSWORD_CHANGE_SESSION_KEY] = True
+    if mfa_method:
+        mfa_recent_auth_mark(request, user=user)
+    # The session's index row and the success's LoginEvent, in one statement.
+    session_row = user_session_build(request=request, user=user, client=client,
+                                     mfa_method=mfa_method)
+    login_event_record(
+        tenant=user.tenant, user=user, attempted_login=user.email, client=client,
+        outcome=Outcome.SUCCESS, reason=reason, mfa_method=mfa_method,
+        session_key=request.session.session_key, together_with=(session_row,),
+    )
+
+
+def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> SignInResult:
+    """Second factor for a pending sign-in: one row per submission; failures count to lockout."""
+    user = pending.user
+    client = client_info(request)
+    credentials = {"email": user.email}
+    remember_attempt_tenant(request, login_name=user.email, tenant=user.tenant)
+    with transaction.atomic():
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            pending_clear(request)
+            _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
+                    client=client, outcome=Outcome.FAILURE, reason=Reason.LOCKED_OUT)
+            return SignInResult(status="refused", message=str(GENERIC_FAILURE))
+        method = mfa_verify(user=user, code=code)
+        if method is None:
+            _failed(request, user.email)
+            _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
+                    client=client, outcome=Outcome.FAILURE, reason=Reason.MFA_FAILED)
+            return SignInResult(status="mfa_verify", user=user,
+                                message=str(_("That code is not valid. Try the current code.")))
+        mfa_complete(request=request, pending=pending, method=method, client=client)
+    return SignInResult(status="signed_in", user=user,
+                        password_change_required=pending.password_change_required)
+
+
+def mfa_complete(*, request: HttpRequest, pending: PendingSignIn, method: str,
+                 client: ClientInfo | None = None) -> None:
+    """The second factor is verified (or just enrolled): finish the sign-in."""
+    _complete(request=request, user=pending.user, client=client or client_info(request),
+              mfa_method=method,
+              reason=pending.monitored[0] if pending.monitored else Reason.MFA_VERIFIED,
+              password_change_required=pending.password_change_required)
+
+
+def signout(*, request: HttpRequest, reason: str = Reason.SIGNED_OUT) -> None:
+    """End this session and record it."""
+    user = request.user
+    if user.is_authenticated and user.tenant_id is not None:
+        _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
+                client=client_info(request), outcome=Outcome.SIGNOUT, reason=reason)
+    user_session_forget(session_key=request.session.session_key)
+    logout(request)
