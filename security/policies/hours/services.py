@@ -15,6 +15,7 @@ from security.policies.base import Mode, SignInContext
 from security.policies.hours.models import SignInHoursPolicy
 from security.policies.hours.rules import HoursRules, HoursScope, evaluate, hours_schedule_clean
 from security.policies.hours.selectors import hours_policy_get
+from security.policies.support import policy_actor_check
 from tenants.models import Tenant
 
 
@@ -24,8 +25,7 @@ def hours_policy_update(
     confirm_self_lockout: bool, now: datetime | None = None,
 ) -> SignInHoursPolicy:
     """Replace the tenant's schedule and settings; refuses to lock out the actor unless confirmed."""
-    if actor.tenant_id != tenant.pk:
-        raise ValidationError(_("You can only change your own company's policies."), code="wrong_tenant")
+    policy_actor_check(tenant=tenant, actor=actor)
     if mode not in Mode.values:
         raise ValidationError(_("Choose a valid mode."), code="invalid_choice")
     if scope not in HoursScope.values:

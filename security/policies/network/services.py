@@ -19,7 +19,7 @@ from security.policies.network.rules import (
     network_entries_clean,
 )
 from security.policies.network.selectors import network_policy_get
-from security.policies.support import choice
+from security.policies.support import choice, policy_actor_check
 from tenants.models import Tenant
 
 
@@ -29,8 +29,7 @@ def network_policy_update(
     confirm_self_lockout: bool, actor_ip: str, now: datetime | None = None,
 ) -> NetworkPolicy:
     """Replace the tenant's allowlist and settings; refuses to lock out the actor unless confirmed."""
-    if actor.tenant_id != tenant.pk:
-        raise ValidationError(_("You can only change your own company's policies."), code="wrong_tenant")
+    policy_actor_check(tenant=tenant, actor=actor)
     choice(mode, Mode.values, _("mode"))
     choice(scope, NetworkScope.values, _("scope"))
     cleaned = network_entries_clean(entries, mode=mode)

@@ -315,3 +315,16 @@ def test_invalid_update_changes_nothing(two_tenants):
             hours_policy_update(tenant=tenant, actor=owner, confirm_self_lockout=True, **args)
     policy = SignInHoursPolicy.objects.get(tenant=tenant)
     assert policy.mode == Mode.MONITOR and policy.schedule == [iv(MON, "09:00", "17:00")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["auditor", "helpdesk", "member"])
+def test_only_policy_managers_may_change_it(two_tenants, role):
+    """The service checks POLICY_MANAGE itself, whatever the caller (defect 5)."""
+    a = two_tenants.a
+    with pytest.raises(ValidationError) as caught:
+        hours_policy_update(tenant=a.tenant, actor=a.by_role(role), schedule=[iv(MON, "09:00", "17:00")],
+                            mode=Mode.MONITOR, scope=HoursScope.EVERYONE, confirm_self_lockout=True)
+    assert caught.value.code == "capability"
+    assert hours_rules_for(tenant=a.tenant).mode == Mode.OFF
+    assert not SignInHoursPolicy.objects.exclude(mode=Mode.OFF).exists()

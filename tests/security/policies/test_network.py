@@ -274,3 +274,17 @@ def test_actor_of_another_tenant_is_refused(two_tenants):
                               mode=Mode.OFF, scope=NetworkScope.EVERYONE, confirm_self_lockout=False,
                               actor_ip="10.0.0.1")
     assert caught.value.code == "wrong_tenant"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["auditor", "helpdesk", "member"])
+def test_only_policy_managers_may_change_it(two_tenants, role):
+    """The service checks POLICY_MANAGE itself, whatever the caller (defect 5)."""
+    a = two_tenants.a
+    with pytest.raises(ValidationError) as caught:
+        network_policy_update(tenant=a.tenant, actor=a.by_role(role), entries=[("10.0.0.0/8", "")],
+                              mode=Mode.MONITOR, scope=NetworkScope.EVERYONE, confirm_self_lockout=True,
+                              actor_ip="10.0.0.1")
+    assert caught.value.code == "capability"
+    assert network_rules_for(tenant=a.tenant).mode == Mode.OFF
+    assert not NetworkAllowEntry.objects.exists()
