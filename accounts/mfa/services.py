@@ -8,7 +8,9 @@ Design notes
   random step token that must match it. Works the same for a signed-in person and for the
   pre-MFA session of the sign-in pipeline, because every function takes the user explicitly.
 - Sensitive changes (add/remove a device, regenerate codes) need a confirmation less than five
-  minutes old (``mfa_recent_auth_*``) and e-mail the person after commit.
+  minutes old (``mfa_recent_auth_*``) and e-mail the person after commit. They also send
+  ``accounts.mfa.signals.mfa_changed`` inside their transaction: the audit trail (``activity``,
+  a layer above) records them from there.
 - Nothing here calls ``login()``; failed codes are reported to django-axes through
   ``mfa_failure_signal`` by the caller that owns the request.
 """
@@ -58,6 +60,7 @@ from accounts.mfa.models import (
     normalize_backup_code,
     normalize_totp_code,
 )
+from accounts.mfa.signals import mfa_changed
 from accounts.models import User
 from tenants.models import Tenant
 
@@ -215,7 +218,7 @@ def totp_enrollment_confirm(*, session: SessionBase, user: User, step_token: str
             # The confirming code is spent: it cannot also open the next sign-in.
             last_t=totp.t(),
         )
-        _notify_on_commit(user=user, change="totp_added", detail=device.name)
+        _changed(user=user, change="totp_added", detail=device.name)
     session.pop(ENROLLMENT_SESSION_KEY, None)
     return device
 
@@ -389,7 +392,7 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
             BackupCode(tenant=device.tenant, device=device, code_hash=device.hash_code(code))
             for code in codes
         ])
-        _notify_on_commit(user=user, change="backup_codes_regenerated")
+        _changed(user=user, change="backup_codes_regenerated")
     return [format_backup_code(code) for code in codes]
 
 
@@ -408,7 +411,7 @@ def mfa_device_remove(*, user: User, device_id: int) -> None:
             # Backup codes exist to recover an authenticator; alone they would be a second
             # factor nobody set up.
             BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).delete()
-        _notify_on_commit(user=user, change="totp_removed", detail=name)
+        _changed(user=user, change="totp_removed", detail=name)
 
 
 def mfa_devices_reset(*, person: User) -> int:
@@ -441,6 +444,12 @@ _CHANGE_TEXT = {
                   gettext_lazy("An administrator reset two-step sign-in on your account. "
                                "You will set up an authenticator app at your next sign-in.")),
 }
+
+
+def _changed(*, user: User, change: str, detail: str = "") -> None:
+    """A person's own change: tell the layers above (the audit trail) now, e-mail them on commit."""
+    mfa_changed.send(sender=__name__, user=user, change=change, detail=detail)
+    _notify_on_commit(user=user, change=change, detail=detail)
 
 
 def _notify_on_commit(*, user: User, change: str, detail: str = "") -> None:
