@@ -29,14 +29,9 @@ def policy_actor_check(*, tenant: Tenant, actor: User) -> None:
         raise ValidationError(_("You are not allowed to change policies."), code="capability")
 
 
-def policy_materialised[P: TenantPolicy](model: type[P], *, tenant: Tenant) -> P:
-    """The tenant's row, created with the defaults on first read (not an audit entry)."""
-    existing = model._default_manager.filter(tenant=tenant).first()
-    if existing is not None:
-        return cast(P, existing)
-    with disable_auditlog():
-        policy, _created = model._default_manager.get_or_create(tenant=tenant)
-    return cast(P, policy)
+def policy_or_defaults[P: TenantPolicy](model: type[P], *, tenant: Tenant) -> P:
+    """The tenant's saved row, or an unsaved one with the defaults (one query, no write)."""
+    return policy_saved(model, tenant=tenant) or model(tenant=tenant)
 
 
 def policy_saved[P: TenantPolicy](model: type[P], *, tenant: Tenant) -> P | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from security.policies.base import Mode
 from security.policies.hours.models import SignInHoursPolicy
 from security.policies.hours.rules import HoursRules, Interval, intervals_stored, zone_for
-from security.policies.support import policy_materialised
+from security.policies.support import policy_or_defaults
 from tenants.models import Tenant
 
 
 def hours_policy_get(*, tenant: Tenant) -> SignInHoursPolicy:
-    """The tenant's sign-in hours policy, created with safe defaults (off, no hours) if missing."""
-    return policy_materialised(SignInHoursPolicy, tenant=tenant)
+    """The tenant's sign-in hours policy, or the safe defaults (off, no hours) when none is saved yet."""
+    return policy_or_defaults(SignInHoursPolicy, tenant=tenant)
 
 
 def hours_policy_intervals(policy: SignInHoursPolicy) -> list[Interval]:

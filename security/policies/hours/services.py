@@ -14,8 +14,7 @@ from accounts.models import User
 from security.policies.base import Mode, SignInContext
 from security.policies.hours.models import SignInHoursPolicy
 from security.policies.hours.rules import HoursRules, HoursScope, evaluate, hours_schedule_clean
-from security.policies.hours.selectors import hours_policy_get
-from security.policies.support import policy_actor_check
+from security.policies.support import policy_actor_check, policy_for_update
 from tenants.models import Tenant
 
 
@@ -39,8 +38,7 @@ def hours_policy_update(
               "not sign in again until the next window opens. Confirm to save anyway."),
             code="self_lockout", params={"tz": tenant.timezone})
 
-    hours_policy_get(tenant=tenant)
-    policy = SignInHoursPolicy.objects.select_for_update().get(tenant=tenant)
+    policy = policy_for_update(SignInHoursPolicy, tenant=tenant)
     stored = [i.as_json() for i in intervals]
     if (policy.mode, policy.scope, policy.schedule) != (mode, scope, stored):
         policy.mode, policy.scope, policy.schedule, policy.updated_by = mode, scope, stored, actor

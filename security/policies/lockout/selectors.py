@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from security.policies.lockout.models import LockoutPolicy
 from security.policies.lockout.rules import DEFAULT_RULES, LockoutRules
-from security.policies.support import policy_materialised, policy_saved
+from security.policies.support import policy_or_defaults, policy_saved
 from tenants.models import Tenant
 
 
 def lockout_policy_get(*, tenant: Tenant) -> LockoutPolicy:
-    return policy_materialised(LockoutPolicy, tenant=tenant)
+    """The tenant's lockout policy, or the defaults (5 failures, 15 minutes) when none is saved yet."""
+    return policy_or_defaults(LockoutPolicy, tenant=tenant)
 
 
 def lockout_rules_for(*, tenant: Tenant | None) -> LockoutRules:

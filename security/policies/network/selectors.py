@@ -5,16 +5,18 @@ from __future__ import annotations
 from security.policies.base import Mode
 from security.policies.network.models import NetworkAllowEntry, NetworkPolicy
 from security.policies.network.rules import NetworkRules, NetworkScope, networks_from
-from security.policies.support import policy_materialised
+from security.policies.support import policy_or_defaults
 from tenants.models import Tenant
 
 
 def network_policy_get(*, tenant: Tenant) -> NetworkPolicy:
-    """The tenant's network policy, created with safe defaults (off, everyone) if missing."""
-    return policy_materialised(NetworkPolicy, tenant=tenant)
+    """The tenant's network policy, or the safe defaults (off, everyone) when none is saved yet."""
+    return policy_or_defaults(NetworkPolicy, tenant=tenant)
 
 
 def network_entries_list(*, tenant: Tenant, policy: NetworkPolicy) -> list[NetworkAllowEntry]:
+    if policy.pk is None:
+        return []  # the defaults: no entries yet
     return list(NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).order_by("id"))
 
 

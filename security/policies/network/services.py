@@ -18,8 +18,7 @@ from security.policies.network.rules import (
     evaluate,
     network_entries_clean,
 )
-from security.policies.network.selectors import network_policy_get
-from security.policies.support import choice, policy_actor_check
+from security.policies.support import choice, policy_actor_check, policy_for_update
 from tenants.models import Tenant
 
 
@@ -41,8 +40,7 @@ def network_policy_update(
               "be able to sign in from here. Confirm to save anyway."),
             code="self_lockout", params={"ip": actor_ip})
 
-    network_policy_get(tenant=tenant)
-    policy = NetworkPolicy.objects.select_for_update().get(tenant=tenant)
+    policy = policy_for_update(NetworkPolicy, tenant=tenant)
     current = {e.cidr: e for e in NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy)}
     wanted = {e.cidr: e for e in cleaned}
     changed = policy.mode != mode or policy.scope != scope

@@ -15,14 +15,15 @@ from security.policies.password.rules import (
     domain_context_words,
     password_expires_at,
 )
-from security.policies.support import policy_materialised, policy_saved
+from security.policies.support import policy_or_defaults
 from tenants.models import MailDomain, Tenant
 
 EXPIRING_WINDOW_DAYS = 14
 
 
 def password_policy_get(*, tenant: Tenant) -> PasswordPolicy:
-    return policy_materialised(PasswordPolicy, tenant=tenant)
+    """The tenant's password policy, or the defaults (Recommended) when none is saved yet."""
+    return policy_or_defaults(PasswordPolicy, tenant=tenant)
 
 
 def tenant_context_words(*, tenant: Tenant) -> tuple[str, ...]:
@@ -37,7 +38,7 @@ def password_rules_for(*, tenant: Tenant | None) -> PasswordRules:
     """The tenant's password rules for the pure checks (two queries)."""
     if tenant is None:
         return PasswordRules()
-    policy = policy_saved(PasswordPolicy, tenant=tenant) or PasswordPolicy(tenant=tenant)
+    policy = policy_or_defaults(PasswordPolicy, tenant=tenant)
     return PasswordRules.from_policy(policy, context_words=tenant_context_words(tenant=tenant))
 
 

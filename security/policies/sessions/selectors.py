@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from security.policies.sessions.models import SessionPolicy
 from security.policies.sessions.rules import SessionRules
-from security.policies.support import policy_materialised, policy_saved
+from security.policies.support import policy_or_defaults, policy_saved
 from tenants.models import Tenant
 
 
 def session_policy_get(*, tenant: Tenant) -> SessionPolicy:
-    return policy_materialised(SessionPolicy, tenant=tenant)
+    """The tenant's session policy, or the defaults (60 minutes idle, 12 hours) when none is saved yet."""
+    return policy_or_defaults(SessionPolicy, tenant=tenant)
 
 
 def session_rules_for(*, tenant: Tenant | None) -> SessionRules:

@@ -131,7 +131,7 @@ BAD_INPUT = {
 def test_bad_input_is_an_error_message_and_changes_nothing(two_tenants, signed_in, path, data):
     model = PAGES[path][0]
     client = signed_in(two_tenants.a.admin)
-    client.get(path)  # materialise the defaults
+    client.get(path)  # reading the page writes nothing
     before = snapshot(model, two_tenants.a.tenant)
     entries = AuditLogEntry.objects.count()
     response = client.post(path, data)

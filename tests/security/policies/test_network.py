@@ -204,10 +204,15 @@ def test_empty_enforced_list_is_refused_but_monitor_and_off_are_fine():
 
 
 @pytest.mark.django_db
-def test_get_creates_defaults_once(two_tenants):
+def test_get_returns_the_defaults_and_writes_nothing(two_tenants):
     policy = network_policy_get(tenant=two_tenants.a.tenant)
     assert (policy.mode, policy.scope) == (Mode.OFF, NetworkScope.EVERYONE)
-    assert network_policy_get(tenant=two_tenants.a.tenant).pk == policy.pk
+    assert policy.pk is None and not NetworkPolicy.objects.exists()
+    # The first save creates the row; from then on the selector returns it.
+    saved = network_policy_update(tenant=two_tenants.a.tenant, actor=two_tenants.a.owner, entries=[],
+                                  mode=Mode.MONITOR, scope=NetworkScope.EVERYONE,
+                                  confirm_self_lockout=False, actor_ip="10.0.0.1")
+    assert network_policy_get(tenant=two_tenants.a.tenant).pk == saved.pk
     assert NetworkPolicy.objects.count() == 1
 
 

@@ -295,5 +295,6 @@ def test_policy_update_rejects_bad_values_and_changes_nothing(two_tenants):
     with pytest.raises(ValidationError):
         services.password_policy_update(tenant=a.tenant, actor=two_tenants.b.admin, profile="classic",
                                        on_noncompliant=NonCompliance.CHANGE_NOW)
-    after = PasswordPolicy.objects.get(tenant=a.tenant)
+    after = selectors.password_policy_get(tenant=a.tenant)
     assert (after.profile, after.min_length, after.updated_by_id) == (before.profile, before.min_length, None)
+    assert not PasswordPolicy.objects.exists()
