@@ -14,8 +14,8 @@ and importing it compiles ~1,000 regexes). ``tests/activity/test_user_agent.py``
 to the original on the shared corpus.
 
 Input is hostile: the value is cut to 512 characters before anything looks at it (so a 10 KB
-header costs what a normal one does), control and bidi characters are replaced with U+FFFD, and
-nothing here raises.
+header costs what a normal one does), control and bidi characters and lone surrogates are
+replaced with U+FFFD, and nothing here raises.
 """
 
 from __future__ import annotations
@@ -46,20 +46,23 @@ DEFAULT_CACHE_SIZE = 16384
 OTHER = "Other"
 
 # --- Neutralising raw text -------------------------------------------------------------------
-# C0/C1 controls and DEL (a NUL is also refused by PostgreSQL), line/paragraph separators, and
-# the bidi marks/overrides/isolates that can make a log line read differently from what it says.
+# C0/C1 controls and DEL (a NUL is also refused by PostgreSQL), line/paragraph separators, the
+# bidi marks/overrides/isolates that can make a log line read differently from what it says, and
+# lone surrogates (a str from code that calls the parser directly may hold them; no UTF-8 encoder
+# accepts them, so the row would fail to save or to be read).
 _NEUTRAL = "\ufffd"
 _NEUTRALISE = {
     cp: _NEUTRAL
     for cp in (
         *range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
-        *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
+        *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000), 0xFEFF,
     )
 }
 
 
 def text_neutralise(value: object, *, limit: int) -> str:
-    """``value`` cut to ``limit`` characters with control and bidi characters replaced."""
+    """``value`` cut to ``limit`` characters with control and bidi characters and lone surrogates
+    replaced."""
     if not isinstance(value, str):
         return ""
     text = value[:limit]
