@@ -15,12 +15,11 @@ class SecurityConfig(AppConfig):
         from security.policies.cache import connect_policy_models
 
         # Every change to a policy is an admin's decision and an audit entry; updated_at moves on
-        # every save and the entry's own timestamp says when. Password hashes and per-person
-        # state are deliberately not registered: the trail records admins' decisions, not
-        # people's credentials.
+        # every save and the entry's own timestamp says when. Allowlist entries are audited through
+        # their policy, one entry per save (security.policies.network.services). Password hashes
+        # and per-person state are deliberately not registered: the trail records admins'
+        # decisions, not people's credentials.
         for model in POLICY_MODELS:
             if not auditlog.contains(model):
                 auditlog.register(model, exclude_fields=["updated_at"])
-        if not auditlog.contains(NetworkAllowEntry):
-            auditlog.register(NetworkAllowEntry)
         connect_policy_models([*POLICY_MODELS, NetworkAllowEntry])

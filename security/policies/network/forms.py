@@ -10,17 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from security.policies.forms import ModePolicyForm
-from security.policies.network.models import NetworkAllowEntry
 from security.policies.network.rules import MAX_ENTRIES, NetworkScope, network_entries_clean
 
 # Generous for real lists (1,000 entries with labels), small enough that a pasted blob is an
 # error message rather than work.
 ENTRIES_MAX_LENGTH = 60_000
-
-
-def entries_text(rows: list[NetworkAllowEntry]) -> str:
-    """The allowlist as the form shows it: one ``cidr label`` per line."""
-    return "\n".join(f"{row.cidr} {row.label}".strip() for row in rows)
 
 
 class NetworkPolicyForm(ModePolicyForm):

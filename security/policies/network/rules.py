@@ -23,6 +23,7 @@ import ipaddress
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -207,3 +208,15 @@ def networks_from(cidrs: Iterable[str]) -> list[IPNetwork]:
         except ValidationError:
             continue  # rows are validated on save; a stray one must neither open nor break sign-in
     return networks
+
+
+class _Listed(Protocol):
+    @property
+    def cidr(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+def entries_text(entries: Iterable[_Listed]) -> str:
+    """An allowlist as the page shows it and the audit trail records it: one ``cidr label`` a line."""
+    return "\n".join(f"{entry.cidr} {entry.label}".strip() for entry in entries)

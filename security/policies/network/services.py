@@ -1,20 +1,29 @@
-"""Writes of the network allowlist."""
+"""Writes of the network allowlist.
+
+One save is one audit entry on the policy, in the save's transaction: the mode and scope that
+changed, and the whole list before and after under ``allowlist`` (one ``cidr label`` a line; not
+``entries``, the reverse relation the audit page hides). An unchanged save writes nothing. The
+entries are not registered with auditlog: a row per entry would tell one decision as many.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from auditlog.context import disable_auditlog
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from activity.services import audit_entry_record
 from security.policies.base import Mode, SignInContext
 from security.policies.network.models import NetworkAllowEntry, NetworkPolicy
 from security.policies.network.rules import (
     NetworkRules,
     NetworkScope,
+    entries_text,
     evaluate,
     network_entries_clean,
 )
@@ -41,24 +50,33 @@ def network_policy_update(
             code="self_lockout", params={"ip": actor_ip})
 
     policy = policy_for_update(NetworkPolicy, tenant=tenant)
-    current = {e.cidr: e for e in NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy)}
+    current = list(NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).order_by("id"))
     wanted = {e.cidr: e for e in cleaned}
-    changed = policy.mode != mode or policy.scope != scope
-    # Row by row rather than delete-all/insert-all, so the audit trail shows what really changed.
-    for cidr, stale in current.items():
-        if cidr not in wanted:
-            stale.delete()
-            changed = True
-    for cidr, entry in wanted.items():
-        row = current.get(cidr)
-        if row is None:
-            NetworkAllowEntry.objects.create(tenant=tenant, policy=policy, cidr=cidr, label=entry.label)
-            changed = True
-        elif row.label != entry.label:
-            row.label = entry.label
-            row.save(update_fields=["label"])
-            changed = True
-    if changed:
-        policy.mode, policy.scope, policy.updated_by = mode, scope, actor
-        policy.save()
+    changes: dict[str, list[str]] = {
+        name: [getattr(policy, name), value] for name, value in (("mode", mode), ("scope", scope))
+        if getattr(policy, name) != value}
+    before = entries_text(current)
+    # Row by row, so unchanged entries keep their rows; the one entry below tells the change.
+    with disable_auditlog():
+        kept: list[NetworkAllowEntry] = []
+        for row in current:
+            entry = wanted.get(row.cidr)
+            if entry is None:
+                row.delete()
+                continue
+            if row.label != entry.label:
+                row.label = entry.label
+                row.save(update_fields=["label"])
+            kept.append(row)
+        known = {row.cidr for row in current}
+        added = [NetworkAllowEntry.objects.create(tenant=tenant, policy=policy, cidr=cidr, label=entry.label)
+                 for cidr, entry in wanted.items() if cidr not in known]
+        after = entries_text([*kept, *added])
+        if after != before:
+            changes["allowlist"] = [before, after]
+        if changes:
+            policy.mode, policy.scope, policy.updated_by = mode, scope, actor
+            policy.save()
+    if changes:
+        audit_entry_record(obj=policy, actor=actor, changes=changes)
     return policy

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from activity.clientip import client_ip
 from security.policies.base import Mode
-from security.policies.network.forms import NetworkPolicyForm, entries_text
-from security.policies.network.rules import NetworkRules, ip_allowed, networks_from
+from security.policies.network.forms import NetworkPolicyForm
+from security.policies.network.rules import NetworkRules, entries_text, ip_allowed, networks_from
 from security.policies.network.selectors import network_entries_list, network_policy_get
 from security.policies.network.services import network_policy_update
 from security.policies.pages import can_manage, is_self_lockout

@@ -184,17 +184,34 @@ def test_each_network_change_is_in_the_tenants_audit_trail(two_tenants, signed_i
     assert policy_entries[0].actor_id == two_tenants.a.owner.pk
     assert policy_entries[0].remote_addr == "192.0.2.9"
     assert policy_entries[0].changes["mode"] == ["off", "monitor"]
-    [created] = _audit(tenant, NetworkAllowEntry)
-    assert created.changes["cidr"][1] == "192.0.2.0/24"
+    assert policy_entries[0].changes["allowlist"] == ["", "192.0.2.0/24 HQ"]
     client.post(NETWORK, network_form("198.51.100.0/24 Branch"))
-    entry_log = _audit(tenant, NetworkAllowEntry)
-    assert len(entry_log) == 3  # created HQ, then deleted HQ and created Branch
-    assert {e.action for e in entry_log[1:]} == {AuditLogEntry.Action.CREATE, AuditLogEntry.Action.DELETE}
     client.post(NETWORK, network_form("198.51.100.0/24 Branch"))  # no change, no entry
-    assert len(_audit(tenant, NetworkAllowEntry)) == 3
-    # Mode and scope never changed after the first save: the entries carry the rest of the story.
-    assert len(_audit(tenant, NetworkPolicy)) == 1
+    log = _audit(tenant, NetworkPolicy)
+    assert len(log) == 2
+    # Mode and scope did not change the second time: the entry says only what did.
+    assert log[1].changes == {"allowlist": ["192.0.2.0/24 HQ", "198.51.100.0/24 Branch"]}
+    assert _audit(tenant, NetworkAllowEntry) == []  # the entries are told through their policy
     assert _audit(two_tenants.b.tenant, NetworkPolicy) == _audit(two_tenants.b.tenant, SignInHoursPolicy) == []
+
+
+def test_one_allowlist_save_is_one_audit_entry_with_before_and_after(two_tenants, signed_in):
+    """Defect 7: a save that replaced two entries wrote a delete and a create per entry."""
+    tenant = two_tenants.a.tenant
+    client = signed_in(two_tenants.a.admin)
+    client.post(NETWORK, network_form("192.0.2.0/24 HQ\n10.0.0.0/8 VPN"))
+    start = AuditLogEntry.objects.for_tenant(tenant).order_by("-id").values_list("id", flat=True).first()
+    client.post(NETWORK, network_form("192.0.2.0/24 Head office\n198.51.100.0/24 Branch\n2001:db8::/32"))
+    [entry] = AuditLogEntry.objects.for_tenant(tenant).filter(id__gt=start)
+    assert (entry.content_type.model, entry.action, entry.actor_id) == (
+        "networkpolicy", AuditLogEntry.Action.UPDATE, two_tenants.a.admin.pk)
+    assert entry.changes == {"allowlist": ["192.0.2.0/24 HQ\n10.0.0.0/8 VPN",
+                                           "192.0.2.0/24 Head office\n198.51.100.0/24 Branch\n2001:db8::/32"]}
+    page = client.get("/logs/audit/").content.decode()
+    assert "198.51.100.0/24 Branch" in page  # the audit trail shows it
+    # Reordering the same list is no change at all.
+    client.post(NETWORK, network_form("2001:db8::/32\n198.51.100.0/24 Branch\n192.0.2.0/24 Head office"))
+    assert AuditLogEntry.objects.for_tenant(tenant).filter(id__gt=entry.id).count() == 0
 
 
 # --- Hours page ---------------------------------------------------------------------------------
