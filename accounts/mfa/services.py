@@ -223,11 +223,6 @@ def totp_enrollment_confirm(*, session: SessionBase, user: User, step_token: str
     return device
 
 
-def totp_enrollment_cancel(*, session: SessionBase) -> None:
-    """Forget a pending enrolment (sign-out, or the person gave up)."""
-    session.pop(ENROLLMENT_SESSION_KEY, None)
-
-
 # --- Verification ------------------------------------------------------------------------------
 
 

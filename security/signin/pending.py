@@ -65,12 +65,5 @@ def pending_get(request: HttpRequest) -> PendingSignIn | None:
                          monitored=tuple(str(r) for r in data.get("monitored") or ()))
 
 
-def pending_set_stage(request: HttpRequest, stage: Stage) -> None:
-    data = request.session.get(SESSION_KEY)
-    if isinstance(data, dict):
-        data["stage"] = stage
-        request.session[SESSION_KEY] = data
-
-
 def pending_clear(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)

@@ -68,8 +68,6 @@ ALLOWLIST: dict[str, str] = {
         "the person's own PasswordState (one per person) and history rows just read scoped",
     "security.policies.password.services.password_signin_compliance":
         "get_or_create of the signing-in person's own PasswordState (one per person)",
-    "security.policies.password.services.password_compliance_record":
-        "get_or_create of the signing-in person's own PasswordState (one per person)",
     "activity.services.audit_entry_record":
         "AuditLogEntryManager.log_create takes the entry's tenant from the object it records",
     # --- Platform-wide, by design. ---------------------------------------------------------------

@@ -32,7 +32,7 @@ from security.policies.password.rules import (
     PasswordRules,
     compliance,
 )
-from security.policies.password.selectors import password_rules_for, password_state_get
+from security.policies.password.selectors import password_state_get
 from security.policies.support import (
     choice,
     int_in,
@@ -96,15 +96,6 @@ def password_record_change(*, user: User, new_hash: str, now: datetime | None = 
     return state
 
 
-def password_signin_check(*, user: User, password: str, now: datetime | None = None) -> Decision:
-    """The password-compliance step of sign-in (after the password was verified); reads only."""
-    if user.tenant_id is None:
-        return Decision.allow()
-    state = password_state_get(user=user)
-    return compliance(password, user, password_rules_for(tenant=user.tenant),
-                      changed_at=state.changed_at if state else None, now=now or timezone.now())
-
-
 _READ = object()
 
 
@@ -127,17 +118,3 @@ def password_signin_compliance(*, user: User, password: str, rules: PasswordRule
     elif state.compliant != compliant:
         PasswordState.objects.filter(pk=state.pk).update(compliant=compliant, compliance_checked_at=now)
     return decision
-
-
-def password_compliance_record(*, user: User, compliant: bool, now: datetime | None = None) -> PasswordState | None:
-    """Remember whether the password typed at this sign-in met the policy (for the admin page)."""
-    if user.tenant_id is None:
-        return None
-    now = now or timezone.now()
-    state, created = PasswordState.objects.get_or_create(
-        user=user, defaults={"tenant_id": user.tenant_id, "changed_at": now, "compliant": compliant,
-                             "compliance_checked_at": now})
-    if not created:
-        PasswordState.objects.filter(pk=state.pk).update(compliant=compliant, compliance_checked_at=now)
-        state.compliant, state.compliance_checked_at = compliant, now
-    return state

@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from activity.models import AuditLogEntry
 from security.models import LockoutPolicy, MfaPolicy, PasswordPolicy, SessionPolicy
 from security.policies.password import services as password_services
+from security.policies.password.selectors import password_rules_for
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,14 @@ PAGES = {
     "/policies/sessions/": (SessionPolicy, {"idle_timeout_minutes": "20", "absolute_lifetime_hours": "9"}),
 }
 READ_ONLY_PAGES = [*PAGES, "/policies/password/compliance/"]
+
+
+def signed_in_with_a_noncompliant_password(person) -> None:
+    """What the sign-in records of a password its tenant's policy no longer accepts."""
+    from django.utils import timezone
+
+    password_services.password_signin_compliance(
+        user=person, password="short", rules=password_rules_for(tenant=person.tenant), now=timezone.now())
 
 
 def snapshot(model, tenant):
@@ -151,8 +160,8 @@ def test_compliance_page_lists_noncompliant_and_expiring_of_own_tenant_only(two_
                                    on_noncompliant="change_now")
     password_services.password_policy_update(tenant=b.tenant, actor=b.admin, profile="classic",
                                    on_noncompliant="change_now")
-    password_services.password_compliance_record(user=a.member, compliant=False)
-    password_services.password_compliance_record(user=b.member, compliant=False)
+    signed_in_with_a_noncompliant_password(a.member)
+    signed_in_with_a_noncompliant_password(b.member)
     password_services.password_record_change(user=a.auditor, new_hash="x", now=timezone.now() - timedelta(days=80))
     password_services.password_record_change(user=b.auditor, new_hash="x", now=timezone.now() - timedelta(days=80))
     password_services.password_record_change(user=a.helpdesk, new_hash="x", now=timezone.now() - timedelta(days=10))
@@ -173,7 +182,7 @@ def test_compliance_page_query_count(two_tenants, signed_in, django_assert_max_n
                                    on_noncompliant="change_now")
     for n in range(15):
         person = UserFactory(tenant=a.tenant, email=f"p{n}@acme.example")
-        password_services.password_compliance_record(user=person, compliant=False)
+        signed_in_with_a_noncompliant_password(person)
     client = signed_in(a.admin)
     client.get("/policies/password/compliance/")
     with django_assert_max_num_queries(12):

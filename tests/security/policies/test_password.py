@@ -210,17 +210,22 @@ def test_history_refuses_the_last_n_passwords(two_tenants, settings):
 
 
 @pytestmark_db
-def test_signin_check_and_compliance_record(two_tenants):
+def test_signin_compliance_decides_and_records(two_tenants):
     a = two_tenants.a
     member = a.member
-    assert services.password_signin_check(user=member, password="Correct-horse-battery-9").allowed
+
+    def signin_compliance(**kwargs):
+        return services.password_signin_compliance(
+            user=member, password="Correct-horse-battery-9",
+            rules=selectors.password_rules_for(tenant=a.tenant), **kwargs)
+
+    assert signin_compliance(now=NOW).allowed
     services.password_policy_update(tenant=a.tenant, actor=a.admin, profile=PasswordProfile.CUSTOM,
-                                   on_noncompliant=NonCompliance.CHANGE_NOW, min_length=30,
-                                   max_length=128)
-    decision = services.password_signin_check(user=member, password="Correct-horse-battery-9")
+                                    on_noncompliant=NonCompliance.CHANGE_NOW, min_length=30,
+                                    max_length=128)
+    decision = signin_compliance(now=NOW)
     assert decision.reason == Reason.PASSWORD_CHANGE_REQUIRED and not decision.allowed
-    services.password_compliance_record(user=member, compliant=False)
-    assert list(selectors.password_noncompliant_list(tenant=a.tenant)) == [member.password_state]
+    assert list(selectors.password_noncompliant_list(tenant=a.tenant)) == [PasswordState.objects.get(user=member)]
     assert list(selectors.password_noncompliant_list(tenant=two_tenants.b.tenant)) == []
 
 
@@ -232,7 +237,8 @@ def test_expiry_through_the_recorded_change(two_tenants):
     with time_machine.travel(NOW, tick=False):
         services.password_record_change(user=a.member, new_hash=make_password("Qz7#kLm2x"))
     later = NOW + timedelta(days=90, minutes=1)
-    decision = services.password_signin_check(user=a.member, password="Qz7#kLm2x", now=later)
+    decision = services.password_signin_compliance(user=a.member, password="Qz7#kLm2x", now=later,
+                                                   rules=selectors.password_rules_for(tenant=a.tenant))
     assert decision.reason == Reason.PASSWORD_EXPIRED
     expiring = selectors.password_expiring_list(tenant=a.tenant, now=NOW + timedelta(days=80))
     assert [s.user for s, _ in expiring] == [a.member]
