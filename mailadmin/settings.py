@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "tenants.middleware.TenantMiddleware",
     "security.sessions.middleware.SessionPolicyMiddleware",
+    "mailadmin.middleware.SignedInNoStoreMiddleware",  # Cache-Control: no-store when signed in
     "activity.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
