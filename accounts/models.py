@@ -68,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # Django's own class attribute
 
     class Meta:
         ordering = ["email"]
@@ -97,7 +97,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Only active people of an active tenant (or operators) may sign in."""
         if self.status != self.Status.ACTIVE:
             return False
-        return self.tenant_id is None or self.tenant.is_active
+        return self.tenant is None or self.tenant.is_active
 
     @property
     def is_admin_role(self) -> bool:
@@ -116,7 +116,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def effective_timezone(self) -> str:
         if self.timezone:
             return self.timezone
-        return self.tenant.timezone if self.tenant_id else "UTC"
+        return self.tenant.timezone if self.tenant is not None else "UTC"
 
     @property
     def mail_domain(self) -> str:

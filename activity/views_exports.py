@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.requests import ConsoleRequest
 from activity import selectors
 from activity.capture import client_info
 from activity.exports import (
@@ -98,21 +99,21 @@ def _export(
 
 @requires(Cap.LOGS_EXPORT)
 @require_GET
-def signin_log_export(request: HttpRequest) -> HttpResponseBase:
+def signin_log_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=SIGNIN_LOG, parse=login_filters_from_query,
                    select=selectors.login_events_filtered, tz=request.tenant.timezone)  # type: ignore[attr-defined]
 
 
 @requires(Cap.LOGS_EXPORT)
 @require_GET
-def export_log_export(request: HttpRequest) -> HttpResponseBase:
+def export_log_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=EXPORT_LOG, parse=export_filters_from_query,
                    select=selectors.export_events_filtered, tz=request.tenant.timezone)  # type: ignore[attr-defined]
 
 
 @requires(Cap.LOGS_EXPORT)
 @require_GET
-def audit_trail_export(request: HttpRequest) -> HttpResponseBase:
+def audit_trail_export(request: ConsoleRequest) -> HttpResponseBase:
     # Exporting is one capability, reading the audit trail another: both are needed here.
     if not request.user.can(Cap.AUDIT_VIEW):  # type: ignore[union-attr]
         raise PermissionDenied
@@ -122,7 +123,7 @@ def audit_trail_export(request: HttpRequest) -> HttpResponseBase:
 
 @requires(Cap.SELF_SERVICE)
 @require_GET
-def my_signins_export(request: HttpRequest) -> HttpResponseBase:
+def my_signins_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=MY_SIGNINS, parse=login_filters_from_query,
                    select=selectors.login_events_filtered,
                    tz=request.user.effective_timezone, own=True)  # type: ignore[union-attr]
@@ -130,7 +131,7 @@ def my_signins_export(request: HttpRequest) -> HttpResponseBase:
 
 @requires(Cap.SELF_SERVICE)
 @require_GET
-def my_exports_export(request: HttpRequest) -> HttpResponseBase:
+def my_exports_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=MY_EXPORTS, parse=export_filters_from_query,
                    select=selectors.export_events_filtered,
                    tz=request.user.effective_timezone, own=True)  # type: ignore[union-attr]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.mfa.services import mfa_user_has_device
+from accounts.requests import ConsoleRequest
+from security.signin.pending import MFA_GRACE_SESSION_KEY
 from tenants.roles import Cap
 
 NAVIGATION = [
@@ -62,13 +67,12 @@ def console(request: HttpRequest) -> dict[str, object]:
         ]
         if items:
             groups.append((title, items))
-    return {"nav": groups, "tenant": request.tenant, "mfa_grace_days": _mfa_grace_days(request)}
+    console_request = cast(ConsoleRequest, request)  # signed in, with a tenant: checked above
+    return {"nav": groups, "tenant": console_request.tenant,
+            "mfa_grace_days": _mfa_grace_days(console_request)}
 
 
-def _mfa_grace_days(request: HttpRequest) -> int | None:
-    from accounts.mfa.services import mfa_user_has_device
-    from security.signin.pending import MFA_GRACE_SESSION_KEY
-
+def _mfa_grace_days(request: ConsoleRequest) -> int | None:
     days = request.session.get(MFA_GRACE_SESSION_KEY)
     if days is None:
         return None

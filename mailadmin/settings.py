@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -114,7 +115,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 if EMBEDDED:
     (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES = {
+    DATABASES: dict[str, Any] = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": _env("MAILADMIN_SQLITE_PATH") or str(BASE_DIR / "var" / "mailadmin.sqlite3"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts.mfa.services import mfa_enrolled_count
+from accounts.requests import ConsoleRequest
 from activity.selectors import login_outcome_counts
 from mailadmin.health import readiness
 from people import selectors as people_selectors
@@ -17,7 +18,7 @@ from tenants.roles import Cap, Role
 
 
 @requires(Cap.DASHBOARD_VIEW)
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: ConsoleRequest) -> HttpResponse:
     counts = people_selectors.people_counts(tenant=request.tenant)
     pending = people_selectors.invitations_pending(tenant=request.tenant)
     context = {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 
 
-def _timezone_choices() -> list[tuple[str, str]]:
+def _timezone_choices() -> list[tuple[str, object]]:
     return [("", _("Company default"))] + [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
 
@@ -23,8 +24,16 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["language"].choices = [("", _("Company default")), *settings.LANGUAGES]
-        self.fields["timezone"].choices = _timezone_choices()
+        self.language_field.choices = [("", _("Company default")), *settings.LANGUAGES]
+        self.timezone_field.choices = _timezone_choices()
+
+    @property
+    def language_field(self) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields["language"])
+
+    @property
+    def timezone_field(self) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields["timezone"])
 
 
 class PasswordChangeForm(forms.Form):

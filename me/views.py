@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.requests import ConsoleRequest
 from accounts.services import profile_update
 from me import services
 from me.forms import PasswordChangeForm, ProfileForm
@@ -23,7 +24,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     """Where a person lands: the console for console roles, their profile otherwise."""
     if not request.user.is_authenticated:
         return redirect("signin")
-    if request.tenant is None:  # a platform operator
+    if getattr(request, "tenant", None) is None:  # a platform operator
         return redirect("admin:index")
     if request.user.can(Cap.DASHBOARD_VIEW):
         return redirect("dashboard")
@@ -31,7 +32,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Cap.SELF_SERVICE)
-def profile_view(request: HttpRequest) -> HttpResponse:
+def profile_view(request: ConsoleRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -47,7 +48,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Cap.SELF_SERVICE)
-def password_change_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: ConsoleRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +67,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Cap.SELF_SERVICE)
-def my_sessions_view(request: HttpRequest) -> HttpResponse:
+def my_sessions_view(request: ConsoleRequest) -> HttpResponse:
     current = request.session.session_key
     if request.method == "POST":
         try:

@@ -42,7 +42,7 @@ DEMO_TENANTS = [
     DemoTenant("Globex", "globex", "globex.example", "Europe/Berlin", "en"),
 ]
 # Where each demo tenant's people sign in from: office and home networks of its country.
-DEMO_NETWORKS = {"acme": ("223.5.5.", "180.76.76."), "globex": ("85.214.132.", "91.64.20.")}
+DEMO_NETWORKS: dict[str, tuple[str, str]] = {"acme": ("223.5.5.", "180.76.76."), "globex": ("85.214.132.", "91.64.20.")}
 ABROAD_NETWORK = "81.2.69."
 
 DEMO_PEOPLE = [
@@ -114,7 +114,7 @@ def _client(ip: str, agent: str) -> ClientInfo:
 
 def _history_events(tenant: Tenant, people: list[User], days: int, rng: random.Random) -> list[LoginEvent]:
     zone = zoneinfo.ZoneInfo(tenant.timezone)
-    networks = DEMO_NETWORKS.get(tenant.slug, ("8.8.8.",))
+    networks = DEMO_NETWORKS.get(tenant.slug, ("8.8.8.", "8.8.4."))
     domain = MailDomain.objects.for_tenant(tenant).values_list("domain", flat=True).first() or ""
     # Each person's clients: an office desktop and, for most, a phone at home.
     clients = {

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
@@ -11,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.mfa.services import mfa_user_has_device
 from accounts.models import User
+from accounts.requests import ConsoleRequest
 from people import selectors, services
 from people.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
 from security.policies.lockout.selectors import lockout_rules_for
@@ -25,7 +30,7 @@ def _error_text(exc: ValidationError) -> str:
 
 
 @requires(Cap.PEOPLE_VIEW)
-def people_list_view(request: HttpRequest) -> HttpResponse:
+def people_list_view(request: ConsoleRequest) -> HttpResponse:
     form = PeopleFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     people = selectors.people_list(
@@ -38,10 +43,10 @@ def people_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Cap.PEOPLE_INVITE)
-def person_invite_view(request: HttpRequest) -> HttpResponse:
+def person_invite_view(request: ConsoleRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if not role_has(request.user.role, Cap.PEOPLE_MAKE_OWNER):
-        form.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+        _roles_below_owner(form)
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.person_invite(
@@ -57,12 +62,15 @@ def person_invite_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Cap.PEOPLE_VIEW)
-def person_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(tenant=request.tenant, pk=pk)
     actor = request.user
+    role_form = RoleForm(initial={"role": person.role})
+    if not actor.can(Cap.PEOPLE_MAKE_OWNER):
+        _roles_below_owner(role_form)
     context = {
         "person": person,
-        "role_form": RoleForm(initial={"role": person.role}),
+        "role_form": role_form,
         "can_change_role": actor.can(Cap.PEOPLE_CHANGE_ROLE) and (
             actor.can(Cap.PEOPLE_MAKE_OWNER) or person.role != Role.OWNER
         ) and person.status != User.Status.OFFBOARDED,
@@ -77,12 +85,16 @@ def person_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         and person.pk != actor.pk,
         "can_view_logs": actor.can(Cap.LOGS_VIEW),
     }
-    if not actor.can(Cap.PEOPLE_MAKE_OWNER):
-        context["role_form"].fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
     return render(request, "people/person_detail.html", context)
 
 
-def _person_action(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+def _roles_below_owner(form: forms.Form) -> None:
+    cast(forms.ChoiceField, form.fields["role"]).choices = [
+        c for c in Role.choices if c[0] != Role.OWNER]
+
+
+def _person_action(request: ConsoleRequest, pk: int, action: Callable[..., object],
+                   success: str) -> HttpResponse:
     person = selectors.person_get(tenant=request.tenant, pk=pk)
     try:
         action(tenant=request.tenant, actor=request.user, person=person)
@@ -95,7 +107,7 @@ def _person_action(request: HttpRequest, pk: int, action, success: str) -> HttpR
 
 @require_POST
 @requires(Cap.PEOPLE_CHANGE_ROLE)
-def person_role_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_role_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(tenant=request.tenant, pk=pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -114,28 +126,28 @@ def person_role_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @requires(Cap.PEOPLE_SUSPEND)
-def person_suspend_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_suspend_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     return _person_action(request, pk, services.person_suspend,
                           _("%(name)s is suspended and signed out everywhere."))
 
 
 @require_POST
 @requires(Cap.PEOPLE_SUSPEND)
-def person_reactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reactivate_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     return _person_action(request, pk, services.person_reactivate,
                           _("%(name)s can sign in again."))
 
 
 @require_POST
 @requires(Cap.PEOPLE_RESET_MFA)
-def person_reset_mfa_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reset_mfa_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     return _person_action(request, pk, services.person_mfa_reset,
                           _("Two-step sign-in was reset for %(name)s. They set it up again at their next sign-in."))
 
 
 @require_POST
 @requires(Cap.PEOPLE_INVITE)
-def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_resend_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     return _person_action(request, pk, services.invitation_resend,
                           _("A new invitation was sent to %(name)s."))
 
@@ -167,7 +179,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 @requires(Cap.PEOPLE_VIEW)
-def locked_accounts_view(request: HttpRequest) -> HttpResponse:
+def locked_accounts_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     return render(request, "people/locked_accounts.html", {
         "locked": locked_accounts_list(tenant=tenant),
@@ -178,7 +190,7 @@ def locked_accounts_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(Cap.PEOPLE_UNLOCK)
-def person_unlock_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_unlock_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(tenant=request.tenant, pk=pk)
     try:
         services.person_unlock(tenant=request.tenant, actor=request.user, person=person)

@@ -12,9 +12,9 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 
 from tenants.models import Tenant
 from tenants.roles import Cap
@@ -23,7 +23,7 @@ PUBLIC = "public"
 OPERATOR = "operator"
 
 M = TypeVar("M", bound=Model)
-V = TypeVar("V", bound=Callable[..., HttpResponse])
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
 def check_capability(request: HttpRequest, cap: Cap) -> HttpResponse | None:
@@ -47,7 +47,7 @@ def requires(cap: Cap | str) -> Callable[[V], V]:
             return view
 
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             stop = check_capability(request, cap)  # type: ignore[arg-type]
             return stop if stop is not None else view(request, *args, **kwargs)
 
@@ -74,5 +74,5 @@ def get_for_tenant_or_404[M: Model](queryset: QuerySet[M], *, tenant: Tenant, **
     """One object of this tenant; another tenant's object is exactly as missing as no object."""
     try:
         return queryset.filter(tenant=tenant).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None

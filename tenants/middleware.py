@@ -26,7 +26,7 @@ class TenantMiddleware:
                 messages.error(request, _("Your session has ended. Contact your administrator."))
                 return redirect("signin")
             request.tenant = user.tenant  # type: ignore[attr-defined]
-            if user.tenant_id is not None:
+            if user.tenant is not None:
                 language = user.language or user.tenant.language
                 translation.activate(language)
                 request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import select
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, transaction
@@ -57,15 +57,15 @@ class _SqlText(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.expression]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.expression,) = exprs
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(self.expression)
         # The template repeats the expression; it is a bare column or COALESCE of one, without
         # parameters, so repeating its SQL needs no repeated parameters.
         assert not params, "only parameterless expressions are formatted here"
-        return self.template % {"expr": sql}, []
+        return self.template % {"expr": sql}, ()
 
 
 class _FirstOf(Expression):
@@ -80,15 +80,15 @@ class _FirstOf(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.first, self.then]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.first, self.then = exprs
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         first, first_params = compiler.compile(self.first)
         then, then_params = compiler.compile(self.then)
         # Bare columns, as in _SqlText: the SQL has no parameters to keep in order.
         assert not first_params and not then_params, "only parameterless expressions here"
-        return f"COALESCE(NULLIF({first}, ''), {then})", []
+        return f"COALESCE(NULLIF({first}, ''), {then})", ()
 
 
 # Column templates (%(expr)s is the column).

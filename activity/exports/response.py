@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from django.http import StreamingHttpResponse
@@ -24,7 +24,7 @@ def export_filenames(
     *, tenant: Tenant, dataset: Dataset, fmt: ExportFormat, now: datetime | None = None
 ) -> tuple[str, str]:
     """(ASCII fallback, Unicode) file names: ``acme-signin-log-20250301-080000Z.csv``."""
-    stamp = (now or timezone.now()).astimezone(timezone.UTC).strftime("%Y%m%d-%H%M%SZ")
+    stamp = (now or timezone.now()).astimezone(UTC).strftime("%Y%m%d-%H%M%SZ")
     slug = _UNSAFE_ASCII.sub("-", tenant.slug).strip("-.") or "export"
     ascii_name = f"{slug}-{dataset.name.replace('_', '-')}-{stamp}.{fmt.extension}"
     title = unicodedata.normalize("NFC", f"{tenant.name} {dataset.label} {stamp}")

@@ -89,7 +89,7 @@ class ExportStream:
     def __iter__(self) -> Iterator[bytes]:
         return self._generator
 
-    def _run(self) -> Iterator[bytes]:
+    def _run(self) -> Generator[bytes]:
         try:
             if self._prefix:
                 self.byte_count += len(self._prefix)

@@ -23,6 +23,7 @@ from accounts.mfa.flows import totp_enroll_step
 from accounts.mfa.forms import MfaConfirmForm
 from accounts.mfa.models import EncryptedTOTPDevice
 from accounts.models import User
+from accounts.requests import ConsoleRequest
 from tenants.access import requires
 from tenants.roles import Cap
 
@@ -63,7 +64,7 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 @requires(Cap.SELF_SERVICE)
 @never_cache
-def mfa_manage_view(request: HttpRequest) -> HttpResponse:
+def mfa_manage_view(request: ConsoleRequest) -> HttpResponse:
     user = _me(request)
     return render(request, "me/mfa/manage.html", {
         "devices": selectors.mfa_totp_device_list(user=user),
@@ -74,7 +75,7 @@ def mfa_manage_view(request: HttpRequest) -> HttpResponse:
 @requires(Cap.SELF_SERVICE)
 @sensitive_post_parameters("secret")
 @never_cache
-def mfa_confirm_view(request: HttpRequest) -> HttpResponse:
+def mfa_confirm_view(request: ConsoleRequest) -> HttpResponse:
     form = MfaConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +92,7 @@ def mfa_confirm_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 @recent_auth_required
-def mfa_totp_enroll_view(request: HttpRequest) -> HttpResponse:
+def mfa_totp_enroll_view(request: ConsoleRequest) -> HttpResponse:
     step = totp_enroll_step(request=request, user=_me(request))
     if step.device is not None:
         messages.success(request, _("Your authenticator app is set up."))
@@ -103,7 +104,7 @@ def mfa_totp_enroll_view(request: HttpRequest) -> HttpResponse:
 
 @requires(Cap.SELF_SERVICE)
 @never_cache
-def mfa_backup_codes_view(request: HttpRequest) -> HttpResponse:
+def mfa_backup_codes_view(request: ConsoleRequest) -> HttpResponse:
     if request.method == "POST":
         return _backup_codes_regenerate(request)
     return render(request, "me/mfa/backup_codes.html", {
@@ -126,7 +127,7 @@ def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @requires(Cap.SELF_SERVICE)
 @require_POST
 @recent_auth_required
-def mfa_device_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+def mfa_device_remove_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     try:
         services.mfa_device_remove(user=_me(request), device_id=pk)
     except EncryptedTOTPDevice.DoesNotExist:
