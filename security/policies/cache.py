@@ -50,7 +50,8 @@ def _bump(sender: type[Model], instance: Model, **kwargs: Any) -> None:
 
 def connect_policy_models(models: list[type[Model]]) -> None:
     """Called from SecurityConfig.ready(): every policy model's change bumps its tenant."""
-    for model in [*models, MailDomain]:
+    senders: list[type[Model]] = [*models, MailDomain]
+    for model in senders:
         uid = f"policy-version-{model._meta.label_lower}"
         post_save.connect(_bump, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(_bump, sender=model, dispatch_uid=uid + "-delete")

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from security.policies.lockout.models import LockoutPolicy
+from typing import Protocol
 
 FAILURE_LIMIT_MIN, FAILURE_LIMIT_MAX, FAILURE_LIMIT_DEFAULT = 3, 50, 5
 COOLOFF_MIN, COOLOFF_MAX, COOLOFF_DEFAULT = 1, 1440, 15
+
+
+class LockoutSettings(Protocol):
+    """What the rules read from a ``LockoutPolicy`` row (the model imports this module)."""
+
+    failure_limit: int
+    cooloff_minutes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +29,7 @@ class LockoutRules:
     cooloff_minutes: int = COOLOFF_DEFAULT
 
     @classmethod
-    def from_policy(cls, policy: LockoutPolicy) -> LockoutRules:
+    def from_policy(cls, policy: LockoutSettings) -> LockoutRules:
         return cls(failure_limit=policy.failure_limit, cooloff_minutes=policy.cooloff_minutes)
 
     @property

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.db import models
 from django.utils.translation import gettext_lazy
@@ -25,9 +25,6 @@ from django.utils.translation import gettext_lazy
 from activity.models import Reason
 from security.policies.base import Decision
 from tenants.roles import ADMIN_ROLES
-
-if TYPE_CHECKING:
-    from security.policies.mfa.models import MfaPolicy
 
 GRACE_MAX_DAYS = 90
 
@@ -44,6 +41,14 @@ STRICTNESS = [MfaRequirement.OFF, MfaRequirement.OPTIONAL, MfaRequirement.REQUIR
               MfaRequirement.REQUIRED_ALL]
 
 
+class MfaSettings(Protocol):
+    """What the rules read from an ``MfaPolicy`` row (the model imports this module)."""
+
+    requirement: str
+    grace_days: int
+    grace_started_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class MfaRules:
     requirement: str = MfaRequirement.OPTIONAL
@@ -51,7 +56,7 @@ class MfaRules:
     grace_started_at: datetime | None = None
 
     @classmethod
-    def from_policy(cls, policy: MfaPolicy) -> MfaRules:
+    def from_policy(cls, policy: MfaSettings) -> MfaRules:
         return cls(requirement=policy.requirement, grace_days=policy.grace_days,
                    grace_started_at=policy.grace_started_at)
 

@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
@@ -36,9 +36,6 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from activity.models import Reason
 from security.policies.base import Decision
-
-if TYPE_CHECKING:
-    from security.policies.password.models import PasswordPolicy
 
 # Bounds of the custom knobs. 8 is the platform floor; 64 is NIST's "accept at least".
 MIN_LENGTH_FLOOR, MIN_LENGTH_CEILING = 8, 128
@@ -72,6 +69,20 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
 KNOBS = tuple(PROFILE_SETTINGS[PasswordProfile.RECOMMENDED])
 
 
+class PasswordSettings(Protocol):
+    """What the rules read from a ``PasswordPolicy`` row (the model imports this module)."""
+
+    min_length: int
+    max_length: int
+    require_upper: bool
+    require_lower: bool
+    require_digit: bool
+    require_symbol: bool
+    history_count: int
+    expiry_days: int
+    on_noncompliant: str
+
+
 @dataclass(frozen=True, slots=True)
 class PasswordRules:
     min_length: int = 12
@@ -87,7 +98,7 @@ class PasswordRules:
     context_words: tuple[str, ...] = field(default=())
 
     @classmethod
-    def from_policy(cls, policy: PasswordPolicy, *, context_words: Iterable[str] = ()) -> PasswordRules:
+    def from_policy(cls, policy: PasswordSettings, *, context_words: Iterable[str] = ()) -> PasswordRules:
         return cls(**{knob: getattr(policy, knob) for knob in KNOBS},
                    on_noncompliant=policy.on_noncompliant, context_words=tuple(context_words))
 

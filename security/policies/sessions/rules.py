@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from activity.models import Reason
 from security.policies.base import Decision
 
-if TYPE_CHECKING:
-    from security.policies.sessions.models import SessionPolicy
-
 IDLE_MIN, IDLE_MAX, IDLE_DEFAULT = 5, 1440, 60
 LIFETIME_MIN, LIFETIME_MAX, LIFETIME_DEFAULT = 1, 720, 12
+
+
+class SessionSettings(Protocol):
+    """What the rules read from a ``SessionPolicy`` row (the model imports this module)."""
+
+    idle_timeout_minutes: int
+    absolute_lifetime_hours: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +30,7 @@ class SessionRules:
     absolute_lifetime_hours: int = LIFETIME_DEFAULT
 
     @classmethod
-    def from_policy(cls, policy: SessionPolicy) -> SessionRules:
+    def from_policy(cls, policy: SessionSettings) -> SessionRules:
         return cls(idle_timeout_minutes=policy.idle_timeout_minutes,
                    absolute_lifetime_hours=policy.absolute_lifetime_hours)
 
