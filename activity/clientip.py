@@ -19,7 +19,7 @@ from django.http import HttpRequest
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-UNKNOWN_IP = "0.0.0.0"  # noqa: S104 -- a sentinel, never bound; matches no allowlist entry
+UNKNOWN_IP = "0.0.0.0"  # noqa: S104 -- a sentinel, never bound; matches no allowlist entry  # nosec B104
 
 
 def parse_ip(raw: str) -> IPAddress | None:

@@ -39,7 +39,7 @@ def _statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...], st
     pk = quote(meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608  # identifiers from the model's meta
+    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608  # identifiers from the model's meta  # nosec B608
             f"RETURNING {pk}", fields, pk)
 
 
@@ -64,7 +64,7 @@ def rows_insert(*objs: Model) -> None:
     if earlier:
         # Identifiers from the models' meta; every value is a parameter.
         ctes = ", ".join(f"_row{i} AS ({sql})" for i, (sql, _) in enumerate(earlier))
-        pks = ", ".join(f"(SELECT {pk} FROM _row{i})" for i, (_, pk) in enumerate(earlier))  # noqa: S608
+        pks = ", ".join(f"(SELECT {pk} FROM _row{i})" for i, (_, pk) in enumerate(earlier))  # noqa: S608  # nosec B608
         statement = f"WITH {ctes} {statement}, {pks}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

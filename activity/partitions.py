@@ -172,7 +172,7 @@ def day_partitions_create(cursor: Any, table: str, days: Iterable[date], *,
         )
         if moved:
             cols = ", ".join(f'"{c}"' for c in columns(cursor, parent))
-            cursor.execute(f'INSERT INTO "{parent}" ({cols}) SELECT {cols} FROM "_partition_move"')  # noqa: S608  # our table and catalogue names
+            cursor.execute(f'INSERT INTO "{parent}" ({cols}) SELECT {cols} FROM "_partition_move"')  # noqa: S608  # our table and catalogue names  # nosec B608
             cursor.execute('DROP TABLE "_partition_move"')
         created.append(name)
     return created
@@ -184,13 +184,13 @@ def _default_rows_set_aside(cursor: Any, table: str, parent: str, start: datetim
     default = default_partition_name(table)
     # Only our table names are interpolated; the bounds are parameters.
     in_range = f"{PARTITION_KEY} >= %s AND {PARTITION_KEY} < %s"
-    cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{default}" WHERE {in_range})', [start, end])  # noqa: S608
+    cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{default}" WHERE {in_range})', [start, end])  # noqa: S608  # nosec B608
     if not cursor.fetchone()[0]:
         return False
     cols = ", ".join(f'"{c}"' for c in columns(cursor, parent))
     cursor.execute(f'CREATE TEMPORARY TABLE "_partition_move" (LIKE "{parent}") ON COMMIT DROP')
     cursor.execute(
-        f'WITH moved AS (DELETE FROM "{default}" WHERE {in_range} RETURNING {cols})'  # noqa: S608
+        f'WITH moved AS (DELETE FROM "{default}" WHERE {in_range} RETURNING {cols})'  # noqa: S608  # nosec B608
         f' INSERT INTO "_partition_move" ({cols}) SELECT {cols} FROM moved',
         [start, end],
     )

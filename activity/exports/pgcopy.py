@@ -161,7 +161,7 @@ def copy_statement(
     renamed = ", ".join(f"{qn(alias)} AS {qn(c.key)}"
                         for alias, c in zip(aliases, dataset.columns, strict=True))
     # Identifiers are our own quoted column keys; values travel as parameters in ``inner``.
-    select = f"SELECT row_to_json(r) FROM (SELECT {renamed} FROM ({inner}) AS q) AS r"  # noqa: S608
+    select = f"SELECT row_to_json(r) FROM (SELECT {renamed} FROM ({inner}) AS q) AS r"  # noqa: S608  # nosec B608
     return (
         f"COPY ({select}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\001', DELIMITER E'\\002', "
         "ENCODING 'UTF8')",
