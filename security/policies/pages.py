@@ -13,13 +13,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.requests import ConsoleRequest
 from tenants.roles import Cap
 
 
-def can_manage(request: HttpRequest) -> bool:
+def can_manage(request: ConsoleRequest) -> bool:
     """Whether the page shows a form; a POST without ``POLICY_MANAGE`` is refused here."""
     allowed = request.user.can(Cap.POLICY_MANAGE)
     if request.method == "POST" and not allowed:
@@ -32,7 +33,7 @@ def is_self_lockout(exc: ValidationError) -> bool:
 
 
 def policy_page(
-    request: HttpRequest, *, form_class: type[Form], initial: dict[str, Any],
+    request: ConsoleRequest, *, form_class: type[Form], initial: dict[str, Any],
     save: Callable[[dict[str, Any]], object], template: str, success: str, url_name: str,
     context: dict[str, Any],
 ) -> HttpResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +22,7 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from activity.models import Reason
 from security.policies.base import Mode
 from security.policies.cache import tenant_rules
@@ -61,7 +62,7 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
     def _check(self, request: HttpRequest, tenant: Any) -> HttpResponse | None:
-        user = request.user
+        user = cast(User, request.user)  # authenticated: __call__ checked
         row = (
             UserSession.objects.filter(tenant=tenant, session_key=request.session.session_key)
             .only("pk", "started_at", "last_seen_at").first()

@@ -42,6 +42,8 @@ def user_session_rekey(*, old_key: str | None, new_key: str | None) -> None:
 
 def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
     """End every session of this person (suspension, password change elsewhere); returns how many."""
+    if user.tenant_id is None:
+        return 0  # operators' sessions are not indexed
     with transaction.atomic():
         rows = UserSession.objects.filter(tenant_id=user.tenant_id, user=user)
         if except_key:
@@ -54,6 +56,8 @@ def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
 
 def user_session_end(*, user: User, session_id: int) -> bool:
     """The person ends one of their own sessions (a lost laptop); False if it is not theirs."""
+    if user.tenant_id is None:
+        return False
     with transaction.atomic():
         row = UserSession.objects.filter(tenant_id=user.tenant_id, user=user, pk=session_id).first()
         if row is None:

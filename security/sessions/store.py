@@ -24,7 +24,7 @@ from django.utils.crypto import get_random_string
 class SessionStore(db.SessionStore):
     def _get_new_session_key(self) -> str:
         if connections[router.db_for_write(self.model)].vendor != "postgresql":
-            return super()._get_new_session_key()
+            return super()._get_new_session_key()  # type: ignore[misc]  # private Django API, not in django-stubs
         # Uniqueness is the INSERT's to check (ON CONFLICT below), not a query's before it.
         return get_random_string(32, VALID_KEY_CHARS)
 
@@ -35,7 +35,8 @@ class SessionStore(db.SessionStore):
         connection = connections[using]
         if connection.vendor != "postgresql":
             return super().save(must_create=must_create)
-        obj = self.create_model_instance(self._get_session(no_load=must_create))
+        # _get_session is SessionBase's private loader, not in django-stubs.
+        obj = self.create_model_instance(self._get_session(no_load=must_create))  # type: ignore[attr-defined]
         if must_create:
             if not _inserted(obj, connection):
                 raise CreateError

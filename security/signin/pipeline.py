@@ -164,15 +164,16 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
                 _record(request=request, tenant=tenant, user=user, login_name=login_name,
                         client=client, outcome=Outcome.DENIED, reason=decision.reason)
                 return SignInResult(status="refused", user=user,
-                                    message=str(POLICY_MESSAGES.get(decision.reason, GENERIC_FAILURE)))
+                                    message=str(POLICY_MESSAGES.get(Reason(decision.reason), GENERIC_FAILURE)))
             if decision.monitored:
                 monitored.append(decision.reason)
 
         # 6. Password compliance with the current policy (decided now, enforced after MFA).
-        change_required = _password_change_required(user=user, password=password, now=ctx.now)
+        change_required = _password_change_required(user=user, tenant=tenant, password=password,
+                                                     now=ctx.now)
 
         # 7. MFA.
-        mfa = _mfa_decision(user=user, ctx=ctx)
+        mfa = _mfa_decision(user=user, tenant=tenant, ctx=ctx)
         if mfa.verdict == Verdict.CHALLENGE:
             stage: Literal["verify", "enroll"] = (
                 "enroll" if mfa.reason == Reason.MFA_ENROLLMENT_REQUIRED else "verify"
@@ -203,7 +204,8 @@ def _signin_user(login_name: str) -> User | None:
 
 
 def _account_state_reason(user: User) -> str | None:
-    if user.tenant_id is None:
+    tenant = user.tenant
+    if tenant is None:
         return Reason.UNKNOWN_ACCOUNT  # operators sign in at /ops/, not in the console
     if user.status == User.Status.SUSPENDED:
         return Reason.ACCOUNT_SUSPENDED
@@ -211,13 +213,12 @@ def _account_state_reason(user: User) -> str | None:
         return Reason.ACCOUNT_OFFBOARDED
     if user.status == User.Status.INVITED:
         return Reason.ACCOUNT_INVITED
-    if not user.tenant.is_active:
+    if not tenant.is_active:
         return Reason.TENANT_SUSPENDED
     return None
 
 
-def _password_change_required(*, user: User, password: str, now: datetime) -> bool:
-    tenant = user.tenant
+def _password_change_required(*, user: User, tenant: Tenant, password: str, now: datetime) -> bool:
     rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
     decision = password_signin_compliance(user=user, password=password, rules=rules, now=now,
                                           state=getattr(user, "password_state", None))
@@ -228,11 +229,11 @@ def _mfa_rules(tenant: Tenant) -> MfaRules:
     return tenant_rules("mfa", tenant, lambda: mfa_rules_for(tenant=tenant))
 
 
-def _mfa_decision(*, user: User, ctx: SignInContext) -> Decision:
+def _mfa_decision(*, user: User, tenant: Tenant, ctx: SignInContext) -> Decision:
     has_device = getattr(user, "mfa_device", None)
     if has_device is None:
         has_device = mfa_user_has_device(user=user)
-    return mfa_requirement(user.role, has_device, ctx.now, _mfa_rules(user.tenant))
+    return mfa_requirement(user.role, has_device, ctx.now, _mfa_rules(tenant))
 
 
 def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_method: str,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
+from accounts.requests import ConsoleRequest
 from security.policies.hours.forms import DAY_FIELDS, HoursPolicyForm, ranges_text
 from security.policies.hours.rules import HoursRules, window_open
 from security.policies.hours.selectors import hours_policy_get, hours_policy_intervals
@@ -24,7 +25,7 @@ from tenants.roles import Cap
 
 
 @requires(Cap.POLICY_VIEW)
-def hours_policy_view(request: HttpRequest) -> HttpResponse:
+def hours_policy_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     manage = can_manage(request)
     policy = hours_policy_get(tenant=tenant)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from accounts.requests import ConsoleRequest
 from security.policies.lockout.forms import LockoutPolicyForm
 from security.policies.lockout.selectors import lockout_policy_get
 from security.policies.lockout.services import lockout_policy_update
@@ -16,7 +17,7 @@ from tenants.roles import Cap
 
 
 @requires(Cap.POLICY_VIEW)
-def lockout_policy_view(request: HttpRequest) -> HttpResponse:
+def lockout_policy_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     policy = lockout_policy_get(tenant=tenant)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.requests import ConsoleRequest
 from security.policies.mfa.forms import MfaPolicyForm
 from security.policies.mfa.rules import MfaRules
 from security.policies.mfa.selectors import mfa_policy_get
@@ -18,7 +19,7 @@ from tenants.roles import Cap
 
 
 @requires(Cap.POLICY_VIEW)
-def mfa_policy_view(request: HttpRequest) -> HttpResponse:
+def mfa_policy_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     policy = mfa_policy_get(tenant=tenant)
 

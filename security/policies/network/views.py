@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.requests import ConsoleRequest
 from activity.clientip import client_ip
 from security.policies.base import Mode
 from security.policies.network.forms import NetworkPolicyForm
@@ -24,7 +25,7 @@ from tenants.roles import Cap
 
 
 @requires(Cap.POLICY_VIEW)
-def network_policy_view(request: HttpRequest) -> HttpResponse:
+def network_policy_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     manage = can_manage(request)
     policy = network_policy_get(tenant=tenant)

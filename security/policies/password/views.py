@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from accounts.requests import ConsoleRequest
 from security.policies.pages import policy_page
 from security.policies.password.forms import PasswordPolicyForm
 from security.policies.password.rules import PROFILE_SETTINGS, PasswordProfile, PasswordRules
@@ -27,7 +28,7 @@ from tenants.roles import Cap
 
 
 @requires(Cap.POLICY_VIEW)
-def password_policy_view(request: HttpRequest) -> HttpResponse:
+def password_policy_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     policy = password_policy_get(tenant=tenant)
     initial = {name: getattr(policy, name) for name in (
@@ -52,7 +53,7 @@ def password_policy_view(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @requires(Cap.POLICY_VIEW)
-def password_compliance_view(request: HttpRequest) -> HttpResponse:
+def password_compliance_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     now = timezone.now()
     return render(request, "security/policies/password_compliance.html", {

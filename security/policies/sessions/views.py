@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from accounts.requests import ConsoleRequest
 from security.policies.pages import policy_page
 from security.policies.sessions.forms import SessionPolicyForm
 from security.policies.sessions.selectors import session_policy_get
@@ -16,7 +17,7 @@ from tenants.roles import Cap
 
 
 @requires(Cap.POLICY_VIEW)
-def session_policy_view(request: HttpRequest) -> HttpResponse:
+def session_policy_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     policy = session_policy_get(tenant=tenant)
 
