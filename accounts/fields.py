@@ -89,7 +89,7 @@ class EncryptedFieldMixin:
     """Shared by the text and binary variants; ``rotate_field_keys`` finds fields by this class."""
 
     empty_strings_allowed = False
-    description = _("Encrypted value")  # type: ignore[assignment]
+    description = _("Encrypted value")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Secrets stay out of ModelForms and the admin unless a form asks for them explicitly.

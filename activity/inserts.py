@@ -33,7 +33,9 @@ def _statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...], st
     if any(hasattr(f, "get_placeholder") for f in fields):
         raise TypeError(f"{meta.label} has a field with its own SQL placeholder")
 
-    def quote(name: str) -> str:
+    def quote(name: str | None) -> str:
+        if name is None:  # a concrete field always has a column; the stubs allow None
+            raise TypeError(f"{meta.label} has a field without a column")
         return '"' + name.replace('"', '""') + '"'
 
     pk = quote(meta.pk.column)

@@ -50,7 +50,7 @@ class InNetwork(Lookup):
 
     lookup_name = "in_network"
 
-    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         if connection.vendor == "postgresql":
@@ -72,7 +72,7 @@ def _in_network(address: str | None, network: str | None) -> bool:
         return False
 
 
-def _sqlite_register(connection) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_register(connection) -> None:
     # Registering is cheap and idempotent; doing it at use keeps it on every new connection.
     connection.ensure_connection()
     connection.connection.create_function("mailadmin_in_network", 2, _in_network,

@@ -101,24 +101,24 @@ def _export(
 @require_GET
 def signin_log_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=SIGNIN_LOG, parse=login_filters_from_query,
-                   select=selectors.login_events_filtered, tz=request.tenant.timezone)  # type: ignore[attr-defined]
+                   select=selectors.login_events_filtered, tz=request.tenant.timezone)
 
 
 @requires(Cap.LOGS_EXPORT)
 @require_GET
 def export_log_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=EXPORT_LOG, parse=export_filters_from_query,
-                   select=selectors.export_events_filtered, tz=request.tenant.timezone)  # type: ignore[attr-defined]
+                   select=selectors.export_events_filtered, tz=request.tenant.timezone)
 
 
 @requires(Cap.LOGS_EXPORT)
 @require_GET
 def audit_trail_export(request: ConsoleRequest) -> HttpResponseBase:
     # Exporting is one capability, reading the audit trail another: both are needed here.
-    if not request.user.can(Cap.AUDIT_VIEW):  # type: ignore[union-attr]
+    if not request.user.can(Cap.AUDIT_VIEW):
         raise PermissionDenied
     return _export(request, dataset=AUDIT_TRAIL, parse=audit_filters_from_query,
-                   select=selectors.audit_entries_filtered, tz=request.tenant.timezone)  # type: ignore[attr-defined]
+                   select=selectors.audit_entries_filtered, tz=request.tenant.timezone)
 
 
 @requires(Cap.SELF_SERVICE)
@@ -126,7 +126,7 @@ def audit_trail_export(request: ConsoleRequest) -> HttpResponseBase:
 def my_signins_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=MY_SIGNINS, parse=login_filters_from_query,
                    select=selectors.login_events_filtered,
-                   tz=request.user.effective_timezone, own=True)  # type: ignore[union-attr]
+                   tz=request.user.effective_timezone, own=True)
 
 
 @requires(Cap.SELF_SERVICE)
@@ -134,7 +134,7 @@ def my_signins_export(request: ConsoleRequest) -> HttpResponseBase:
 def my_exports_export(request: ConsoleRequest) -> HttpResponseBase:
     return _export(request, dataset=MY_EXPORTS, parse=export_filters_from_query,
                    select=selectors.export_events_filtered,
-                   tz=request.user.effective_timezone, own=True)  # type: ignore[union-attr]
+                   tz=request.user.effective_timezone, own=True)
 
 
 __all__ = [

@@ -29,7 +29,7 @@ class TenantMiddleware:
             if user.tenant is not None:
                 language = user.language or user.tenant.language
                 translation.activate(language)
-                request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+                request.LANGUAGE_CODE = translation.get_language()
                 timezone.activate(user.effective_timezone)
         try:
             return self.get_response(request)

@@ -27,7 +27,7 @@ def tenant_rules[T](kind: str, tenant: Tenant, load: Callable[[], T]) -> T:
     """``load()``'s result for this tenant, reused while the tenant's policy version is unchanged."""
     hit = _cache.get((kind, tenant.pk))
     if hit is not None and hit[0] == tenant.policy_version:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     value = load()
     _cache[(kind, tenant.pk)] = (tenant.policy_version, value)
     return value

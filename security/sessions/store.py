@@ -58,7 +58,7 @@ def _inserted(obj: Any, connection: Any) -> bool:
     params = [f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s) "  # noqa: S608  # identifiers from the model
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s) "  # noqa: S608  # identifiers from the model  # nosec B608
             f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
             params,
         )
