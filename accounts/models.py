@@ -11,7 +11,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Tenant, TenantQuerySet, validate_timezone
-from tenants.roles import ADMIN_ROLES, Role, role_has
+from tenants.roles import Role, role_has
 
 
 def normalize_email(value: str) -> str:
@@ -99,10 +99,6 @@ class User(AbstractBaseUser, PermissionsMixin):
             return False
         return self.tenant is None or self.tenant.is_active
 
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role in ADMIN_ROLES
-
     def can(self, cap: object) -> bool:
         return self.tenant_id is not None and role_has(self.role, cap)  # type: ignore[arg-type]
 
@@ -117,10 +113,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.timezone:
             return self.timezone
         return self.tenant.timezone if self.tenant is not None else "UTC"
-
-    @property
-    def mail_domain(self) -> str:
-        return self.email.rsplit("@", 1)[-1]
 
 
 from accounts.mfa.models import *  # noqa: E402,F403  (MFA devices live in accounts.mfa)

@@ -72,10 +72,6 @@ def role_has(role: str, cap: Cap) -> bool:
     return cap in ROLE_CAPABILITIES.get(role, frozenset())
 
 
-def roles_with(cap: Cap) -> list[str]:
-    return [role for role, caps in ROLE_CAPABILITIES.items() if cap in caps]
-
-
 # Who may act on whom (suspend, reactivate, unlock, reset MFA): nobody acts above their rank.
 _MANAGEABLE: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(Role.values),

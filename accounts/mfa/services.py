@@ -290,21 +290,6 @@ def mfa_device_exists() -> RawSQL:
     )
 
 
-def mfa_throttled_until(*, user: User) -> datetime | None:
-    """When every device of the person refuses codes for now (too many wrong ones), until when."""
-    if user.pk is None or user.tenant_id is None:
-        return None
-    until: list[datetime | None] = []
-    for model in (EncryptedTOTPDevice, BackupCodeDevice):
-        for device in model.objects.for_tenant(user.tenant).filter(user=user, confirmed=True):
-            allowed, info = device.verify_is_allowed()
-            if allowed:
-                return None
-            until.append(info["locked_until"] if info and "locked_until" in info else None)
-    known = [u for u in until if u is not None]
-    return min(known) if known else None
-
-
 def mfa_failure_signal(*, request: HttpRequest, user: User) -> None:
     """Report a wrong code as a failed sign-in, so django-axes counts it toward the lockout."""
     user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request)
