@@ -19,6 +19,7 @@ the append-only guard would not mind, but which is 100 times slower.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 import time as clock
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -37,7 +39,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity.capture import ip_country, parse_user_agent
-from activity.management.loading import COLUMNS, Batch, Client, Row, copy_load
+from activity.management.loading import (
+    CLIENT_COLUMNS,
+    Client,
+    CopyClock,
+    Row,
+    copy_client,
+    copy_head,
+    copy_kind,
+    copy_line,
+    copy_load,
+)
 from activity.models import LoginEvent, MfaMethod, Outcome, Reason
 from activity.partitions import partitions_ensure
 from tenants.models import MailDomain, Tenant
@@ -118,7 +130,7 @@ KINDS: tuple[tuple[Kind, float], ...] = (
     (Kind(Outcome.DENIED, Reason.NETWORK_DENIED), 0.2),
     (Kind(Outcome.DENIED, Reason.HOURS_DENIED), 0.1),
 )
-CLIENT_FIELDS = COLUMNS[4:12]
+CLIENT_FIELDS = CLIENT_COLUMNS
 
 
 def _cum_zipf(n: int, s: float) -> list[float]:
@@ -195,7 +207,20 @@ class Person:
     user_id: int | None
     login: str
     clients: list[Client]
-    client_weights: list[float]
+    client_weights: list[float]  # cumulative
+    tenant_id: int
+    # Computed once for the per-row draw and COPY line (see _day_rows): the total weight, the
+    # last index, the line's head and each client's fields as COPY text.
+    client_total: float = field(init=False)
+    client_last: int = field(init=False)
+    copy_head: str = field(init=False)
+    copy_clients: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client_total = self.client_weights[-1]
+        self.client_last = len(self.client_weights) - 1
+        self.copy_head = copy_head(self.tenant_id, self.user_id, self.login)
+        self.copy_clients = [self.copy_head + copy_client(client) for client in self.clients]
 
 
 @dataclass
@@ -207,6 +232,13 @@ class TenantPlan:
     person_weights: list[float]
     travel: list[Client] = field(default_factory=list)
     unknown_logins: list[str] = field(default_factory=list)
+    # The same as COPY text: travel clients' fields, and unknown logins' heads.
+    copy_travel: list[str] = field(init=False)
+    copy_unknown: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.copy_travel = [copy_client(client) for client in self.travel]
+        self.copy_unknown = [copy_head(self.tenant.pk, None, login) for login in self.unknown_logins]
 
 
 def tenants_create(*, count: int, prefix: str) -> list[Tenant]:
@@ -258,7 +290,7 @@ def _plan(tenant: Tenant, people: list[tuple[int, str]], pool: ClientPool,
         if rng.random() < 0.7:
             clients.append(pool.client(country, mobile=True))
             weights.append(1.5)
-        planned.append(Person(user_id, email, clients, list(accumulate(weights))))
+        planned.append(Person(user_id, email, clients, list(accumulate(weights)), tenant.pk))
     travel = [pool.client(pool.foreign_country(country)) for _ in range(12)]
     unknown = [f"{rng.choice(FIRST)}{rng.choice(('', '.', '_'))}{rng.choice(LAST)}@{domain}"
                for _ in range(40)] + [f"admin@{domain}", f"info@{domain}", f"test@{domain}"]
@@ -268,42 +300,85 @@ def _plan(tenant: Tenant, people: list[tuple[int, str]], pool: ClientPool,
 
 # --- events ------------------------------------------------------------------------------------
 
-_KIND_LIST = [k for k, _ in KINDS]
+# Each kind as the tuple a row needs (unpacking one is cheaper than five attribute reads per row),
+# with its outcome, reason and second factor as COPY text for known and unknown logins.
+_KIND_ROWS = [(k.known, k.session, k.outcome, k.reason, k.mfa, copy_kind(k.outcome, k.reason, k.mfa),
+               copy_kind(k.outcome, k.reason, "")) for k, _ in KINDS]
 _KIND_WEIGHTS = list(accumulate(w for _, w in KINDS))
 _HOUR_WEIGHTS = list(accumulate(HOURLY))
 _DOMESTIC_SHARE = 0.97
 
 
+@functools.cache
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    # ZoneInfo's own cache keeps 8 zones strongly and the rest weakly: with 12 zones in turn it
+    # read a zone file from disk for most of the 17,000 midnights of a 100-tenant, 85-day load.
+    return zoneinfo.ZoneInfo(name)
+
+
+@functools.cache
 def _local_midnight(day: date, zone: str) -> int:
-    return int(datetime.combine(day, time.min, tzinfo=zoneinfo.ZoneInfo(zone)).timestamp())
+    return int(datetime.combine(day, time.min, tzinfo=_zone(zone)).timestamp())
 
 
-def _day_rows(plan: TenantPlan, count: int, midnight: int, rng: random.Random) -> list[Row]:
+def _day_rows(plan: TenantPlan, count: int, midnight: int, rng: random.Random,
+              copy_clock: CopyClock | None = None) -> list[Any]:
+    """``count`` rows of ``plan``'s tenant on the local day from ``midnight``, in draw order.
+
+    As Rows, or with ``copy_clock`` as (time, COPY line) Lines (see activity.management.loading):
+    the same draws from the same random stream either way.
+    """
     if count <= 0 or not plan.people:
         return []
     tenant_id = plan.tenant.pk
     people = rng.choices(plan.people, cum_weights=plan.person_weights, k=count)
-    kinds = rng.choices(_KIND_LIST, cum_weights=_KIND_WEIGHTS, k=count)
-    hours = rng.choices(range(24), cum_weights=_HOUR_WEIGHTS, k=count)
-    rows: list[Row] = []
+    kinds = rng.choices(_KIND_ROWS, cum_weights=_KIND_WEIGHTS, k=count)
+    # The hour's first second, drawn as the hour itself would be (same index, same stream).
+    hours = rng.choices(range(midnight, midnight + 24 * 3600, 3600), cum_weights=_HOUR_WEIGHTS,
+                        k=count)
+    rows: list[Any] = []
+    append = rows.append
     random_, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
     domestic = _DOMESTIC_SHARE
-    for person, kind, hour in zip(people, kinds, hours, strict=True):
+    travel, unknown_logins = plan.travel, plan.unknown_logins
+    copy_travel, copy_unknown = plan.copy_travel, plan.copy_unknown
+    seconds, day_text = (copy_clock.seconds, copy_clock.day) if copy_clock else ((), None)
+    day_number, day_prefix = -1, ""
+    for person, (known, has_session, outcome, reason, mfa, kind_text, unknown_kind_text), hour in zip(
+            people, kinds, hours, strict=True):
         if random_() < domestic:
             # rng.choices(person.clients, cum_weights=...)[0] spelt out: the same draw from the
             # same random stream, without a call's validation on every row (a third of the time).
-            weights = person.client_weights
-            client = person.clients[bisect(weights, random_() * weights[-1], 0, len(weights) - 1)]
+            pick = bisect(person.client_weights, random_() * person.client_total, 0,
+                          person.client_last)
+            client = person.clients[pick]
+            client_text = None
         else:
-            client = plan.travel[randrange(len(plan.travel))]
-        at = midnight + hour * 3600 + int(random_() * 3600)  # randrange costs 5x more
-        session = f"{getrandbits(32):08x}" if kind.session else ""
-        if kind.known:
-            rows.append((tenant_id, person.user_id, person.login, at, client, kind.outcome,
-                         kind.reason, kind.mfa, session))
+            pick = randrange(len(travel))
+            client = travel[pick]
+            client_text = copy_travel[pick]
+        at = hour + int(random_() * 3600)  # randrange costs 5x more
+        session = f"{getrandbits(32):08x}" if has_session else ""
+        if day_text is None:
+            if known:
+                append((tenant_id, person.user_id, person.login, at, client, outcome, reason, mfa,
+                        session))
+            else:
+                append((tenant_id, None, unknown_logins[randrange(len(unknown_logins))], at,
+                        client, outcome, reason, "", ""))
+            continue
+        day, second = divmod(at, 86400)
+        if day != day_number:
+            day_number, day_prefix = day, day_text(day)
+        if known:
+            head = (person.copy_clients[pick] if client_text is None
+                    else person.copy_head + client_text)
+            append((at, f"{head}{kind_text}{day_prefix}{seconds[second]}\t{session}\n"))
         else:
-            login = plan.unknown_logins[randrange(len(plan.unknown_logins))]
-            rows.append((tenant_id, None, login, at, client, kind.outcome, kind.reason, "", ""))
+            head = copy_unknown[randrange(len(unknown_logins))]
+            if client_text is None:
+                client_text = person.copy_clients[pick][len(person.copy_head):]
+            append((at, f"{head}{client_text}{unknown_kind_text}{day_prefix}{seconds[second]}\t\n"))
     return rows
 
 
@@ -410,13 +485,18 @@ def activity_generate(
     day_weights = [0.35 if d.weekday() >= 5 else 1.0 for d in day_list]
     per_day = [_shares(n, day_weights) for n in per_tenant]
 
-    def batches() -> Iterator[Batch]:
+    # On PostgreSQL the rows are drawn straight as COPY lines (activity.management.loading).
+    copy_clock = CopyClock() if connection.vendor == "postgresql" else None
+
+    def batches() -> Iterator[tuple[list[Any], int]]:  # Rows, or Lines for COPY
         for d, day in enumerate(day_list):
-            rows: list[Row] = []
+            rows: list[Any] = []
             for plan, counts in zip(plans_with_people, per_day, strict=True):
                 midnight = _local_midnight(day, plan.tenant.timezone)
-                rows += _day_rows(plan, counts[d], midnight, rng)
-                rows += anomaly_rows.get((plan.tenant.pk, d), [])
+                rows += _day_rows(plan, counts[d], midnight, rng, copy_clock)
+                planted = anomaly_rows.get((plan.tenant.pk, d), [])
+                rows += (planted if copy_clock is None
+                         else [copy_line(row, copy_clock) for row in planted])
             later_from = min(_local_midnight(day + timedelta(days=1), plan.tenant.timezone)
                              for plan in plans_with_people)
             yield rows, later_from
