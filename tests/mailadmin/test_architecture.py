@@ -6,46 +6,23 @@ import pytest
 from django.apps import apps
 from django.db import models
 from django.test.utils import isolate_apps
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from tenants.access import OPERATOR, PUBLIC
 from tenants.models import Tenant, TenantOwned
 from tenants.roles import ROLE_CAPABILITIES, Cap, Role
+from tests.urlwalk import capability_of, console_routes
 
 TENANT_APPS = ["tenants", "accounts", "security", "activity", "alerts", "retention", "people", "me"]
 
 
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern
-
-
-def _capability(pattern: URLPattern):
-    callback = pattern.callback
-    view_class = getattr(callback, "view_class", None)
-    if view_class is not None and hasattr(view_class, "capability"):
-        return view_class.capability
-    return getattr(callback, "capability", None)
-
-
-def _project_urls():
-    for route, pattern in _walk(get_resolver().url_patterns):
-        if route.startswith("ops/"):
-            continue  # Django's admin: the OpsAdminSite lets superusers only (tested below)
-        yield route, pattern
-
-
-def test_every_view_declares_its_capability():
-    missing = [route for route, pattern in _project_urls() if _capability(pattern) is None]
+def test_every_view_declares_itscapability_of():
+    missing = [route for route, pattern in console_routes() if capability_of(pattern) is None]
     assert missing == [], f"views without a declared capability: {missing}"
 
 
 def test_every_capability_is_decided_for_every_role():
-    for route, pattern in _project_urls():
-        cap = _capability(pattern)
+    for route, pattern in console_routes():
+        cap = capability_of(pattern)
         assert cap in (PUBLIC, OPERATOR) or isinstance(cap, Cap), route
     for role in Role.values:
         assert role in ROLE_CAPABILITIES
@@ -55,8 +32,8 @@ def test_every_capability_is_decided_for_every_role():
 @pytest.mark.django_db
 def test_each_role_gets_exactly_what_its_capabilities_allow(two_tenants, signed_in, make_client):
     """GET every parameterless console URL as every role: 403 exactly when the role lacks it."""
-    routes = [(route, _capability(p)) for route, p in _project_urls()
-              if "<" not in route and isinstance(_capability(p), Cap)]
+    routes = [(route, capability_of(p)) for route, p in console_routes()
+              if "<" not in route and isinstance(capability_of(p), Cap)]
     assert len(routes) >= 4
     for role in Role.values:
         client = make_client()

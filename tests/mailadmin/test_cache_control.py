@@ -7,26 +7,15 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from mailadmin.middleware import SignedInNoStoreMiddleware
+from tests.urlwalk import console_routes
 
 pytestmark = pytest.mark.django_db
 
 
-def _routes(patterns, prefix: str = "") -> list[str]:
-    routes = []
-    for pattern in patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            if not route.startswith("ops/"):  # Django's admin: operators only, its own headers
-                routes += _routes(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern) and "<" not in route and not route.startswith("^"):
-            routes.append("/" + route)
-    return routes
-
-
-ROUTES = sorted(set(_routes(get_resolver().url_patterns)))
+ROUTES = sorted({"/" + route for route, _pattern in console_routes()
+                 if "<" not in route and not route.startswith("^")})
 
 
 def test_the_walk_covers_the_console():

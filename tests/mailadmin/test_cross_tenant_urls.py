@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import pytest
 from axes.models import AccessAttempt
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.mfa.models import BackupCode, BackupCodeDevice, EncryptedTOTPDevice
 from accounts.models import User
@@ -29,6 +28,7 @@ from tenants.roles import ROLE_CAPABILITIES, Role
 from tests.accounts.test_mfa_support import enroll
 from tests.factories import PASSWORD, UserFactory
 from tests.security.signin_support import post_signin
+from tests.urlwalk import capability_of, console_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -54,24 +54,8 @@ TOKEN_ROUTES = {"invitation/<str:token>/"}
 POST_DATA = {"people/<int:pk>/role/": {"role": Role.ADMIN}}
 
 
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern
-
-
-def _capability(pattern: URLPattern):
-    view_class = getattr(pattern.callback, "view_class", None)
-    if view_class is not None and hasattr(view_class, "capability"):
-        return view_class.capability
-    return getattr(pattern.callback, "capability", None)
-
-
 def parameterised_routes() -> dict[str, object]:
-    return {route: _capability(pattern) for route, pattern in _walk(get_resolver().url_patterns)
-            if "<" in route and not route.startswith("ops/")}
+    return {route: capability_of(pattern) for route, pattern in console_routes() if "<" in route}
 
 
 def test_every_parameterised_route_is_walked():
