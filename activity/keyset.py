@@ -40,6 +40,7 @@ from typing import Any, Literal
 from django.core import signing
 from django.db import connections
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -81,6 +82,11 @@ class KeysetPage[M: Model]:
     # ``seen`` of them. count_hint counts only below it.
     seen_since: datetime | None = None
     seen: int = 0
+    # With page_fetch(count_cap=N), when the first window fell short: the rows of the last ring
+    # asked (the window's widest, or the rest of the query), counted up to N + 1 in the same
+    # query, so count_hint need not ask.
+    ring_count: int | None = None
+    count_cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +161,35 @@ class _Found[M: Model]:
     window_since: datetime | None  # see KeysetPage
     seen_since: datetime | None
     seen: int
+    ring_count: int | None = None
+
+
+_RING_COUNT = "keyset_ring_count"
+
+
+def _ask[M: Model](ring: QuerySet[M], limit: int, count_cap: int | None) -> tuple[list[M], int | None]:
+    """The first ``limit`` rows of ``ring``, and with ``count_cap`` its rows counted up to
+    ``count_cap + 1`` by a subquery of the same statement (one round trip, not two)."""
+    if count_cap is None:
+        return list(ring[:limit]), None
+    # The ORM's own SQL for the ring, with its values as parameters: no text from a request.
+    sql, params = ring.order_by().values("pk")[: count_cap + 1].query.sql_with_params()
+    count = RawSQL(f"SELECT COUNT(*) FROM ({sql}) {_RING_COUNT}", params)  # noqa: S608, S611  # nosec B608 B611
+    rows = list(ring.annotate(**{_RING_COUNT: count})[:limit])
+    return rows, getattr(rows[0], _RING_COUNT) if rows else 0
 
 
 def _rows_in_windows[M: Model](
     ordered: QuerySet[M], *, time_field: str, anchor: datetime | None, newer: bool, limit: int,
-    windowed: bool,
+    windowed: bool, count_cap: int | None = None,
 ) -> _Found[M]:
     """The first ``limit`` rows of ``ordered``, and the windows they were found in.
 
     ``ordered`` runs away from ``anchor``: older first (newest first from now when ``anchor`` is
     None), or newer first when ``newer``. Each window adds the ring beyond the one before it, up to
-    ``limit`` rows; the rest of the query comes last.
+    ``limit`` rows; the rest of the query comes last. With ``count_cap``, each query after the
+    first also counts its ring (see ``_ask``): a page that needed the wider windows is then
+    counted without a query of its own.
     """
     rows: list[M] = []
     seen_bound: datetime | None = None  # every row on the anchor's side of it is in ``rows``
@@ -182,27 +206,32 @@ def _rows_in_windows[M: Model](
                 if seen_bound is not None:
                     ring = ring.filter(**{f"{time_field}__lt": seen_bound})
             seen = len(rows)
-            rows += ring[:limit]
+            # The first window's count is asked by count_hint only if its page is full there.
+            found, ring_count = _ask(ring, limit, count_cap if seen_bound is not None else None)
+            rows += found
             if len(rows) >= limit:
                 return _Found(rows[:limit], None if newer else bound,
-                              seen_since=seen_bound, seen=seen)
+                              seen_since=seen_bound, seen=seen, ring_count=ring_count)
             seen_bound = bound  # the ring held fewer than ``limit`` rows: all of them
     rest = ordered
     if seen_bound is not None:
         rest = ordered.filter(**{f"{time_field}__gt" if newer else f"{time_field}__lt": seen_bound})
     seen = len(rows)
-    rows += rest[:limit]
-    return _Found(rows[:limit], None, seen_since=seen_bound, seen=seen)
+    found, ring_count = _ask(rest, limit, count_cap if seen_bound is not None else None)
+    rows += found
+    return _Found(rows[:limit], None, seen_since=seen_bound, seen=seen, ring_count=ring_count)
 
 
 def page_fetch[M: Model](
-    queryset: QuerySet[M], *, cursor: str | Cursor | None, size: int
+    queryset: QuerySet[M], *, cursor: str | Cursor | None, size: int,
+    count_cap: int | None = None,
 ) -> KeysetPage[M]:
     """One page of ``queryset`` (newest first) after/before ``cursor``.
 
     One query per page, or up to three on the day-partitioned tables (see the module docstring).
     Raises CursorInvalid for a cursor we did not issue for this model: the caller shows the
     first page and a message. ``size + 1`` rows are fetched to learn whether more exist.
+    ``count_cap``: a first page's queries also count what count_hint(cap=count_cap) will need.
     """
     model = queryset.model
     time_field = _time_field(model)
@@ -231,7 +260,7 @@ def page_fetch[M: Model](
 
     if cursor is None:
         found = _rows_in_windows(newest_first, time_field=time_field, anchor=None, newer=False,
-                                 limit=size + 1, windowed=windowed)
+                                 limit=size + 1, windowed=windowed, count_cap=count_cap)
         rows = found.rows
         prev_cursor = None
     else:
@@ -248,7 +277,8 @@ def page_fetch[M: Model](
         prev_cursor = cursor_encode(model, at=cursor.at, pk=cursor.pk, direction="newer")
     return KeysetPage(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor,
                       has_more=has_more, window_since=found.window_since,
-                      seen_since=found.seen_since, seen=found.seen)
+                      seen_since=found.seen_since, seen=found.seen, ring_count=found.ring_count,
+                      count_cap=count_cap if found.ring_count is not None else None)
 
 
 def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP,
@@ -257,23 +287,31 @@ def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP,
 
     ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``. Given the first page of ``queryset``: nothing
     to count when that page holds every row, the page's window is counted first, and what the
-    page's narrower windows held whole (``seen``) is added rather than counted again.
+    page's narrower windows held whole (``seen``) is added rather than counted again; a ring
+    that page_fetch counted already (``count_cap=cap``) is not asked again.
     """
     if first_page is not None and not first_page.has_more:
         return CountHint(exact=len(first_page.rows))
     time_field = _time_field(queryset.model)
     counted = 0
     below: datetime | None = None  # rows at or after it are in ``counted`` already
+    known = (first_page.ring_count if first_page is not None and first_page.count_cap == cap
+             else None)
     if first_page is not None and first_page.seen_since is not None:
         counted, below = first_page.seen, first_page.seen_since
     if first_page is not None and first_page.window_since is not None:
-        ring = queryset.filter(**{f"{time_field}__gte": first_page.window_since})
-        if below is not None:
-            ring = ring.filter(**{f"{time_field}__lt": below})
-        counted += ring.order_by().values("pk")[: cap + 1].count()
+        if known is None:
+            ring = queryset.filter(**{f"{time_field}__gte": first_page.window_since})
+            if below is not None:
+                ring = ring.filter(**{f"{time_field}__lt": below})
+            known = ring.order_by().values("pk")[: cap + 1].count()
+        counted += known
         if counted > cap:
             return CountHint(exact=None, at_least=cap)
-        below = first_page.window_since
+        below, known = first_page.window_since, None
+    if known is not None:  # the page came from the rest of the query, counted with it
+        counted += known
+        return CountHint(exact=counted) if counted <= cap else CountHint(exact=None, at_least=cap)
     rest = queryset if below is None else queryset.filter(**{f"{time_field}__lt": below})
     counted += rest.order_by().values("pk")[: cap + 1].count()
     if counted <= cap:

@@ -36,6 +36,7 @@ from activity.filters import (
     login_filters_from_query,
 )
 from activity.keyset import (
+    COUNT_CAP,
     SIZE_DEFAULT,
     CursorInvalid,
     count_hint,
@@ -90,12 +91,14 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
     size = size_clean(request.GET.get("size"))
     errors = list(parsed.errors)
     cursor = request.GET.get("cursor") or None
+    # A first page's queries count its rows too (up to the cap): one round trip fewer.
     try:
-        page = page_fetch(queryset, cursor=cursor, size=size)
+        page = page_fetch(queryset, cursor=cursor, size=size,
+                          count_cap=COUNT_CAP if cursor is None else None)
     except CursorInvalid:
         errors.append(_("That page link is not valid (it may have been cut or changed); showing "
                         "the newest entries."))
-        page, cursor = page_fetch(queryset, cursor=None, size=size), None
+        page, cursor = page_fetch(queryset, cursor=None, size=size, count_cap=COUNT_CAP), None
     params = {**parsed.as_dict(), **(extra_params or {})}
     if size != SIZE_DEFAULT:
         params["size"] = str(size)

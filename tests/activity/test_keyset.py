@@ -283,9 +283,39 @@ def test_counts_add_up_across_rings(two_tenants, cap) -> None:
     logins_bulk(tenant, 2, newest=recent(days=30))
     events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
     for size in (1, 2, 3, 4, 6):
-        first = page_fetch(events, cursor=None, size=size)
-        hint = count_hint(events, cap=cap, first_page=first)
-        assert (hint.exact, hint.at_least) == ((7, None) if cap >= 7 else (None, cap)), (size, cap)
+        for count_cap in (None, cap):  # counted by count_hint, or by the page's own queries
+            first = page_fetch(events, cursor=None, size=size, count_cap=count_cap)
+            hint = count_hint(events, cap=cap, first_page=first)
+            assert (hint.exact, hint.at_least) == ((7, None) if cap >= 7 else (None, cap)), (
+                size, cap, count_cap)
+
+
+def test_a_first_page_from_the_wider_windows_counts_itself(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 2, newest=recent(hours=2))
+    logins_bulk(tenant, 30, newest=recent(days=3), step=timedelta(minutes=10))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first, sqls = _page_queries(events, cursor=None, size=10, count_cap=20)
+    assert len(sqls) == 2 and "COUNT(" not in sqls[0] and "COUNT(" in sqls[1]
+    assert "LIMIT 21" in sqls[1] and "LIMIT 11" in sqls[1]
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=20, first_page=first)
+    assert (hint.exact, hint.at_least) == (None, 20) and queries.captured_queries == []
+    with CaptureQueriesContext(connection) as queries:  # another cap: counted again
+        assert count_hint(events, cap=100, first_page=first).exact == 32
+    assert len(queries.captured_queries) == 2
+    # Under the cap in the week: the rest of the window is still counted, once.
+    first = page_fetch(events, cursor=None, size=10, count_cap=100)
+    with CaptureQueriesContext(connection) as queries:
+        assert count_hint(events, cap=100, first_page=first).exact == 32
+    assert len(queries.captured_queries) == 1
+    # A page that took the rest of the query is counted by that query alone.
+    logins_bulk(tenant, 40, newest=recent(days=30))
+    first, sqls = _page_queries(events, cursor=None, size=40, count_cap=100)
+    assert len(sqls) == 3 and first.window_since is None and first.has_more
+    with CaptureQueriesContext(connection) as queries:
+        assert count_hint(events, cap=100, first_page=first).exact == 72
+    assert queries.captured_queries == []
 
 
 def test_rows_on_a_window_boundary_are_listed_once(two_tenants) -> None:
