@@ -26,7 +26,9 @@ rings are disjoint and in order, so their rows, concatenated, are exactly the ro
 query: every row of a later ring is older (or, for "newer" pages, newer) than every row of an
 earlier one. A busy tenant's page is then planned over two or three partitions; a quiet one's
 costs at most three LIMITed queries. ``count_hint`` counts in the same window first, and only in
-the ring it has not seen whole: more than the cap there means more than the cap overall.
+the ring it has not seen whole: more than the cap there means more than the cap overall. A first
+page that needed the later steps has them count their ring in the same statement
+(``page_fetch(count_cap=...)``), so its count costs no round trip of its own.
 """
 
 from __future__ import annotations
