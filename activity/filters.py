@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import normalize_email
 from activity.capture.types import FAMILY_MAX_LENGTH, DeviceType
-from activity.models import ExportStatus, MfaMethod, Outcome, Reason
+from activity.models import AuditLogEntry, ExportStatus, MfaMethod, Outcome, Reason
 from tenants.models import Tenant
 
 # A query value longer than this is not a filter anyone typed; refuse it before any work.
@@ -360,8 +360,6 @@ def audited_object_types() -> dict[str, str]:
 
 
 def audit_actions() -> dict[str, str]:
-    from activity.models import AuditLogEntry
-
     return {str(value): str(label).capitalize() for value, label in AuditLogEntry.Action.choices}
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import gc
 
+from activity.capture import parser_warm
+
 
 def worker_warm() -> None:
     """Build the per-process caches now, then take them out of the cyclic collector's scans."""
-    from activity.capture import parser_warm
-
     # The User-Agent parser (~1,000 regexes) is built here, not on the first sign-in.
     parser_warm()
     # Everything alive now (modules, URL resolvers, templates, the parser) lives as long as the
