@@ -11,7 +11,7 @@ own subprocess so peak RSS (psutil, sampled every 2 ms in a thread) belongs to o
 - **baseline**: Django's documented streaming-CSV recipe: ``values_list(...).iterator()`` over
   the same columns (a server-side cursor on PostgreSQL), ``csv.writer`` on an echo buffer, in a
   ``StreamingHttpResponse`` (one chunk per row).
-- **ours**: ``activity.views_exports.signin_log_export`` called with a request of the tenant's
+- **ours**: ``activity.exports.views.signin_log_export`` called with a request of the tenant's
   auditor, exactly as the URL would run it: filters parsed, ExportEvent written, COPY streamed.
 
 Measured per side: rows/s over the whole download, time to first byte (view called → first
@@ -204,7 +204,7 @@ def _request(slug: str) -> Any:
 def _view(side: str) -> Any:
     if side == "baseline":
         return baseline_view
-    from activity.views_exports import signin_log_export
+    from activity.exports.views import signin_log_export
 
     return signin_log_export
 

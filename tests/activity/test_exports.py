@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from activity.exports import BOM
 from activity.models import AuditLogEntry, ExportEvent, ExportStatus, LoginEvent
-from activity.views_exports import signin_log_export
+from activity.exports.views import signin_log_export
 from tests.conftest import TwoTenants
 
 pytestmark = pytest.mark.django_db

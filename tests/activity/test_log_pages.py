@@ -467,7 +467,7 @@ def test_export_link_from_the_page_lands_at_the_top_of_the_export_log(two_tenant
 
 # --- The sign-in table's rows, rendered in Python ---------------------------------------------------
 
-# The template loop that activity.views_logs._signin_rows replaced, verbatim.
+# The template loop that activity.logs.rows.signin_rows replaced, verbatim.
 _SIGNIN_ROWS_TEMPLATE = """{% load tz %}{% timezone display_tz %}{% for e in rows %}
     <tr data-testid="signin-row" data-event="{{ e.pk }}">
       <td class="nowrap"><a href="{% url 'signin_log_detail' e.pk %}">{{ e.occurred_at|date:"Y-m-d H:i:s" }}</a></td>
@@ -490,7 +490,7 @@ def test_signin_rows_render_exactly_as_the_template_loop_did(two_tenants, displa
 
     from activity.filters import LoginEventFilters
     from activity.selectors import login_events_filtered
-    from activity.views_logs import _signin_rows
+    from activity.logs.rows import signin_rows as _signin_rows
 
     a = two_tenants.a
     User.objects.filter(pk=a.admin.pk).update(display_name='Ann <b>"O\'Hara"</b> & co')
@@ -519,7 +519,7 @@ def test_signin_rows_render_exactly_as_the_template_loop_did(two_tenants, displa
 def test_filter_options_render_exactly_as_the_template_loops_did(params) -> None:
     from django.template import Context, Template
 
-    from activity.views_logs import _login_choices
+    from activity.logs.rows import login_choices as _login_choices
 
     loop = ('{%% for value, label in choices %%}<option value="{{ value }}"{%% if value == '
             'params.%s %%} selected{%% endif %%}>{{ label }}</option>{%% endfor %%}')
