@@ -514,21 +514,3 @@ def activity_generate(
     seconds = clock.perf_counter() - started
     return GenerateResult(tenants=[p.tenant for p in plans], people=sum(len(p.people) for p in plans),
                           events=written, seconds=seconds)
-
-
-def activity_demo_history(*, tenants: list[Tenant], days: int = 60,
-                          events_per_tenant: int = 2500, seed: int = 7) -> int:
-    """Add ``days`` of history for the demo tenants' existing people; once per tenant.
-
-    A tenant that already has events older than two days is skipped, so ``seed_demo`` can run
-    on every ``make run``. Returns the number of events added.
-    """
-    cutoff = timezone.now() - timedelta(days=2)
-    fresh = [t for t in tenants
-             if not LoginEvent.objects.for_tenant(t).filter(occurred_at__lt=cutoff).exists()]
-    added = 0
-    for n, tenant in enumerate(fresh):
-        # Tenant by tenant, so each gets the same volume (Zipf applies across a call's tenants).
-        added += activity_generate(tenants=[tenant], people=None, events=events_per_tenant,
-                                   days=days, seed=seed + n).events
-    return added

@@ -15,8 +15,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from activity.exports import BOM
-from activity.models import AuditLogEntry, ExportEvent, ExportStatus, LoginEvent
 from activity.exports.views import signin_log_export
+from activity.models import AuditLogEntry, ExportEvent, ExportStatus, LoginEvent
 from tests.conftest import TwoTenants
 
 pytestmark = pytest.mark.django_db

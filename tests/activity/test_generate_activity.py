@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Count, F
 
 from accounts.models import User
-from activity.management.synthetic import activity_demo_history, activity_generate
+from activity.management.synthetic import activity_generate
 from activity.models import LoginEvent, Outcome
 from tenants.models import MailDomain, Tenant
 
@@ -107,14 +107,3 @@ def test_same_seed_same_history():
     LoginEvent.objects.all().delete()
     activity_generate(tenants=[tenant], people=None, events=300, days=3, seed=11)
     assert sorted(LoginEvent.objects.values_list(*fields)) == first
-
-
-def test_demo_history_is_added_once(two_tenants):
-    tenants = [two_tenants.a.tenant, two_tenants.b.tenant]
-    added = activity_demo_history(tenants=tenants, days=20, events_per_tenant=500)
-    assert added == 1000
-    for pair in (two_tenants.a, two_tenants.b):
-        events = LoginEvent.objects.for_tenant(pair.tenant)
-        assert events.count() == 500
-        assert not events.filter(user__isnull=False).exclude(user__tenant=pair.tenant).exists()
-    assert activity_demo_history(tenants=tenants, days=20, events_per_tenant=500) == 0

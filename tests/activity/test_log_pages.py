@@ -489,8 +489,8 @@ def test_signin_rows_render_exactly_as_the_template_loop_did(two_tenants, displa
     from django.template import Context, Template
 
     from activity.filters import LoginEventFilters
-    from activity.selectors import login_events_filtered
     from activity.logs.rows import signin_rows as _signin_rows
+    from activity.selectors import login_events_filtered
 
     a = two_tenants.a
     User.objects.filter(pk=a.admin.pk).update(display_name='Ann <b>"O\'Hara"</b> & co')
