@@ -332,7 +332,7 @@ def person_unlock(*, tenant: Tenant, actor: User, person: User) -> int:
     _check_actor(tenant, actor, Cap.PEOPLE_UNLOCK, _("You are not allowed to unlock accounts."))
     if person.pk != actor.pk and not can_manage(actor.role, person.role):
         raise ValidationError(_("You cannot manage a person with this role."), code="rank")
-    if not any(locked.person.pk == person.pk for locked in locked_accounts_list(tenant=tenant)):
+    if not locked_accounts_list(tenant=tenant, person=person):
         raise ValidationError(_("%(name)s is not locked out."), code="not_locked", params={"name": person})
     with transaction.atomic():
         removed = lockout_reset(person=person)

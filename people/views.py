@@ -78,8 +78,7 @@ def person_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
         and person.pk != actor.pk,
         "invitation": selectors.invitation_latest_for(tenant=request.tenant, person=person),
         "has_mfa": mfa_user_has_device(user=person),
-        "locked": any(row.person.pk == person.pk
-                      for row in locked_accounts_list(tenant=request.tenant)),
+        "locked": bool(locked_accounts_list(tenant=request.tenant, person=person)),
         "can_unlock": actor.can(Cap.PEOPLE_UNLOCK) and can_manage(actor.role, person.role),
         "can_reset_mfa": actor.can(Cap.PEOPLE_RESET_MFA) and can_manage(actor.role, person.role)
         and person.pk != actor.pk,

@@ -104,12 +104,17 @@ class LockedAccount:
     unlocks_at: datetime
 
 
-def locked_accounts_list(*, tenant: Tenant, now: datetime | None = None) -> list[LockedAccount]:
-    """People of this tenant locked out right now, one row per (person, IP) bucket; three queries."""
+def locked_accounts_list(*, tenant: Tenant, person: User | None = None,
+                         now: datetime | None = None) -> list[LockedAccount]:
+    """People of this tenant (or just ``person``) locked out right now, one row per (person, IP)
+    bucket; three queries."""
     rules = lockout_rules_for(tenant=tenant)
     now = now or timezone.now()
     # axes' table is platform-wide: the tenant's people's addresses are what scope it.
-    emails = User.objects.for_tenant(tenant).values("email")
+    people_here = User.objects.for_tenant(tenant)
+    if person is not None:
+        people_here = people_here.filter(pk=person.pk)
+    emails = people_here.values("email")
     buckets = list(
         AccessAttempt.objects.filter(username__in=emails, attempt_time__gte=now - rules.cooloff)
         .values("username", "ip_address")

@@ -153,3 +153,15 @@ def test_locked_list_query_count(two_tenants, make_client, django_assert_max_num
     with django_assert_max_num_queries(4):
         rows = lockout.locked_accounts_list(tenant=a.tenant)
         assert {r.person.email for r in rows} == {a.member.email, a.auditor.email, a.helpdesk.email}
+
+
+def test_locked_list_of_one_person(two_tenants, make_client):
+    a, b = two_tenants.a, two_tenants.b
+    for person in (a.member, a.auditor, b.member):
+        for _ in range(5):
+            attempt(make_client(), person.email, "wrong password!")
+    assert [r.person for r in lockout.locked_accounts_list(tenant=a.tenant, person=a.member)] == [
+        a.member]
+    assert lockout.locked_accounts_list(tenant=a.tenant, person=a.admin) == []
+    # Another tenant's person is nobody here, locked or not.
+    assert lockout.locked_accounts_list(tenant=a.tenant, person=b.member) == []

@@ -27,6 +27,7 @@ from tests.security.signin_support import (
     post_signin,
     totp_from_page,
 )
+from tests.urlwalk import console_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -229,12 +230,10 @@ def test_required_mfa_forces_enrolment_then_verifies(two_tenants, client, time_m
 
 
 def test_pre_mfa_session_reaches_only_enrol_verify_and_signout(two_tenants, client):
-    from tests.mailadmin.test_architecture import _project_urls
-
     _mfa_required(two_tenants)
     post_signin(client, two_tenants.a.admin.email, PASSWORD)
     reachable = []
-    for route, _pattern in _project_urls():
+    for route, _pattern in console_routes():
         path = "/" + route.replace("<int:pk>", str(two_tenants.a.member.pk)).replace("<str:token>", "x")
         for method in ("get", "post"):
             response = getattr(client, method)(path)
