@@ -9,17 +9,18 @@ never changed.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
+from accounts.requests import ConsoleRequest
 from activity import selectors
 from activity.filters import (
     ParsedFilters,
@@ -40,19 +41,9 @@ from activity.keyset import (
 from activity.logs.rows import audit_rows, export_rows, login_choices, signin_rows
 from activity.models import ExportStatus, Outcome
 from tenants.access import get_for_tenant_or_404, requires
-from tenants.models import Tenant
 from tenants.roles import Cap
 
 PAGE_SIZES = (25, 50, 100, 200)
-
-
-def _tenant(request: HttpRequest) -> Tenant:
-    return request.tenant  # type: ignore[attr-defined]  # TenantMiddleware sets it
-
-
-def _user(request: HttpRequest) -> User:
-    # requires() lets only a signed-in person of an active tenant reach these views.
-    return cast(User, request.user)
 
 
 def _url_or_none(name: str, **kwargs: Any) -> str | None:
@@ -80,7 +71,7 @@ def _export_links(name: str, params: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
-def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[Any],
+def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilters[Any],
            *, extra_params: dict[str, str] | None = None) -> dict[str, Any]:
     """Keyset page, count hint, messages and the links that keep the filters."""
     size = size_clean(request.GET.get("size"))
@@ -112,7 +103,7 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
         "newer_url": f"?{_query(params, cursor=page.prev_cursor)}" if page.prev_cursor else None,
         "older_url": f"?{_query(params, cursor=page.next_cursor)}" if page.next_cursor else None,
         "first_url": f"?{_query(params)}",
-        "visible_days": selectors.visible_days(tenant=_tenant(request)),
+        "visible_days": selectors.visible_days(tenant=request.tenant),
     }
 
 
@@ -126,9 +117,9 @@ def _paged(request: HttpRequest, queryset: QuerySet[Any], parsed: ParsedFilters[
 
 
 
-def _signin_log(request: HttpRequest, *, template: str, person: Model | None = None,
+def _signin_log(request: ConsoleRequest, *, template: str, person: Model | None = None,
                 **context: Any) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = request.tenant
     parsed = login_filters_from_query(tenant=tenant, params=request.GET)
     if person is not None:
         parsed = ParsedFilters(filters=replace(parsed.filters, person=person.pk),
@@ -146,7 +137,7 @@ def _signin_log(request: HttpRequest, *, template: str, person: Model | None = N
         without_person_url="?" + _query({k: v for k, v in ctx["params"].items()
                                          if k != "person"}),
         export_links=(_export_links("signin_log_export", ctx["filter_params"])
-                      if _user(request).can(Cap.LOGS_EXPORT) else []),
+                      if request.user.can(Cap.LOGS_EXPORT) else []),
         **context,
     )
     return render(request, template, ctx)
@@ -154,28 +145,28 @@ def _signin_log(request: HttpRequest, *, template: str, person: Model | None = N
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
-def signin_log_view(request: HttpRequest) -> HttpResponse:
+def signin_log_view(request: ConsoleRequest) -> HttpResponse:
     return _signin_log(request, template="activity/signin_log.html")
 
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
-def person_signins_view(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_for_tenant_or_404(User.objects.all(), tenant=_tenant(request), pk=pk)
+def person_signins_view(request: ConsoleRequest, pk: int) -> HttpResponse:
+    person = get_for_tenant_or_404(User.objects.all(), tenant=request.tenant, pk=pk)
     return _signin_log(request, template="activity/person_signins.html", person=person)
 
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
-def signin_log_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    event = selectors.login_event_get(tenant=_tenant(request), pk=pk)
+def signin_log_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
+    event = selectors.login_event_get(tenant=request.tenant, pk=pk)
     return render(request, "activity/signin_detail.html", {
         "event": event,
-        "display_tz": _tenant(request).timezone,
+        "display_tz": request.tenant.timezone,
         "by_ip_url": "?" + urlencode({"ip": event.ip}),
         "by_person_url": "?" + urlencode({"person": event.user_id}) if event.user_id else None,
         "by_address_url": "?" + urlencode({"address": event.attempted_login, "exact": "1"}),
-        "can_view_people": _user(request).can(Cap.PEOPLE_VIEW),
+        "can_view_people": request.user.can(Cap.PEOPLE_VIEW),
     })
 
 
@@ -188,8 +179,8 @@ def signin_log_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
-def export_log_view(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+def export_log_view(request: ConsoleRequest) -> HttpResponse:
+    tenant = request.tenant
     parsed = export_filters_from_query(tenant=tenant, params=request.GET)
     exports = selectors.export_events_filtered(tenant=tenant, filters=parsed.filters)
     ctx = _paged(request, exports, parsed)
@@ -202,7 +193,7 @@ def export_log_view(request: HttpRequest) -> HttpResponse:
         without_person_url="?" + _query({k: v for k, v in ctx["params"].items()
                                          if k != "person"}),
         export_links=(_export_links("export_log_export", ctx["filter_params"])
-                      if _user(request).can(Cap.LOGS_EXPORT) else []),
+                      if request.user.can(Cap.LOGS_EXPORT) else []),
     )
     return render(request, "activity/export_log.html", ctx)
 
@@ -220,8 +211,8 @@ def export_log_view(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @requires(Cap.AUDIT_VIEW)
-def audit_trail_view(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+def audit_trail_view(request: ConsoleRequest) -> HttpResponse:
+    tenant = request.tenant
     parsed = audit_filters_from_query(tenant=tenant, params=request.GET)
     entries = selectors.audit_entries_filtered(tenant=tenant, filters=parsed.filters)
     ctx = _paged(request, entries, parsed)
@@ -232,7 +223,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         actions=list(audit_actions().items()),
         display_tz=tenant.timezone,
         export_links=(_export_links("audit_trail_export", ctx["filter_params"])
-                      if _user(request).can(Cap.LOGS_EXPORT) else []),
+                      if request.user.can(Cap.LOGS_EXPORT) else []),
     )
     return render(request, "activity/audit_trail.html", ctx)
 
@@ -258,11 +249,11 @@ def _without_person(ctx: dict[str, Any]) -> None:
 
 @require_safe
 @requires(Cap.SELF_SERVICE)
-def my_signins_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def my_signins_view(request: ConsoleRequest) -> HttpResponse:
+    user = request.user
     tz = user.effective_timezone
-    parsed = _own(login_filters_from_query(tenant=_tenant(request), params=request.GET, tz=tz), user)
-    events = selectors.login_events_filtered(tenant=_tenant(request), filters=parsed.filters)
+    parsed = _own(login_filters_from_query(tenant=request.tenant, params=request.GET, tz=tz), user)
+    events = selectors.login_events_filtered(tenant=request.tenant, filters=parsed.filters)
     ctx = _paged(request, events, parsed)
     _without_person(ctx)
     ctx.update(
@@ -275,11 +266,11 @@ def my_signins_view(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @requires(Cap.SELF_SERVICE)
-def my_exports_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def my_exports_view(request: ConsoleRequest) -> HttpResponse:
+    user = request.user
     tz = user.effective_timezone
-    parsed = _own(export_filters_from_query(tenant=_tenant(request), params=request.GET, tz=tz), user)
-    exports = selectors.export_events_filtered(tenant=_tenant(request), filters=parsed.filters)
+    parsed = _own(export_filters_from_query(tenant=request.tenant, params=request.GET, tz=tz), user)
+    exports = selectors.export_events_filtered(tenant=request.tenant, filters=parsed.filters)
     ctx = _paged(request, exports, parsed)
     _without_person(ctx)
     ctx.update(
