@@ -3,7 +3,7 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 SHELL := /bin/bash
-APPS := tenants accounts activity security alerts retention people me mailadmin
+APPS := tenants notifications accounts activity security alerts retention people me mailadmin
 
 .PHONY: run test lint check-deploy pytest bench venv dev-deps system-deps clean
 

@@ -274,3 +274,36 @@ class ExportEvent(ChoiceLabels, TenantOwned, ClientFields):
         if not self._state.adding:
             raise RecordImmutableError("ExportEvent rows are append-only")
         super().save(*args, **kwargs)
+
+
+class RetentionPolicy(TenantOwned):
+    """How long a tenant's record stays visible and how long it is kept (``activity.lifetime``).
+
+    It lives beside the record because every reader of the record (log pages, person pages, an
+    employee's history, alert evidence, exports) hides what is past ``visible_days``; the sweep
+    that purges past ``purge_days`` and the page that edits this row are the ``retention`` app's.
+    A tenant without a row has the deployment's defaults.
+    """
+
+    visible_days = models.PositiveIntegerField(_("visible for (days)"),
+                                               default=settings.RETENTION_DEFAULT_VISIBLE_DAYS)
+    purge_days = models.PositiveIntegerField(_("deleted after (days)"),
+                                             default=settings.RETENTION_DEFAULT_PURGE_DAYS)
+    audit_days = models.PositiveIntegerField(_("audit trail kept for (days)"),
+                                             default=settings.RETENTION_DEFAULT_AUDIT_DAYS)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+", verbose_name=_("updated by"))
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="retention_one_per_tenant"),
+            models.CheckConstraint(condition=models.Q(visible_days__gte=1)
+                                   & models.Q(visible_days__lte=models.F("purge_days")),
+                                   name="retention_visible_within_purge"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visible_days}/{self.purge_days}/{self.audit_days}"

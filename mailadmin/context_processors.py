@@ -17,6 +17,12 @@ NAVIGATION = [
     (_("Console"), [
         ("dashboard", _("Dashboard"), Cap.DASHBOARD_VIEW),
         ("people_list", _("People"), Cap.PEOPLE_VIEW),
+        ("reports", _("Reports"), Cap.REPORTS_VIEW),
+    ]),
+    (_("Alerts"), [
+        ("alerts_list", _("Alerts"), Cap.ALERTS_VIEW),
+        ("alert_rules", _("Alert rules"), Cap.ALERTS_VIEW),
+        ("webhooks", _("Webhooks"), Cap.WEBHOOKS_MANAGE),
     ]),
     (_("Logs"), [
         ("signin_log", _("Sign-in log"), Cap.LOGS_VIEW),
@@ -30,6 +36,8 @@ NAVIGATION = [
         ("policy_hours", _("Sign-in hours"), Cap.POLICY_VIEW),
         ("policy_lockout", _("Lockout"), Cap.POLICY_VIEW),
         ("policy_sessions", _("Sessions"), Cap.POLICY_VIEW),
+        ("retention_policy", _("Retention"), Cap.POLICY_VIEW),
+        ("legal_holds", _("Legal holds"), Cap.POLICY_VIEW),
     ]),
     (_("Accounts"), [
         ("locked_accounts", _("Locked accounts"), Cap.PEOPLE_VIEW),  # unlocking: PEOPLE_UNLOCK

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     "auditlog",
     "tenants",
+    "notifications",
     "accounts",
     "security",
     "activity",
@@ -292,6 +293,21 @@ DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "mailadmin <no-reply@localhost>"
 PUBLIC_BASE_URL = (
     _env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_env_int('MAILADMIN_PORT', 8000) if EMBEDDED else 8000}"
 ).rstrip("/")
+
+# --- Retention (activity.lifetime: the policy; retention/: sweeps, holds, reports) ---------------
+# Personal activity is visible for visible_days, then in a grey zone until purge_days, then purged.
+# A tenant's purge_days stays between the floor (six months, what network-log rules commonly
+# require) and the ceiling; the audit trail has its own retention with its own floor.
+RETENTION_DEFAULT_VISIBLE_DAYS = 90
+RETENTION_DEFAULT_PURGE_DAYS = 180
+RETENTION_MIN_PURGE_DAYS = _env_int("RETENTION_MIN_PURGE_DAYS", 180)
+RETENTION_MAX_PURGE_DAYS = _env_int("RETENTION_MAX_PURGE_DAYS", 730)
+RETENTION_DEFAULT_AUDIT_DAYS = 365
+RETENTION_MIN_AUDIT_DAYS = _env_int("RETENTION_MIN_AUDIT_DAYS", 180)
+
+# --- Alerts (alerts/) ---------------------------------------------------------------------------
+
+# --- Notifications (notifications/: the outbox and webhooks) -------------------------------------
 
 # --- I18N -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

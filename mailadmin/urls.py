@@ -15,4 +15,7 @@ urlpatterns = [
     path("", include("me.urls")),
     path("", include("activity.urls")),
     path("policies/", include("security.policies.urls")),
+    path("alerts/", include("alerts.urls")),
+    path("retention/", include("retention.urls")),
+    path("notifications/", include("notifications.urls")),
 ]

@@ -45,6 +45,7 @@ class Cap(StrEnum):
     REPORTS_VIEW = "reports_view"
     RETENTION_MANAGE = "retention_manage"
     GREY_ZONE_VIEW = "grey_zone_view"
+    WEBHOOKS_MANAGE = "webhooks_manage"
 
 
 _READ_ONLY = {
@@ -54,6 +55,7 @@ _READ_ONLY = {
 _ADMIN = _READ_ONLY | {
     Cap.PEOPLE_INVITE, Cap.PEOPLE_CHANGE_ROLE, Cap.PEOPLE_SUSPEND, Cap.PEOPLE_OFFBOARD,
     Cap.PEOPLE_UNLOCK, Cap.PEOPLE_RESET_MFA, Cap.POLICY_MANAGE, Cap.ALERTS_TRIAGE,
+    Cap.WEBHOOKS_MANAGE,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {

@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ["tenants", "accounts", "activity", "security", "alerts", "retention", "people", "me",
+PRODUCT = ["tenants", "notifications", "accounts", "activity", "security", "alerts", "retention", "people", "me",
            "mailadmin", "manage.py"]
 SKIPPED_DIRS = {"tests", "bench", "__pycache__"}
 
