@@ -116,6 +116,8 @@ class Reason(models.TextChoices):
     BAD_CREDENTIALS = "bad_credentials", _("Wrong password")
     UNKNOWN_ACCOUNT = "unknown_account", _("Unknown account")
     LOCKED_OUT = "locked_out", _("Locked out after repeated failures")
+    # The account's ceiling across all IPs: refused before the password, except on its devices.
+    ACCOUNT_THROTTLED = "account_throttled", _("Too many failures on this account (unrecognised browser)")
     ACCOUNT_SUSPENDED = "account_suspended", _("Account suspended")
     ACCOUNT_OFFBOARDED = "account_offboarded", _("Account offboarded")
     ACCOUNT_INVITED = "account_invited", _("Invitation not yet accepted")
@@ -139,6 +141,7 @@ class Reason(models.TextChoices):
     SESSION_LIFETIME_ENDED = "session_lifetime_ended", _("Session lifetime reached")
     HOURS_WINDOW_CLOSED = "hours_window_closed", _("Sign-in hours ended")
     ENDED_BY_ADMIN = "ended_by_admin", _("Session ended by an administrator")
+    ACCOUNT_SECURED = "account_secured", _("Session ended: account secured after a compromise")
 
 
 class MfaMethod(models.TextChoices):
