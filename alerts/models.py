@@ -270,3 +270,6 @@ class DetectionCursor(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.last_id}"
+
+
+from alerts.preferences import DigestOptOut, ReportLink  # noqa: E402, F401  # registered with the app
