@@ -308,6 +308,19 @@ RETENTION_MIN_AUDIT_DAYS = _env_int("RETENTION_MIN_AUDIT_DAYS", 180)
 # --- Alerts (alerts/) ---------------------------------------------------------------------------
 
 # --- Notifications (notifications/: the outbox and webhooks) -------------------------------------
+# Embedded there is no beat: outbox rows are delivered in process right after their transaction
+# commits. With a worker and beat, the beat task delivers them and no request ever sends.
+NOTIFICATIONS_DELIVER_ON_COMMIT = _env_bool("NOTIFICATIONS_DELIVER_ON_COMMIT",
+                                            CELERY_TASK_ALWAYS_EAGER)
+NOTIFICATIONS_MAX_ATTEMPTS = _env_int("NOTIFICATIONS_MAX_ATTEMPTS", 10)
+NOTIFICATIONS_RETRY_BASE_SECONDS = _env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = _env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600)
+# A claimed row whose worker died is due again after this; longer than a batch of slow sends.
+NOTIFICATIONS_LEASE_SECONDS = _env_int("NOTIFICATIONS_LEASE_SECONDS", 300)
+WEBHOOKS_TIMEOUT_SECONDS = _env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+# Operator switches for receivers on a private network; off, webhooks reach only public https.
+WEBHOOKS_ALLOW_HTTP = _env_bool("WEBHOOKS_ALLOW_HTTP", False)
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 
 # --- I18N -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
