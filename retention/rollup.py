@@ -1,0 +1,92 @@
+"""The one aggregation of the record into daily counts.
+
+The sweep writes its result into ``DailyActivity`` before it purges a day; reports compute the
+same thing live for days not yet rolled up. Because both go through ``activity_counts``, a
+report shows the same numbers before and after the days it covers are purged.
+
+What is counted (UTC days):
+
+- ``signins.outcome``: every sign-in event by outcome, so its keys add up to the day's rows;
+- reason, country, browser, OS and device: attempts (every event but sign-outs);
+- ``signins.mfa``: successful sign-ins by second factor ("" = none);
+- ``signins.people``: distinct people with a successful sign-in that day (key "");
+- ``exports.dataset`` and ``exports.rows``: exports and their rows, by dataset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from activity.models import ExportEvent, LoginEvent, Outcome
+from activity.partitions import day_bounds
+from retention.models import Metric
+
+# (tenant_id, day) -> metric -> key -> count
+Counts = dict[tuple[int, dt.date], dict[str, dict[str, int]]]
+
+_ATTEMPTS = ~Q(outcome=Outcome.SIGNOUT)
+_SUCCESS = Q(outcome=Outcome.SUCCESS)
+
+LOGIN_BREAKDOWNS: tuple[tuple[Metric, str, Q], ...] = (
+    (Metric.SIGNINS_BY_OUTCOME, "outcome", Q()),
+    (Metric.SIGNINS_BY_REASON, "reason", _ATTEMPTS),
+    (Metric.SIGNINS_BY_COUNTRY, "country", _ATTEMPTS),
+    (Metric.SIGNINS_BY_BROWSER, "browser_family", _ATTEMPTS),
+    (Metric.SIGNINS_BY_OS, "os_family", _ATTEMPTS),
+    (Metric.SIGNINS_BY_DEVICE, "device_type", _ATTEMPTS),
+    (Metric.SIGNINS_BY_MFA, "mfa_method", _SUCCESS),
+)
+
+
+def _window[Q_: QuerySet](queryset: Q_, tenant_ids: Iterable[int], since: dt.date, until: dt.date) -> Q_:
+    start = day_bounds(since)[0]
+    end = day_bounds(until)[1]
+    return queryset.filter(tenant_id__in=list(tenant_ids), occurred_at__gte=start,
+                           occurred_at__lt=end).order_by()
+
+
+def _add(counts: Counts, rows: Iterable[Mapping[str, Any]], metric: str, field: str | None,
+         value: str) -> None:
+    for row in rows:
+        number = int(row[value] or 0)
+        if not number:
+            continue
+        key = "" if field is None else str(row[field] or "")
+        slot = counts.setdefault((int(row["tenant_id"]), row["day"]), {})
+        slot.setdefault(metric, {})
+        slot[metric][key] = slot[metric].get(key, 0) + number
+
+
+def activity_counts(*, tenant_ids: Iterable[int], since: dt.date, until: dt.date) -> Counts:
+    """Every metric of the given tenants' record for each UTC day in [since, until]."""
+    ids = list(tenant_ids)
+    counts: Counts = defaultdict(dict)
+    if not ids or since > until:
+        return {}
+    day = TruncDate("occurred_at", tzinfo=dt.UTC)
+    logins = _window(LoginEvent.objects.all(), ids, since, until).annotate(day=day)
+    for metric, field, condition in LOGIN_BREAKDOWNS:
+        rows = logins.filter(condition).values("tenant_id", "day", field).annotate(n=Count("id"))
+        _add(counts, rows, metric, field, "n")
+    people = (logins.filter(_SUCCESS, user_id__isnull=False).values("tenant_id", "day")
+              .annotate(n=Count("user_id", distinct=True)))
+    _add(counts, people, Metric.SIGNIN_PEOPLE, None, "n")
+    exports = (_window(ExportEvent.objects.all(), ids, since, until).annotate(day=day)
+               .values("tenant_id", "day", "dataset").annotate(n=Count("id"), rows=Sum("row_count")))
+    exports_list = list(exports)
+    _add(counts, exports_list, Metric.EXPORTS_BY_DATASET, "dataset", "n")
+    _add(counts, exports_list, Metric.EXPORT_ROWS_BY_DATASET, "dataset", "rows")
+    return dict(counts)
+
+
+def event_totals(counts: Counts, tenant_id: int, day: dt.date) -> tuple[int, int]:
+    """(sign-in events, export events) of one tenant's day, from its counts."""
+    slot = counts.get((tenant_id, day), {})
+    return (sum(slot.get(Metric.SIGNINS_BY_OUTCOME, {}).values()),
+            sum(slot.get(Metric.EXPORTS_BY_DATASET, {}).values()))
