@@ -306,6 +306,16 @@ RETENTION_DEFAULT_AUDIT_DAYS = 365
 RETENTION_MIN_AUDIT_DAYS = _env_int("RETENTION_MIN_AUDIT_DAYS", 180)
 
 # --- Alerts (alerts/) ---------------------------------------------------------------------------
+# The detector (alerts.detect) runs in the worker every ALERTS_DETECT_INTERVAL_SECONDS (beat);
+# embedded (eager Celery, no beat) it runs in process right after a sign-in or export commits.
+ALERTS_DETECT_EAGER = _env_bool("ALERTS_DETECT_EAGER", CELERY_TASK_ALWAYS_EAGER)
+ALERTS_DETECT_INTERVAL_SECONDS = float(_env("ALERTS_DETECT_INTERVAL_SECONDS", "2"))
+ALERTS_DETECT_BATCH_SIZE = _env_int("ALERTS_DETECT_BATCH_SIZE", 2000)
+# Rows that commit this long after a higher id are still detected (see alerts.detect).
+ALERTS_DETECT_LOOKBACK_SECONDS = _env_int("ALERTS_DETECT_LOOKBACK_SECONDS", 120)
+# Optional GeoIP2 / GeoLite2 City database (.mmdb) for city-precise impossible travel; without
+# it places are country centroids (alerts/data).
+MAILADMIN_GEOIP2_CITY_DB = _env("MAILADMIN_GEOIP2_CITY_DB")
 
 # --- Notifications (notifications/: the outbox and webhooks) -------------------------------------
 # Embedded there is no beat: outbox rows are delivered in process right after their transaction
