@@ -94,6 +94,32 @@ def audit_entry_record(*, obj: Model, actor: User | None, changes: dict[str, lis
     )
 
 
+GREY_ZONE_CHANGE = "grey_zone"
+
+
+def grey_zone_access_record(*, tenant: Tenant, actor: User, client: ClientInfo, view: str,
+                            filters: dict[str, Any]) -> AuditLogEntry:
+    """Record that ``actor`` opened records pending deletion (the grey zone) on ``view``.
+
+    An explicit audit entry on the tenant (action "access"): who and when as every entry, the
+    client IP from the audit context, and the browser, operating system, device and filters in
+    ``additional_data``. Exports of the grey zone are recorded as their ExportEvent instead.
+    """
+    _check_person(tenant, actor)
+    encoded = json.dumps(filters, default=str, sort_keys=True)
+    if len(encoded.encode()) > FILTERS_MAX_BYTES:
+        raise ValueError("filters are too large to record")
+    return AuditLogEntry.objects.log_create(
+        tenant, force_log=True, action=AuditLogEntry.Action.ACCESS,
+        changes={GREY_ZONE_CHANGE: ["", view[:64]]}, actor=actor, actor_email=actor.email,
+        remote_addr=client.ip or None,
+        additional_data={"view": view[:64], "filters": json.loads(encoded),
+                         "browser": f"{client.browser_family} {client.browser_version}".strip(),
+                         "os": f"{client.os_family} {client.os_version}".strip(),
+                         "device": str(client.device_type), "country": client.country},
+    )
+
+
 def login_event_build(
     *,
     tenant: Tenant,
