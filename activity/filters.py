@@ -400,6 +400,7 @@ _LABELS: dict[str, Any] = {
     "actor": gettext_lazy("Actor"),
     "type": gettext_lazy("Object type"),
     "action": gettext_lazy("Action"),
+    "grey": gettext_lazy("Records pending deletion"),
 }
 
 
@@ -417,6 +418,7 @@ def _value_labels() -> dict[str, Callable[[str], str]]:
         "type": from_choices(audited_object_types()),
         "action": from_choices(audit_actions()),
         "exact": lambda value: _("yes"),
+        "grey": lambda value: _("included"),
     }
 
 

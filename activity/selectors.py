@@ -10,21 +10,21 @@ same parsed filters, so a page and its export list the same rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, Lookup, Q, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import User
+from activity import lifetime
 from activity.filters import AuditFilters, DateRange, ExportEventFilters, LoginEventFilters
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent, Outcome
 from tenants.access import get_for_tenant_or_404
 from tenants.models import Tenant
 from tenants.roles import Role
 
-VISIBLE_DAYS_DEFAULT = 90
 ACTOR_CHOICES_MAX = 500
 
 # What a list row shows; the raw User-Agent (512 characters) is left for the detail page.
@@ -80,16 +80,56 @@ def _sqlite_register(connection) -> None:
 
 
 def visible_days(*, tenant: Tenant) -> int:
-    """How many days back the default views reach for ``tenant``.
-
-    One deployment-wide setting for now; the retention issue makes it per tenant.
-    """
-    return int(getattr(settings, "ACTIVITY_VISIBLE_DAYS", VISIBLE_DAYS_DEFAULT))
+    """How many days back the default views reach for ``tenant`` (its retention policy)."""
+    return lifetime.retention_rules(tenant=tenant).visible_days
 
 
 def visible_since(*, tenant: Tenant, now: datetime | None = None) -> datetime:
     """The oldest instant the default views show for ``tenant`` (now minus the visible days)."""
-    return (now or timezone.now()) - timedelta(days=visible_days(tenant=tenant))
+    return lifetime.visible_since(tenant=tenant, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The lower bound a log page or export reads from, and whether it reaches the grey zone.
+
+    ``since`` is the visible window's start, or, with ``grey``, the purge date (the record's
+    rows pending deletion included). ``audit_since`` is the same for the audit trail, whose own
+    retention (``audit_days``) ends its grey zone.
+    """
+
+    rules: lifetime.RetentionRules
+    since: datetime
+    audit_since: datetime
+    visible_since: datetime
+    grey: bool
+
+    def deleted_on(self, occurred_at: datetime) -> date:
+        return self.rules.deleted_on(occurred_at)
+
+    def audit_deleted_on(self, at: datetime) -> date:
+        return (at + timedelta(days=self.rules.audit_days)).astimezone(UTC).date()
+
+    def pending(self, occurred_at: datetime) -> bool:
+        """Whether a row is in the grey zone (older than the visible window)."""
+        return occurred_at < self.visible_since
+
+
+def window_get(*, tenant: Tenant, grey: bool = False, now: datetime | None = None) -> Window:
+    """The reading window of ``tenant``: the visible days, or with ``grey`` up to the purge.
+
+    The caller decides whether the reader may see the grey zone (Cap.GREY_ZONE_VIEW) and
+    records that access (``activity.services.grey_zone_access_record``); one query.
+    """
+    now = now or timezone.now()
+    rules = lifetime.retention_rules(tenant=tenant)
+    visible = rules.visible_since(now)
+    if not grey:
+        return Window(rules=rules, since=visible, audit_since=visible, visible_since=visible,
+                      grey=False)
+    return Window(rules=rules, since=min(visible, rules.purge_before(now)),
+                  audit_since=min(visible, rules.audit_purge_before(now)),
+                  visible_since=visible, grey=True)
 
 
 def _window(queryset: QuerySet, *, field: str, dates: DateRange, since: datetime) -> QuerySet:

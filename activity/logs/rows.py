@@ -5,6 +5,7 @@ log's filter descriptions and the audit trail's changes (the views in ``activity
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from activity.capture.types import DeviceType
 from activity.filters import (
@@ -20,6 +22,17 @@ from activity.filters import (
     filters_describe,
 )
 from activity.models import AuditLogEntry, MfaMethod, Outcome, Reason
+from activity.selectors import Window
+from activity.services import GREY_ZONE_CHANGE
+
+# The pages whose grey-zone openings are recorded (activity.logs.views, activity.exports).
+GREY_ZONE_VIEWS = {
+    "signin_log": gettext_lazy("Sign-in log"),
+    "person_signins": gettext_lazy("Sign-ins of a person"),
+    "signin_detail": gettext_lazy("Sign-in event"),
+    "export_log": gettext_lazy("Export log"),
+    "audit_trail": gettext_lazy("Audit trail"),
+}
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -62,17 +75,37 @@ _SIGNIN_ROW = (
     '      <td><span class="badge outcome-{outcome}">{outcome_label}</span></td>\n'
     "      <td>{reason}</td>\n"
     "      <td>{mfa}</td>\n"
-    "    </tr>\n  "
+    "{deleted}    </tr>\n  "
 )
+# With the grey zone shown: the day each row will be deleted, flagged when it is past the
+# visible window already.
+_DELETED_CELL = '      <td class="nowrap" data-testid="deleted-on">{day}{flag}</td>\n'
+_PENDING_FLAG = ' <span class="badge pending">{label}</span>'
 
 
 _PK_PLACEHOLDER = 987654321
 
 
-def signin_rows(rows: list[Any], *, display_tz: str | None) -> list[SafeString]:
-    """The sign-in table's rows as HTML, times in ``display_tz`` (as ``{% timezone %}`` does)."""
+def _deleted_cell(window: Window | None, at: Any, *, audit: bool = False) -> str:
+    if window is None:
+        return ""
+    day = window.audit_deleted_on(at) if audit else window.deleted_on(at)
+    flag = (_PENDING_FLAG.format(label=escape(_("pending deletion")))
+            if window.pending(at) else "")
+    return _DELETED_CELL.format(day=day.isoformat(), flag=flag)
+
+
+def signin_rows(rows: list[Any], *, display_tz: str | None,
+                window: Window | None = None) -> list[SafeString]:
+    """The sign-in table's rows as HTML, times in ``display_tz`` (as ``{% timezone %}`` does).
+
+    ``window``: the grey zone is shown; each row says the day it will be deleted, and its detail
+    link keeps the grey zone open.
+    """
     detail_head, _sep, detail_tail = escape(
         reverse("signin_log_detail", args=[_PK_PLACEHOLDER])).rpartition(str(_PK_PLACEHOLDER))
+    if window is not None:
+        detail_tail += "?grey=1"
     with timezone.override(display_tz):
         tz = timezone.get_current_timezone()
     html_rows = []
@@ -96,6 +129,7 @@ def signin_rows(rows: list[Any], *, display_tz: str | None) -> list[SafeString]:
             outcome_label=escape(str(e.get_outcome_display())),
             reason=escape(str(e.get_reason_display() or "—")),
             mfa=escape(str(e.get_mfa_method_display())) if e.mfa_method else "—",
+            deleted=_deleted_cell(window, e.occurred_at),
         )))
     return html_rows
 
@@ -104,10 +138,15 @@ def signin_rows(rows: list[Any], *, display_tz: str | None) -> list[SafeString]:
 class ExportRow:
     event: Any
     filters: list[tuple[str, str]]
+    deleted_on: date | None = None  # with the grey zone shown
+    pending: bool = False
 
 
-def export_rows(rows: list[Any]) -> list[ExportRow]:
-    return [ExportRow(event=row, filters=filters_describe(row.filters)) for row in rows]
+def export_rows(rows: list[Any], *, window: Window | None = None) -> list[ExportRow]:
+    return [ExportRow(event=row, filters=filters_describe(row.filters),
+                      deleted_on=window.deleted_on(row.occurred_at) if window else None,
+                      pending=window.pending(row.occurred_at) if window else False)
+            for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +155,15 @@ class AuditRow:
     actor: str
     object_type: str
     changes: list[tuple[str, str, str]]  # (field label, old, new)
+    deleted_on: date | None = None  # with the grey zone shown
+    pending: bool = False
 
 
 def _change(model: type[Model] | None, name: str, value: Any) -> tuple[str, str, str] | None:
     """(label, old, new) of one recorded change; None for what is not a change worth showing."""
+    if name == GREY_ZONE_CHANGE:  # an explicit entry: someone opened records pending deletion
+        return (_("Records pending deletion opened"), "—",
+                str(GREY_ZONE_VIEWS.get(str(_change_values(value)[1]), _change_values(value)[1])))
     field = None
     if model is not None:
         try:
@@ -147,7 +191,7 @@ def _change_values(value: Any) -> tuple[str, str]:
     return ("", str(value))
 
 
-def audit_rows(entries: list[AuditLogEntry]) -> list[AuditRow]:
+def audit_rows(entries: list[AuditLogEntry], *, window: Window | None = None) -> list[AuditRow]:
     rows = []
     for entry in entries:
         model = entry.content_type.model_class() if entry.content_type_id else None
@@ -159,5 +203,7 @@ def audit_rows(entries: list[AuditLogEntry]) -> list[AuditRow]:
             object_type=(str(model._meta.verbose_name).capitalize() if model is not None
                          else entry.content_type.model),
             changes=[change for change in shown if change is not None],
+            deleted_on=window.audit_deleted_on(entry.timestamp) if window else None,
+            pending=window.pending(entry.timestamp) if window else False,
         ))
     return rows

@@ -2,8 +2,15 @@
 person's own sign-ins and exports.
 
 Views stay thin: parse the filters (activity.filters), call one selector (activity.selectors),
-page it by keyset (activity.keyset) and render, with the rows shown by activity.logs.rows. Every page is GET-only: the record is read here,
-never changed.
+page it by keyset (activity.keyset) and render, with the rows shown by activity.logs.rows. Every
+page is GET-only: the record is read here, never changed.
+
+The grey zone: rows older than the tenant's ``visible_days`` are hidden. A reader holding
+Cap.GREY_ZONE_VIEW (owners, auditors) may tick "include records pending deletion" (``grey=1``):
+the page then reads back to the purge date, shows the day each row will be deleted, and the
+access itself is recorded as an audit entry (``grey_zone_access_record``), once per page shown.
+Anyone else asking for it gets the default window and a message. One's own history pages never
+reach the grey zone (an employee's full copy is "download my data").
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import User
 from accounts.requests import ConsoleRequest
-from activity import selectors
+from activity import selectors, services
+from activity.capture import client_info
 from activity.filters import (
     ParsedFilters,
     audit_actions,
@@ -40,6 +48,7 @@ from activity.keyset import (
 )
 from activity.logs.rows import audit_rows, export_rows, login_choices, signin_rows
 from activity.models import ExportStatus, Outcome
+from activity.selectors import Window
 from tenants.access import get_for_tenant_or_404, requires
 from tenants.roles import Cap
 
@@ -71,11 +80,34 @@ def _export_links(name: str, params: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
+GREY_PARAM = "grey"
+
+
+def _window(request: ConsoleRequest, *, view: str, parsed: ParsedFilters[Any],
+            own: bool = False) -> tuple[Window, list[str]]:
+    """The page's reading window; with a permitted ``grey=1``, the grey zone too, recorded."""
+    asked = request.GET.get(GREY_PARAM) == "1"
+    allowed = not own and request.user.can(Cap.GREY_ZONE_VIEW)
+    window = selectors.window_get(tenant=request.tenant, grey=asked and allowed)
+    errors: list[str] = []
+    if asked and not allowed:
+        errors.append(_("Records pending deletion are shown to owners and auditors only, and "
+                        "never on one's own history; showing the last %(days)d days.")
+                      % {"days": window.rules.visible_days})
+    if window.grey:
+        services.grey_zone_access_record(tenant=request.tenant, actor=request.user,
+                                         client=client_info(request), view=view,
+                                         filters=parsed.as_dict())
+    return window, errors
+
+
 def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilters[Any],
-           *, extra_params: dict[str, str] | None = None) -> dict[str, Any]:
+           *, window: Window, window_errors: list[str] | None = None,
+           extra_params: dict[str, str] | None = None, own: bool = False) -> dict[str, Any]:
     """Keyset page, count hint, messages and the links that keep the filters."""
     size = size_clean(request.GET.get("size"))
-    errors = list(parsed.errors)
+    errors = [*(window_errors or []), *parsed.errors]
+    grey = {GREY_PARAM: "1"} if window.grey else {}
     cursor = request.GET.get("cursor") or None
     # A first page's queries count its rows too (up to the cap): one round trip fewer.
     try:
@@ -85,7 +117,7 @@ def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilte
         errors.append(_("That page link is not valid (it may have been cut or changed); showing "
                         "the newest entries."))
         page, cursor = page_fetch(queryset, cursor=None, size=size, count_cap=COUNT_CAP), None
-    params = {**parsed.as_dict(), **(extra_params or {})}
+    params = {**parsed.as_dict(), **grey, **(extra_params or {})}
     if size != SIZE_DEFAULT:
         params["size"] = str(size)
     return {
@@ -95,7 +127,8 @@ def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilte
         "count": count_hint(queryset, first_page=page) if cursor is None else None,
         "errors": errors,
         "params": params,
-        "filter_params": parsed.as_dict(),  # what an export of this view takes: no size/cursor
+        # What an export of this view takes: no size/cursor, the grey zone if shown.
+        "filter_params": {**parsed.as_dict(), **grey},
         "filters": parsed.filters,
         "filtered": parsed.active,
         "size": size,
@@ -103,34 +136,35 @@ def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilte
         "newer_url": f"?{_query(params, cursor=page.prev_cursor)}" if page.prev_cursor else None,
         "older_url": f"?{_query(params, cursor=page.next_cursor)}" if page.next_cursor else None,
         "first_url": f"?{_query(params)}",
-        "visible_days": selectors.visible_days(tenant=request.tenant),
+        "visible_days": window.rules.visible_days,
+        "purge_days": window.rules.purge_days,
+        "audit_days": window.rules.audit_days,
+        "window": window,
+        "grey": window.grey,
+        "grey_allowed": not own and request.user.can(Cap.GREY_ZONE_VIEW),
     }
-
-
-
-
 
 
 # --- Sign-in log --------------------------------------------------------------------------------
 
 
-
-
-
-def _signin_log(request: ConsoleRequest, *, template: str, person: Model | None = None,
-                **context: Any) -> HttpResponse:
+def _signin_log(request: ConsoleRequest, *, template: str, view: str,
+                person: Model | None = None, **context: Any) -> HttpResponse:
     tenant = request.tenant
     parsed = login_filters_from_query(tenant=tenant, params=request.GET)
     if person is not None:
         parsed = ParsedFilters(filters=replace(parsed.filters, person=person.pk),
                                errors=parsed.errors)
-    events = selectors.login_events_filtered(tenant=tenant, filters=parsed.filters)
-    ctx = _paged(request, events, parsed)
+    window, window_errors = _window(request, view=view, parsed=parsed)
+    events = selectors.login_events_filtered(tenant=tenant, filters=parsed.filters,
+                                             since=window.since)
+    ctx = _paged(request, events, parsed, window=window, window_errors=window_errors)
     person_id = parsed.filters.person
     ctx.update(login_choices(ctx["params"]))
     ctx.update(
         display_tz=tenant.timezone,
-        signin_rows=signin_rows(ctx["rows"], display_tz=tenant.timezone),
+        signin_rows=signin_rows(ctx["rows"], display_tz=tenant.timezone,
+                                window=window if window.grey else None),
         person=person,
         person_label=(str(person) if person is not None else
                       selectors.person_label(tenant=tenant, pk=person_id) if person_id else None),
@@ -146,26 +180,38 @@ def _signin_log(request: ConsoleRequest, *, template: str, person: Model | None 
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def signin_log_view(request: ConsoleRequest) -> HttpResponse:
-    return _signin_log(request, template="activity/signin_log.html")
+    return _signin_log(request, template="activity/signin_log.html", view="signin_log")
 
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def person_signins_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     person = get_for_tenant_or_404(User.objects.all(), tenant=request.tenant, pk=pk)
-    return _signin_log(request, template="activity/person_signins.html", person=person)
+    return _signin_log(request, template="activity/person_signins.html", view="person_signins",
+                       person=person)
 
 
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def signin_log_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    event = selectors.login_event_get(tenant=request.tenant, pk=pk)
+    asked = request.GET.get(GREY_PARAM) == "1" and request.user.can(Cap.GREY_ZONE_VIEW)
+    window = selectors.window_get(tenant=request.tenant, grey=asked)
+    event = selectors.login_event_get(tenant=request.tenant, pk=pk, since=window.since)
+    pending = window.pending(event.occurred_at)
+    grey = {GREY_PARAM: "1"} if window.grey else {}
+    if pending:  # only opening a row that is pending deletion is an access to the grey zone
+        services.grey_zone_access_record(tenant=request.tenant, actor=request.user,
+                                         client=client_info(request), view="signin_detail",
+                                         filters={"event": str(event.pk)})
     return render(request, "activity/signin_detail.html", {
         "event": event,
+        "pending": pending,
+        "deleted_on": window.deleted_on(event.occurred_at) if pending else None,
         "display_tz": request.tenant.timezone,
-        "by_ip_url": "?" + urlencode({"ip": event.ip}),
+        "by_ip_url": "?" + urlencode({"ip": event.ip, **grey}),
         "by_person_url": "?" + urlencode({"person": event.user_id}) if event.user_id else None,
-        "by_address_url": "?" + urlencode({"address": event.attempted_login, "exact": "1"}),
+        "by_address_url": "?" + urlencode({"address": event.attempted_login, "exact": "1",
+                                           **grey}),
         "can_view_people": request.user.can(Cap.PEOPLE_VIEW),
     })
 
@@ -173,20 +219,18 @@ def signin_log_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
 # --- Export log ---------------------------------------------------------------------------------
 
 
-
-
-
-
 @require_safe
 @requires(Cap.LOGS_VIEW)
 def export_log_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     parsed = export_filters_from_query(tenant=tenant, params=request.GET)
-    exports = selectors.export_events_filtered(tenant=tenant, filters=parsed.filters)
-    ctx = _paged(request, exports, parsed)
+    window, window_errors = _window(request, view="export_log", parsed=parsed)
+    exports = selectors.export_events_filtered(tenant=tenant, filters=parsed.filters,
+                                               since=window.since)
+    ctx = _paged(request, exports, parsed, window=window, window_errors=window_errors)
     person_id = parsed.filters.person
     ctx.update(
-        export_rows=export_rows(ctx["rows"]),
+        export_rows=export_rows(ctx["rows"], window=window if window.grey else None),
         statuses=ExportStatus.choices,
         display_tz=tenant.timezone,
         person_label=selectors.person_label(tenant=tenant, pk=person_id) if person_id else None,
@@ -201,23 +245,18 @@ def export_log_view(request: ConsoleRequest) -> HttpResponse:
 # --- Audit trail --------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
 @require_safe
 @requires(Cap.AUDIT_VIEW)
 def audit_trail_view(request: ConsoleRequest) -> HttpResponse:
     tenant = request.tenant
     parsed = audit_filters_from_query(tenant=tenant, params=request.GET)
-    entries = selectors.audit_entries_filtered(tenant=tenant, filters=parsed.filters)
-    ctx = _paged(request, entries, parsed)
+    window, window_errors = _window(request, view="audit_trail", parsed=parsed)
+    entries = selectors.audit_entries_filtered(tenant=tenant, filters=parsed.filters,
+                                               since=window.audit_since)
+    ctx = _paged(request, entries, parsed, window=window, window_errors=window_errors)
     ctx.update(
-        audit_rows=audit_rows(ctx["rows"]),
+        audit_rows=audit_rows(ctx["rows"], window=window if window.grey else None),
+        purge_days=window.rules.audit_days,  # the audit trail's grey zone ends at its own date
         actors=selectors.audit_actor_choices(tenant=tenant, include=parsed.filters.actor),
         object_types=list(audited_object_types().items()),
         actions=list(audit_actions().items()),
@@ -253,8 +292,10 @@ def my_signins_view(request: ConsoleRequest) -> HttpResponse:
     user = request.user
     tz = user.effective_timezone
     parsed = _own(login_filters_from_query(tenant=request.tenant, params=request.GET, tz=tz), user)
-    events = selectors.login_events_filtered(tenant=request.tenant, filters=parsed.filters)
-    ctx = _paged(request, events, parsed)
+    window, window_errors = _window(request, view="my_signins", parsed=parsed, own=True)
+    events = selectors.login_events_filtered(tenant=request.tenant, filters=parsed.filters,
+                                             since=window.since)
+    ctx = _paged(request, events, parsed, window=window, window_errors=window_errors, own=True)
     _without_person(ctx)
     ctx.update(
         display_tz=tz,
@@ -270,8 +311,10 @@ def my_exports_view(request: ConsoleRequest) -> HttpResponse:
     user = request.user
     tz = user.effective_timezone
     parsed = _own(export_filters_from_query(tenant=request.tenant, params=request.GET, tz=tz), user)
-    exports = selectors.export_events_filtered(tenant=request.tenant, filters=parsed.filters)
-    ctx = _paged(request, exports, parsed)
+    window, window_errors = _window(request, view="my_exports", parsed=parsed, own=True)
+    exports = selectors.export_events_filtered(tenant=request.tenant, filters=parsed.filters,
+                                               since=window.since)
+    ctx = _paged(request, exports, parsed, window=window, window_errors=window_errors, own=True)
     _without_person(ctx)
     ctx.update(
         display_tz=tz,

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.http import QueryDict
-from django.test import override_settings
 
 from activity.filters import (
     AuditFilters,
@@ -18,7 +17,14 @@ from activity.filters import (
     filters_describe,
     login_filters_from_query,
 )
-from activity.models import AuditLogEntry, ExportStatus, MfaMethod, Outcome, Reason
+from activity.models import (
+    AuditLogEntry,
+    ExportStatus,
+    MfaMethod,
+    Outcome,
+    Reason,
+    RetentionPolicy,
+)
 from activity.selectors import (
     audit_entries_filtered,
     export_events_filtered,
@@ -248,9 +254,9 @@ def test_date_filter_uses_shanghai_day_boundaries(two_tenants) -> None:
 
 
 @pytest.mark.django_db
-@override_settings(ACTIVITY_VISIBLE_DAYS=30)
 def test_visible_window_hides_older_rows_even_with_an_earlier_from(two_tenants) -> None:
     tenant = two_tenants.a.tenant
+    RetentionPolicy.objects.create(tenant=tenant, visible_days=30, purge_days=180, audit_days=365)
     now = datetime.now(UTC)
     old = login(tenant, at=now - timedelta(days=31))
     new = login(tenant, at=now - timedelta(days=29))
