@@ -1,0 +1,93 @@
+"""Correct password, blocked by policy: the password was right, but the network allowlist or the
+sign-in hours refused the attempt (``network_denied``, ``hours_denied``) or would have refused it
+in monitor mode (``network_monitor``, ``hours_monitor``, let through). Someone who knows the
+password is signing in from where or when the company does not expect.
+
+Severity: an enforced refusal carries the rule's severity (high by default); a monitor-mode
+attempt, which a tenant trying a new policy sees for many legitimate people, one step lower. A
+network an admin trusted for the person (trust kind ``network``) does not fire. One alert per
+person, policy and address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activity.models import Reason
+from alerts.rules.base import Event, Finding, History, Severity, TenantContext
+from alerts.rules.common import dedup_key, param_fields, parse_params, place_label, text
+
+CODE = "blocked_by_policy"
+TITLE = gettext_lazy("Correct password, blocked by policy")
+DEFAULT_SEVERITY = Severity.HIGH
+EVENT_KIND = "signin"
+NEEDS = frozenset({"is_trusted"})
+
+# reason -> (policy, mode)
+REASONS: dict[str, tuple[str, str]] = {
+    Reason.NETWORK_DENIED: ("network", "enforce"),
+    Reason.NETWORK_MONITOR: ("network", "monitor"),
+    Reason.HOURS_DENIED: ("hours", "enforce"),
+    Reason.HOURS_MONITOR: ("hours", "monitor"),
+}
+_LOWER = {Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW, Severity.LOW: Severity.LOW}
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    severity: Severity = DEFAULT_SEVERITY
+
+
+SPECS: dict[str, Any] = {}
+PARAM_FIELDS = param_fields(SPECS)
+
+
+def params_from(data: Mapping[str, object]) -> Params:
+    return parse_params(Params, SPECS, data)
+
+
+def lookback(params: Params) -> dt.timedelta:
+    """This rule reads no history."""
+    return dt.timedelta(0)
+
+
+def evaluate(event: Event, history: History, params: Params,
+             tenant: TenantContext) -> list[Finding]:
+    if event.reason not in REASONS or event.user_id is None:
+        return []
+    policy, mode = REASONS[event.reason]
+    if event.ip and history.is_trusted(user_id=event.user_id, kind="network", value=event.ip):
+        return []
+    severity = params.severity if mode == "enforce" else _LOWER[params.severity]
+    return [Finding(
+        rule=CODE, severity=severity, tenant_id=event.tenant_id, user_id=event.user_id,
+        dedup_key=dedup_key(CODE, event.user_id, policy, event.ip or "-"),
+        occurred_at=event.occurred_at, event_ids=(event.id,),
+        evidence={
+            "policy": policy, "mode": mode, "reason": event.reason, "outcome": event.outcome,
+            "ip": event.ip, "country": event.country, "login": event.login,
+            "at": event.occurred_at.isoformat(),
+        },
+    )]
+
+
+def describe(evidence: Mapping[str, Any]) -> str:
+    values = {"ip": text(evidence.get("ip")), "place": place_label(evidence.get("country"))}
+    policy, mode = evidence.get("policy"), evidence.get("mode")
+    if policy == "network" and mode == "monitor":
+        return _("The correct password was used from %(ip)s (%(place)s), outside the network "
+                 "allowlist; monitor mode let the sign-in through.") % values
+    if policy == "network":
+        return _("The correct password was used from %(ip)s (%(place)s), outside the network "
+                 "allowlist, which refused the sign-in.") % values
+    if mode == "monitor":
+        return _("The correct password was used from %(ip)s (%(place)s) outside the sign-in "
+                 "hours; monitor mode let the sign-in through.") % values
+    return _("The correct password was used from %(ip)s (%(place)s) outside the sign-in hours, "
+             "which refused the sign-in.") % values

@@ -1,0 +1,122 @@
+"""Password spray and credential stuffing: one network failing on ``accounts`` (5) distinct
+accounts of a tenant within ``minutes`` (10).
+
+The network is the failing address's /24 for IPv4 and /64 for IPv6 by default (one customer
+line, one IPv6 subnet: an attacker rotating the last bits is still one source); prefixes of 32
+and 128 judge single addresses. An IPv4-mapped IPv6 address counts as IPv4. Accounts are the
+attempted logins, so guesses at addresses that have no account count: that is what stuffing
+with a leaked list looks like. Every failure counts, whatever its reason.
+
+The alert is keyed by network and fixed UTC window, and concerns no single person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activity.models import Outcome
+from alerts.rules.base import Event, Finding, History, Severity, TenantContext
+from alerts.rules.common import (
+    Spec,
+    dedup_key,
+    iso,
+    network_of,
+    num,
+    param_fields,
+    parse_params,
+    text,
+    window_start,
+)
+
+CODE = "password_spray"
+TITLE = gettext_lazy("Password spray")
+DEFAULT_SEVERITY = Severity.HIGH
+EVENT_KIND = "signin"
+NEEDS = frozenset({"network_failures"})
+ACCOUNTS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    accounts: int = 5
+    minutes: int = 10
+    ipv4_prefix: int = 24
+    ipv6_prefix: int = 64
+    severity: Severity = DEFAULT_SEVERITY
+
+
+SPECS = {
+    "accounts": Spec(gettext_lazy("Distinct accounts"), "int",
+                     gettext_lazy("Failures on this many different accounts from one network is a spray."),
+                     minimum=2, maximum=10000),
+    "minutes": Spec(gettext_lazy("Window (minutes)"), "int",
+                    gettext_lazy("How far back failures are counted."),
+                    minimum=1, maximum=1440),
+    "ipv4_prefix": Spec(gettext_lazy("IPv4 network size (prefix length)"), "int",
+                        gettext_lazy("24 groups a /24 (256 addresses); 32 judges each address alone."),
+                        minimum=16, maximum=32),
+    "ipv6_prefix": Spec(gettext_lazy("IPv6 network size (prefix length)"), "int",
+                        gettext_lazy("64 groups one subnet; 128 judges each address alone."),
+                        minimum=32, maximum=128),
+}
+PARAM_FIELDS = param_fields(SPECS)
+
+
+def params_from(data: Mapping[str, object]) -> Params:
+    return parse_params(Params, SPECS, data)
+
+
+def lookback(params: Params) -> dt.timedelta:
+    """How far before an event this rule reads failures."""
+    return dt.timedelta(minutes=params.minutes)
+
+
+def evaluate(event: Event, history: History, params: Params,
+             tenant: TenantContext) -> list[Finding]:
+    if event.outcome != Outcome.FAILURE:
+        return []
+    network = network_of(event.ip, v4_prefix=params.ipv4_prefix, v6_prefix=params.ipv6_prefix)
+    if network is None:
+        return []
+    rows = history.network_failures(tenant_id=event.tenant_id, network=network,
+                                    since=event.occurred_at - lookback(params),
+                                    until=event.occurred_at)
+    failures = {e.id: e for e in rows if e.outcome == Outcome.FAILURE}
+    failures.setdefault(event.id, event)
+    ordered = sorted(failures.values(), key=lambda e: (e.occurred_at, e.id))
+    accounts: dict[str, None] = {}
+    ips: dict[str, None] = {}
+    for e in ordered:
+        if e.login:
+            accounts.setdefault(e.login, None)
+        ips.setdefault(e.ip, None)
+    if len(accounts) < params.accounts:
+        return []
+    start = window_start(event.occurred_at, params.minutes)
+    return [Finding(
+        rule=CODE, severity=params.severity, tenant_id=event.tenant_id, user_id=None,
+        dedup_key=dedup_key(CODE, network, iso(start)), occurred_at=event.occurred_at,
+        event_ids=tuple(e.id for e in ordered),
+        evidence={
+            "network": network, "account_count": len(accounts),
+            "accounts": list(accounts)[:ACCOUNTS_SHOWN], "failures": len(ordered),
+            "ips": list(ips)[:ACCOUNTS_SHOWN], "ip_count": len(ips),
+            "minutes": params.minutes, "threshold": params.accounts,
+            "first_at": iso(ordered[0].occurred_at), "last_at": iso(ordered[-1].occurred_at),
+        },
+    )]
+
+
+def describe(evidence: Mapping[str, Any]) -> str:
+    return _("%(failures)s failed sign-ins on %(accounts)s different accounts from the network "
+             "%(network)s within %(minutes)s minutes (the threshold is %(threshold)s accounts).") % {
+        "failures": num(evidence.get("failures")), "accounts": num(evidence.get("account_count")),
+        "network": text(evidence.get("network")), "minutes": num(evidence.get("minutes")),
+        "threshold": num(evidence.get("threshold")),
+    }

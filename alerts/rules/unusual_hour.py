@@ -1,0 +1,227 @@
+"""Unusual hour: a successful sign-in inside the tenant's quiet hours, or outside the hours this
+person usually signs in.
+
+Quiet hours are a wall-clock window in the tenant's time zone (default 00:00-05:00); a window
+whose end is earlier than its start wraps midnight (22:00-05:00). The instant is converted with
+``zoneinfo``, so on a DST change night the skipped hour never occurs and the repeated hour is
+read as the wall time it shows. A window that would cover the whole day (start = end) is refused
+by ``params_from``.
+
+Usual hours are learned from the person's own successes over the previous ``usual_days`` (30),
+once there are at least ``usual_min_successes`` (20) of them: the hours of the day (in the tenant's
+zone) sorted by how many successes fell in them, taken most frequent first until they cover
+``usual_coverage`` percent (95) of those successes, then widened by ``usual_margin_hours`` (1) on
+each side so that finishing a little late is not an anomaly. A success in an hour outside that set
+fires. 95% rather than "every hour ever seen" lets a one-off late night not teach the rule that
+nights are normal; the minimum history keeps a new person from being judged on three sign-ins.
+
+One alert per person and night (the local date the quiet window started, or the local date
+for an unusual hour), so several sign-ins during one night are one alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activity.models import Outcome
+from alerts.rules.base import Event, Finding, History, Severity, TenantContext
+from alerts.rules.common import Spec, dedup_key, integer, param_fields, parse_params, text
+
+CODE = "unusual_hour"
+TITLE = gettext_lazy("Unusual hour")
+DEFAULT_SEVERITY = Severity.LOW
+EVENT_KIND = "signin"
+NEEDS = frozenset({"successes"})
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    quiet_hours: bool = True
+    quiet_start: dt.time = dt.time(0, 0)
+    quiet_end: dt.time = dt.time(5, 0)
+    usual_hours: bool = True
+    usual_days: int = 30
+    usual_min_successes: int = 20
+    usual_coverage: int = 95
+    usual_margin_hours: int = 1
+    severity: Severity = DEFAULT_SEVERITY
+
+
+SPECS = {
+    "quiet_hours": Spec(gettext_lazy("Watch quiet hours"), "bool",
+                        gettext_lazy("Any sign-in inside the quiet hours is unusual.")),
+    "quiet_start": Spec(gettext_lazy("Quiet hours start"), "time",
+                        gettext_lazy("In the company's time zone.")),
+    "quiet_end": Spec(gettext_lazy("Quiet hours end"), "time",
+                      gettext_lazy("In the company's time zone; earlier than the start means the "
+                                   "window crosses midnight.")),
+    "usual_hours": Spec(gettext_lazy("Learn each person's usual hours"), "bool",
+                        gettext_lazy("A sign-in outside the hours a person usually signs in is unusual.")),
+    "usual_days": Spec(gettext_lazy("Usual hours learned over (days)"), "int",
+                       gettext_lazy("How much of a person's history their usual hours come from."),
+                       minimum=7, maximum=365),
+    "usual_min_successes": Spec(gettext_lazy("Sign-ins needed to learn usual hours"), "int",
+                                gettext_lazy("A person with fewer sign-ins in that period is judged "
+                                             "by the quiet hours only."),
+                                minimum=5, maximum=10000),
+    "usual_coverage": Spec(gettext_lazy("Usual hours cover (%)"), "int",
+                           gettext_lazy("The usual hours are the fewest hours of the day holding "
+                                        "this share of a person's sign-ins."),
+                           minimum=50, maximum=100),
+    "usual_margin_hours": Spec(gettext_lazy("Margin around usual hours (hours)"), "int",
+                               gettext_lazy("Hours either side of the usual hours that still count as usual."),
+                               minimum=0, maximum=6),
+}
+PARAM_FIELDS = param_fields(SPECS)
+
+
+def _check(params: Params) -> dict[str, ValidationError]:
+    errors: dict[str, ValidationError] = {}
+    if params.quiet_start == params.quiet_end:
+        errors["quiet_end"] = ValidationError(
+            _("Quiet hours from %(start)s to %(end)s would cover the whole day; choose an end "
+              "different from the start."),
+            code="whole_day",
+            params={"start": _hhmm(params.quiet_start), "end": _hhmm(params.quiet_end)})
+    if not params.quiet_hours and not params.usual_hours:
+        errors["quiet_hours"] = ValidationError(
+            _("Watch quiet hours, usual hours or both; to stop this rule, switch it off."),
+            code="nothing_watched")
+    return errors
+
+
+def params_from(data: Mapping[str, object]) -> Params:
+    return parse_params(Params, SPECS, data, check=_check)
+
+
+def lookback(params: Params) -> dt.timedelta:
+    """How far before an event this rule reads successes."""
+    return dt.timedelta(days=params.usual_days) if params.usual_hours else dt.timedelta(0)
+
+
+def _hhmm(value: dt.time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+@functools.lru_cache(maxsize=512)
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def in_window(minute: int, start: int, end: int) -> bool:
+    """Whether a minute of the day lies in [start, end), a window that may wrap midnight."""
+    if start < end:
+        return start <= minute < end
+    return minute >= start or minute < end
+
+
+def usual_hours(local_hours: Iterable[int], *, coverage: int, margin: int) -> set[int]:
+    """The hours covering ``coverage`` % of the sign-ins (most frequent first), widened by margin."""
+    counts = Counter(local_hours)
+    total = sum(counts.values())
+    chosen: set[int] = set()
+    covered = 0
+    for hour, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        if covered * 100 >= coverage * total:
+            break
+        chosen.add(hour)
+        covered += count
+    return {(hour + step) % 24 for hour in chosen for step in range(-margin, margin + 1)}
+
+
+def hour_ranges(hours: Iterable[int]) -> list[tuple[int, int]]:
+    """Hours of the day as [start, end) ranges, a range may wrap midnight: {22, 23, 0} -> (22, 1)."""
+    present = sorted(set(hours))
+    if not present:
+        return []
+    if len(present) == 24:
+        return [(0, 24)]
+    ranges: list[list[int]] = []
+    for hour in present:
+        if ranges and ranges[-1][1] == hour:
+            ranges[-1][1] = hour + 1
+        else:
+            ranges.append([hour, hour + 1])
+    if len(ranges) > 1 and ranges[0][0] == 0 and ranges[-1][1] == 24:
+        ranges[0][0] = ranges[-1][0]
+        ranges.pop()
+    return [(start, end % 24) for start, end in ranges]
+
+
+def evaluate(event: Event, history: History, params: Params,
+             tenant: TenantContext) -> list[Finding]:
+    if event.outcome != Outcome.SUCCESS or event.user_id is None:
+        return []
+    zone = _zone(tenant.timezone)
+    local = event.occurred_at.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    start = params.quiet_start.hour * 60 + params.quiet_start.minute
+    end = params.quiet_end.hour * 60 + params.quiet_end.minute
+    quiet = params.quiet_hours and in_window(minute, start, end)
+
+    usual: set[int] | None = None
+    learned_from = 0
+    if params.usual_hours:
+        earlier = history.successes(user_id=event.user_id, since=event.occurred_at - lookback(params),
+                                    before=event.occurred_at, exclude_id=event.id)
+        learned_from = len(earlier)
+        if learned_from >= params.usual_min_successes:
+            usual = usual_hours((e.occurred_at.astimezone(zone).hour for e in earlier),
+                                coverage=params.usual_coverage, margin=params.usual_margin_hours)
+    outside_usual = usual is not None and local.hour not in usual
+    if not quiet and not outside_usual:
+        return []
+
+    night = local.date()
+    if quiet and start > end and minute < end:
+        night -= dt.timedelta(days=1)  # after midnight in a window that began the evening before
+    return [Finding(
+        rule=CODE, severity=params.severity, tenant_id=event.tenant_id, user_id=event.user_id,
+        dedup_key=dedup_key(CODE, event.user_id, night.isoformat()),
+        occurred_at=event.occurred_at, event_ids=(event.id,),
+        evidence={
+            "local_time": f"{local:%H:%M}", "local_date": local.date().isoformat(),
+            "timezone": getattr(zone, "key", "UTC"),
+            "quiet": quiet, "outside_usual": outside_usual,
+            "quiet_start": _hhmm(params.quiet_start), "quiet_end": _hhmm(params.quiet_end),
+            "usual_hours": sorted(usual) if usual is not None else [],
+            "learned_from": learned_from, "usual_days": params.usual_days,
+            "country": event.country, "ip": event.ip,
+        },
+    )]
+
+
+def _ranges_text(hours: Iterable[int]) -> str:
+    return ", ".join(f"{a:02d}:00-{b:02d}:00" for a, b in hour_ranges(hours))
+
+
+def describe(evidence: Mapping[str, Any]) -> str:
+    hours = [h for h in evidence.get("usual_hours") or [] if isinstance(h, int) and 0 <= h < 24]
+    values = {
+        "time": text(evidence.get("local_time")), "zone": text(evidence.get("timezone"), "UTC"),
+        "start": text(evidence.get("quiet_start")), "end": text(evidence.get("quiet_end")),
+        "usual": _ranges_text(hours), "count": integer(evidence.get("learned_from")),
+        "days": integer(evidence.get("usual_days")),
+    }
+    if evidence.get("quiet") and evidence.get("outside_usual"):
+        return _("Signed in at %(time)s (%(zone)s), inside the company's quiet hours %(start)s-%(end)s "
+                 "and outside this person's usual hours (%(usual)s, from %(count)s sign-ins in "
+                 "%(days)s days).") % values
+    if evidence.get("quiet"):
+        return _("Signed in at %(time)s (%(zone)s), inside the company's quiet hours "
+                 "%(start)s-%(end)s.") % values
+    return _("Signed in at %(time)s (%(zone)s), outside this person's usual hours (%(usual)s, "
+             "from %(count)s sign-ins in %(days)s days).") % values
