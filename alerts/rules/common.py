@@ -158,8 +158,8 @@ def parse_params[P](cls: type[P], specs: Mapping[str, Spec], data: Mapping[str, 
     # The checks across fields run on the valid values too, so one save reports everything.
     params = cls(**values)
     if check is not None:
-        for name, exc in check(params).items():
-            errors.setdefault(name, []).append(exc)
+        for name, problem in check(params).items():
+            errors.setdefault(name, []).append(problem)
     if errors:
         raise ValidationError(errors)
     return params
