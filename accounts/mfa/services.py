@@ -8,9 +8,9 @@ Design notes
   random step token that must match it. Works the same for a signed-in person and for the
   pre-MFA session of the sign-in pipeline, because every function takes the user explicitly.
 - Sensitive changes (add/remove a device, regenerate codes) need a confirmation less than five
-  minutes old (``mfa_recent_auth_*``) and e-mail the person after commit. They also send
-  ``accounts.mfa.signals.mfa_changed`` inside their transaction: the audit trail (``activity``,
-  a layer above) records them from there.
+  minutes old (``mfa_recent_auth_*``). They send ``accounts.mfa.signals.mfa_changed`` (an
+  administrator's reset: ``mfa_reset``) inside their transaction: the audit trail (``activity``)
+  and the e-mail to the person (``notifications``, through the outbox), layers above, act on it.
 - Nothing here calls ``login()``; failed codes are reported to django-axes through
   ``mfa_failure_signal`` by the caller that owns the request.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-import logging
 import secrets
 import time
 from binascii import unhexlify
@@ -33,14 +32,10 @@ from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -60,11 +55,9 @@ from accounts.mfa.models import (
     normalize_backup_code,
     normalize_totp_code,
 )
-from accounts.mfa.signals import mfa_changed
+from accounts.mfa.signals import mfa_changed, mfa_reset
 from accounts.models import User
 from tenants.models import Tenant
-
-logger = logging.getLogger(__name__)
 
 Method = Literal["totp", "backup_code"]
 
@@ -407,49 +400,13 @@ def mfa_devices_reset(*, person: User) -> int:
             devices = model.objects.for_tenant(person.tenant).filter(user=person)
             removed += devices.count()
             devices.delete()
-        _notify_on_commit(user=person, change="mfa_reset")
+        mfa_reset.send(sender=__name__, user=person)
     return removed
 
 
-# --- E-mail ------------------------------------------------------------------------------------
-
-_CHANGE_TEXT = {
-    "totp_added": (gettext_lazy("An authenticator app was added to your account"),
-                   gettext_lazy("An authenticator app (%(detail)s) was added to your account.")),
-    "totp_removed": (gettext_lazy("An authenticator app was removed from your account"),
-                     gettext_lazy("An authenticator app (%(detail)s) was removed from your account.")),
-    "backup_codes_regenerated": (gettext_lazy("New backup codes were created for your account"),
-                                 gettext_lazy("New backup codes were created; the previous ones no longer work.")),
-    "mfa_reset": (gettext_lazy("Two-step sign-in was reset on your account"),
-                  gettext_lazy("An administrator reset two-step sign-in on your account. "
-                               "You will set up an authenticator app at your next sign-in.")),
-}
-
-
 def _changed(*, user: User, change: str, detail: str = "") -> None:
-    """A person's own change: tell the layers above (the audit trail) now, e-mail them on commit."""
+    """A person's own change: the layers above audit it and e-mail the person (one signal)."""
     mfa_changed.send(sender=__name__, user=user, change=change, detail=detail)
-    _notify_on_commit(user=user, change=change, detail=detail)
-
-
-def _notify_on_commit(*, user: User, change: str, detail: str = "") -> None:
-    transaction.on_commit(lambda: _notify(user=user, change=change, detail=detail))
-
-
-def _notify(*, user: User, change: str, detail: str) -> None:
-    subject_text, body_text = _CHANGE_TEXT[change]
-    tenant = user.tenant
-    with translation.override(user.language or (tenant.language if tenant else None) or "en"):
-        subject = str(subject_text)
-        body = render_to_string("accounts/mfa/email/change.txt", {
-            "user": user, "tenant": tenant, "message": str(body_text) % {"detail": detail},
-            "manage_url": settings.PUBLIC_BASE_URL + reverse("mfa_manage"),
-        })
-    try:
-        send_mail(subject, body, None, [user.email])
-    except OSError:
-        # The change stands; a mail outage must not undo a security action.
-        logger.exception("MFA change e-mail to user %s failed", user.pk)
 
 
 def mfa_enrolled_count(*, tenant: Tenant) -> int:

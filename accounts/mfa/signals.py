@@ -12,3 +12,8 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 mfa_changed = Signal()
+
+# An administrator reset a person's two-step sign-in (``mfa_devices_reset``), sent inside its
+# transaction. Keyword argument: ``user`` (the person). The audit entry is the administrator's
+# service's; the e-mail to the person is a receiver's (``notifications.receivers``).
+mfa_reset = Signal()
