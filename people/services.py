@@ -8,7 +8,6 @@ Every service checks its own rules (the view only checks the capability) and rai
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +15,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -28,14 +26,13 @@ from django.utils.translation import gettext as _
 from accounts.mfa.services import mfa_devices_reset
 from accounts.models import User, normalize_email
 from activity.services import audit_entry_record
+from notifications.services import email_enqueue
 from security.policies.password.services import password_record_change
 from security.policies.password.validators import password_validators_for
 from security.sessions.services import user_sessions_end_all
 from security.signin.lockout import locked_accounts_list, lockout_reset
 from tenants.models import Invitation, MailDomain, Tenant, domain_validator, validate_timezone
 from tenants.roles import Cap, Role, can_manage, role_has
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -172,21 +169,20 @@ def _invitation_issue(*, tenant: Tenant, user: User, actor: User | None) -> Issu
         expires_at=now + timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
     issued = IssuedInvitation(invitation=invitation, token=token)
-    transaction.on_commit(lambda: _invitation_email(issued=issued, user=user, tenant=tenant))
+    _invitation_email(issued=issued, user=user, tenant=tenant)
     return issued
 
 
 def _invitation_email(*, issued: IssuedInvitation, user: User, tenant: Tenant) -> None:
+    # Through the outbox, in the invitation's transaction: the e-mail exists exactly when the
+    # invitation does, and a mail outage delays it instead of losing it.
     with translation.override(user.language or tenant.language):
         context = {"tenant": tenant, "user": user, "url": issued.url,
                     "hours": settings.INVITATION_TTL_HOURS}
         subject = _("You are invited to %(tenant)s on mailadmin") % {"tenant": tenant.name}
         body = render_to_string("people/email/invitation.txt", context)
-    try:
-        send_mail(subject, body, None, [user.email])
-    except OSError:
-        # The invitation stands; the admin can resend it from the person's page.
-        logger.exception("invitation e-mail to user %s failed", user.pk)
+        email_enqueue(tenant=tenant, to=user.email, subject=subject, body=body, user=user,
+                      kind="invitation", idempotency_key=f"invitation:{issued.invitation.pk}")
 
 
 def invitation_resend(*, tenant: Tenant, actor: User, person: User) -> IssuedInvitation:
