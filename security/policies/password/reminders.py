@@ -1,28 +1,26 @@
 """Password expiry reminders: the hourly loop over tenants with expiry, and the e-mail.
 
-Idempotent: a reminder row, unique per person, threshold and expiry date, is written before the
-e-mail goes out, so running this every hour (or twice at once) sends each reminder once. The
+Idempotent: a reminder row, unique per person, threshold and expiry date, is written with its
+e-mail's outbox row in one transaction, so running this every hour (or twice at once) sends each
+reminder once. The
 Celery entry point is ``security.tasks.password_expiry_reminders_task``.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import User
+from notifications.services import email_enqueue
 from security.policies.password.models import PasswordExpiryReminder, PasswordPolicy, PasswordState
 from tenants.models import Tenant
-
-logger = logging.getLogger(__name__)
 
 REMINDER_THRESHOLDS = (14, 7, 1)
 
@@ -56,15 +54,17 @@ def password_expiry_reminders_send(*, now: datetime | None = None) -> int:
 def _reminder_claim(*, tenant: Tenant, user: User, threshold: int, expires_on: date) -> bool:
     try:
         with transaction.atomic():
-            PasswordExpiryReminder.objects.create(tenant=tenant, user=user, threshold_days=threshold,
-                                                  expires_on=expires_on)
-            transaction.on_commit(lambda: _reminder_email(tenant=tenant, user=user, days=threshold))
+            reminder = PasswordExpiryReminder.objects.create(
+                tenant=tenant, user=user, threshold_days=threshold, expires_on=expires_on)
+            _reminder_email(tenant=tenant, user=user, days=threshold, reminder=reminder)
     except IntegrityError:
         return False  # already sent (or being sent by a concurrent run)
     return True
 
 
-def _reminder_email(*, tenant: Tenant, user: User, days: int) -> None:
+def _reminder_email(*, tenant: Tenant, user: User, days: int,
+                    reminder: PasswordExpiryReminder) -> None:
+    # Through the outbox, in the reminder row's transaction: one e-mail per reminder row.
     with translation.override(user.language or tenant.language):
         context = {"tenant": tenant, "user": user, "days": days,
                    "url": settings.PUBLIC_BASE_URL + reverse("password_change")}
@@ -72,8 +72,5 @@ def _reminder_email(*, tenant: Tenant, user: User, days: int) -> None:
             "Your %(tenant)s password expires in %(days)d day",
             "Your %(tenant)s password expires in %(days)d days", days) % {"tenant": tenant.name, "days": days}
         body = render_to_string("security/policies/email/password_expiry.txt", context)
-    try:
-        send_mail(subject, body, None, [user.email])
-    except OSError:
-        # A reminder is a courtesy: at expiry the sign-in asks for a new password anyway.
-        logger.exception("password expiry reminder to user %s failed", user.pk)
+        email_enqueue(tenant=tenant, to=user.email, subject=subject, body=body, user=user,
+                      kind="password_expiry", idempotency_key=f"password-expiry:{reminder.pk}")
