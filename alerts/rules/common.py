@@ -99,6 +99,9 @@ def _parse_time(value: object) -> dt.time:
         hours, minutes = int(match[1]), int(match[2])
         if hours < 24 and minutes < 60:
             return dt.time(hours, minutes)
+        if hours == 24 and minutes == 0:
+            raise ValidationError(_("24:00 is not a time of day: a window that ends at midnight "
+                                    "ends at 00:00."), code="invalid")
     raise ValidationError(_("Enter a time such as 00:00 or 05:30."), code="invalid")
 
 

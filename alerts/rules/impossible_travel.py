@@ -47,6 +47,7 @@ DEFAULT_SEVERITY = Severity.HIGH
 EVENT_KIND = "signin"
 NEEDS = frozenset({"successes", "is_trusted"})
 HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
+SAME_INSTANT = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +93,9 @@ def evaluate(event: Event, history: History, params: Params,
         return []
     here = event.place
     assert here is not None and here.latitude is not None and here.longitude is not None
+    # Up to and including the event's instant: another place at the same moment is infinite speed.
     earlier = history.successes(user_id=event.user_id, since=event.occurred_at - lookback(params),
-                                before=event.occurred_at, exclude_id=event.id)
+                                before=event.occurred_at + SAME_INSTANT, exclude_id=event.id)
     previous = next((e for e in reversed(earlier) if _located(e.place)), None)
     if previous is None:
         return []

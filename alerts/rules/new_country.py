@@ -4,7 +4,8 @@ previous ``days`` (90).
 An unknown country ("": a private address, a resolver without an answer) never fires, and an
 earlier success from an unknown country does not count as having been anywhere. Same learning
 period as new device (``alerts.rules.common``). A country an admin trusted for the person (trust
-kind ``country``, value "DE") is not new. One alert per person and country.
+kind ``country``, value "DE") is not new. One alert per person and country; as for new device,
+a country stays new for 24 hours after the first sign-in from it, so its repeats add evidence.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ TITLE = gettext_lazy("New country")
 DEFAULT_SEVERITY = Severity.MEDIUM
 EVENT_KIND = "signin"
 NEEDS = frozenset({"successes", "first_success", "success_count", "is_trusted"})
+# A country first used less than this ago is still new (see the module docstring).
+REPEAT = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,9 @@ def evaluate(event: Event, history: History, params: Params,
     if in_learning_period(history, user_id=user_id, at=event.occurred_at,
                           days=params.learning_days, successes=params.learning_successes):
         return []
+    # Uses in the last REPEAT_HOURS do not make it known: its repeats grow the open alert.
     earlier = history.successes(user_id=user_id, since=event.occurred_at - lookback(params),
-                                before=event.occurred_at, exclude_id=event.id)
+                                before=event.occurred_at - REPEAT, exclude_id=event.id)
     known: dict[str, None] = {}
     for e in reversed(earlier):
         if e.country:

@@ -6,7 +6,9 @@ browser update is not a new device but Firefox beside Chrome is. Nothing fires w
 is in the learning period (``alerts.rules.common``: 14 days since their first success and 10
 earlier successes), nor for a device an admin trusted for the person (trust kind ``device``,
 value "Chrome|Windows|desktop"). A blank triple (nothing parsed at all) is never judged.
-One alert per person and device: signing in again with the same new device adds evidence.
+One alert per person and device. A device stays new for 24 hours after its first use (uses
+of the last 24 hours do not make it known), so the repeats of someone else's sign-ins on it add
+evidence to the open alert, and a new laptop the person keeps using stops firing after a day.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ TITLE = gettext_lazy("New device")
 DEFAULT_SEVERITY = Severity.LOW
 EVENT_KIND = "signin"
 NEEDS = frozenset({"successes", "first_success", "success_count", "is_trusted"})
+# A device first used less than this ago is still new (see the module docstring).
+REPEAT = dt.timedelta(hours=24)
 KNOWN_SHOWN = 5  # devices listed in the evidence
 
 
@@ -84,8 +88,9 @@ def evaluate(event: Event, history: History, params: Params,
     if in_learning_period(history, user_id=user_id, at=event.occurred_at,
                           days=params.learning_days, successes=params.learning_successes):
         return []
+    # Uses in the last REPEAT_HOURS do not make it known: its repeats grow the open alert.
     earlier = history.successes(user_id=user_id, since=event.occurred_at - lookback(params),
-                                before=event.occurred_at, exclude_id=event.id)
+                                before=event.occurred_at - REPEAT, exclude_id=event.id)
     known: dict[tuple[str, str, str], None] = {}
     for e in reversed(earlier):  # newest first, so the evidence lists the recent ones
         known.setdefault((e.browser_family, e.os_family, e.device_type), None)
