@@ -1,0 +1,569 @@
+"""The detector: new record rows → rules → alerts, in batches, driven from the database.
+
+Design (README, "Alerts"):
+
+- **What is new.** A ``DetectionCursor`` per tenant and kind of row holds the newest id and time
+  processed. LoginEvent ids come from one identity sequence, but concurrent transactions commit
+  out of id order: a sign-in that took id 100 can commit after id 101 was already processed. So
+  every run reads the rows above the watermark *and* the rows of a trailing window before it
+  (``ALERTS_DETECT_LOOKBACK_SECONDS``, by time) that it has not processed yet; the cursor keeps
+  the ids it processed inside that window (``recent``), so a row is evaluated once, and a row
+  that committed late within the window is still seen. Everything is idempotent anyway (one
+  unresolved alert per key, evidence unique per alert and event, ``count`` = distinct evidence),
+  so a batch replayed after a crash changes nothing.
+- **Batches.** One transaction per batch: lock the cursor row, read the batch, fetch the history
+  every enabled rule needs for every person, login and network of the batch at once
+  (``alerts.history``), evaluate, write every finding (alerts, evidence, timeline) in bulk,
+  notify (``alerts.notify``, which writes outbox rows in this same transaction), advance the
+  cursor, commit. The query count is constant per batch. Killed mid-batch, nothing of the batch
+  is kept and the next run does it again.
+- **Never a crashed batch.** A rule that raises on one event is logged and skipped for that
+  event; a finding about a person deleted since keeps no person; an unknown country has no
+  coordinates; an invalid saved setting falls back to the rule's defaults (and is logged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from activity.models import ExportEvent, ExportStatus, LoginEvent
+from alerts import notify, rules
+from alerts.geo import place_of
+from alerts.history import (
+    EVENT_COLUMNS,
+    BatchHistory,
+    HistoryNeeds,
+    Row,
+    event_from_row,
+    export_sample_from_row,
+    history_fetch,
+    users_existing,
+)
+from alerts.models import (
+    UNRESOLVED,
+    ActivityKind,
+    Alert,
+    AlertActivity,
+    AlertEvidence,
+    DetectionCursor,
+    EventKind,
+    ModeChoices,
+    RuleSetting,
+)
+from alerts.rules.base import Event, ExportSample, Finding, RuleMode, Severity, TenantContext
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+SUCCESS_METHODS = frozenset({"successes", "first_success", "success_count"})
+LEARNING_METHODS = frozenset({"first_success", "success_count"})
+FAILURE_METHODS = frozenset({"account_failures", "network_failures"})
+ALL_METHODS = SUCCESS_METHODS | FAILURE_METHODS | {"exports", "is_trusted"}
+EXPORT_COLUMNS = ("id", "user_id", "occurred_at", "dataset", "row_count")
+# Where a rule does not say how far back it reads.
+DEFAULT_SUCCESS_LOOKBACK = dt.timedelta(days=90)
+DEFAULT_FAILURE_LOOKBACK = dt.timedelta(minutes=60)
+DEFAULT_EXPORT_LOOKBACK = dt.timedelta(days=30)
+# An export's row count is known when it completes; one started earlier than this is not looked
+# for (partition pruning of the completed-exports query).
+EXPORT_MAX_DURATION = dt.timedelta(days=1)
+
+
+def rule_registry() -> Mapping[str, ModuleType]:
+    """The rule modules (``alerts.rules.RULES``), in their fixed order."""
+    registry: Mapping[str, ModuleType] = getattr(rules, "RULES", {})
+    return registry
+
+
+# Test hook: called inside each batch's transaction after everything is written and before the
+# commit (the SIGKILL test stops the process there). Never set in production code.
+BEFORE_COMMIT: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    code: str
+    module: ModuleType
+    params: Any
+    mode: str
+    needs: frozenset[str]
+    lookback: dt.timedelta | None
+    exports: bool  # evaluates export samples (mass export) rather than sign-ins
+
+
+@dataclass
+class DetectResult:
+    """What one run did, for the task's log line and the benchmark."""
+
+    events: int = 0
+    exports: int = 0
+    batches: int = 0
+    alerts_opened: int = 0
+    alerts_grown: int = 0
+    rule_errors: int = 0
+    findings: int = 0
+    by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, other: DetectResult) -> None:
+        self.events += other.events
+        self.exports += other.exports
+        self.batches += other.batches
+        self.alerts_opened += other.alerts_opened
+        self.alerts_grown += other.alerts_grown
+        self.rule_errors += other.rule_errors
+        self.findings += other.findings
+        for code, n in other.by_rule.items():
+            self.by_rule[code] += n
+
+
+def _params_for(module: ModuleType, setting: RuleSetting | None) -> Any:
+    data: dict[str, object] = dict(setting.params) if setting and isinstance(setting.params, dict) else {}
+    if setting is not None and setting.severity:
+        data["severity"] = setting.severity
+    try:
+        return module.params_from(data)
+    except ValidationError:
+        logger.warning("Saved settings of rule %s for tenant %s are invalid; using its defaults",
+                       module.CODE, setting.tenant_id if setting else "?")
+        return module.params_from({})
+
+
+def rules_active(*, tenant_id: int, registry: Mapping[str, ModuleType] | None = None) -> list[ActiveRule]:
+    """The tenant's enabled rules with their parameters and mode (no row: the rule's defaults)."""
+    registry = rule_registry() if registry is None else registry
+    saved = {s.rule: s for s in RuleSetting.objects.filter(tenant_id=tenant_id)}
+    active: list[ActiveRule] = []
+    for code, module in registry.items():
+        setting = saved.get(code)
+        if setting is not None and not setting.enabled:
+            continue
+        params = _params_for(module, setting)
+        lookback_of = getattr(module, "lookback", None)
+        lookback = lookback_of(params) if callable(lookback_of) else None
+        exports = getattr(module, "EVENT_KIND", "signin") == "export" or hasattr(module, "evaluate_export")
+        active.append(ActiveRule(
+            code=code, module=module, params=params,
+            mode=setting.mode if setting is not None else RuleMode.ALERT.value,
+            needs=frozenset(getattr(module, "NEEDS", ALL_METHODS)), lookback=lookback,
+            exports=exports,
+        ))
+    return active
+
+
+def history_needs(active: Iterable[ActiveRule], *, batch_start: dt.datetime) -> HistoryNeeds:
+    """One HistoryNeeds covering every rule: the union of methods, the longest windows."""
+    success: dt.timedelta | None = None
+    failure: dt.timedelta | None = None
+    export: dt.timedelta | None = None
+    learning = trusts = False
+    for rule in active:
+        if rule.needs & SUCCESS_METHODS:
+            success = max(success or dt.timedelta(0), rule.lookback or DEFAULT_SUCCESS_LOOKBACK)
+        learning = learning or bool(rule.needs & LEARNING_METHODS)
+        if rule.needs & FAILURE_METHODS:
+            failure = max(failure or dt.timedelta(0), rule.lookback or DEFAULT_FAILURE_LOOKBACK)
+        if "exports" in rule.needs:
+            export = max(export or dt.timedelta(0), rule.lookback or DEFAULT_EXPORT_LOOKBACK)
+        trusts = trusts or "is_trusted" in rule.needs
+    return HistoryNeeds(
+        successes_since=batch_start - success if success is not None else None,
+        learning=learning, failures_window=failure,
+        exports_since=batch_start - export if export is not None else None, trusts=trusts,
+    )
+
+
+# --- reading what is new ----------------------------------------------------------------------
+
+def _window_start(cursor: DetectionCursor, now: dt.datetime) -> dt.datetime | None:
+    if cursor.last_at is None:
+        return None
+    # A clock running ahead must not drag the window past rows still to come.
+    anchor = min(cursor.last_at, now)
+    return anchor - dt.timedelta(seconds=settings.ALERTS_DETECT_LOOKBACK_SECONDS)
+
+
+def _recent(cursor: DetectionCursor) -> dict[int, float]:
+    data = cursor.recent if isinstance(cursor.recent, dict) else {}
+    ids, ats = data.get("ids") or [], data.get("at") or []
+    return {int(i): float(a) for i, a in zip(ids, ats, strict=False)}
+
+
+def _advance(cursor: DetectionCursor, processed: Iterable[tuple[int, dt.datetime]], *,
+             new_ids_max: int, now: dt.datetime) -> None:
+    recent = _recent(cursor)
+    for event_id, at in processed:
+        recent[event_id] = at.timestamp()
+        if cursor.last_at is None or at > cursor.last_at:
+            cursor.last_at = at
+    cursor.last_id = max(cursor.last_id, new_ids_max)
+    start = _window_start(cursor, now)
+    floor = start.timestamp() if start is not None else float("-inf")
+    kept = sorted((i, a) for i, a in recent.items() if a >= floor)
+    cursor.recent = {"ids": [i for i, _ in kept], "at": [a for _, a in kept]}
+    cursor.updated_at = now
+
+
+def _signin_rows(cursor: DetectionCursor, *, tenant_id: int, limit: int, now: dt.datetime) -> list[Row]:
+    record = LoginEvent.objects.filter(tenant_id=tenant_id).order_by("id")
+    fresh = list(record.filter(id__gt=cursor.last_id).values_list(*EVENT_COLUMNS)[:limit])
+    start = _window_start(cursor, now)
+    late: list[Row] = []
+    if start is not None:
+        late = list(record.filter(occurred_at__gte=start, id__lte=cursor.last_id)
+                    .exclude(id__in=list(_recent(cursor)))
+                    .values_list(*EVENT_COLUMNS)[:limit])
+    return late + fresh
+
+
+def _export_rows(cursor: DetectionCursor, *, tenant_id: int, limit: int, now: dt.datetime) -> list[Row]:
+    # Exports are judged when they end (their row count is final then), so the watermark is on
+    # completed_at: the rows completed since the window start that were not processed yet.
+    start = _window_start(cursor, now)
+    done = ExportEvent.objects.filter(
+        tenant_id=tenant_id, status__in=(ExportStatus.COMPLETED, ExportStatus.INCOMPLETE),
+        completed_at__isnull=False,
+    )
+    if start is not None:
+        done = done.filter(completed_at__gte=start, occurred_at__gte=start - EXPORT_MAX_DURATION)
+    return list(done.exclude(id__in=list(_recent(cursor))).order_by("completed_at", "id")
+                .values_list(*EXPORT_COLUMNS, "completed_at")[:limit])
+
+
+def _cursor_locked(*, tenant_id: int, kind: str) -> DetectionCursor | None:
+    """The tenant's cursor, locked for this transaction; None while another worker holds it."""
+    DetectionCursor.objects.bulk_create([DetectionCursor(tenant_id=tenant_id, kind=kind)],
+                                        ignore_conflicts=True)
+    return (DetectionCursor.objects.select_for_update(skip_locked=True)
+            .filter(tenant_id=tenant_id, kind=kind).first())
+
+
+# --- evaluating -------------------------------------------------------------------------------
+
+@dataclass
+class _Found:
+    finding: Finding
+    kind: str
+    mode: str
+
+
+def _evaluate(rules: Sequence[ActiveRule], events: Sequence[Event], samples: Sequence[ExportSample],
+              history: BatchHistory, context: TenantContext, result: DetectResult) -> list[_Found]:
+    found: list[_Found] = []
+    for rule in rules:
+        view = history.for_rule(rule.code)
+        if rule.exports:
+            evaluate = getattr(rule.module, "evaluate_export", None) or rule.module.evaluate
+            items: Sequence[Event | ExportSample] = samples
+            kind = EventKind.EXPORT
+        else:
+            evaluate = rule.module.evaluate
+            items = events
+            kind = EventKind.SIGNIN
+        for item in items:
+            try:
+                findings = evaluate(item, view, rule.params, context)
+            except Exception:
+                # One event a rule cannot judge must not stop the batch (nor the other rules).
+                result.rule_errors += 1
+                logger.exception("Rule %s failed on %s %s", rule.code, kind, item.id)
+                continue
+            for finding in findings or ():
+                found.append(_Found(finding=finding, kind=kind, mode=rule.mode))
+    return found
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+@dataclass
+class _Group:
+    rule: str
+    dedup_key: str
+    kind: str
+    mode: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Finding:
+        return max(self.findings, key=lambda f: (f.occurred_at, max(f.event_ids, default=0)))
+
+    @property
+    def event_ids(self) -> set[int]:
+        return {i for f in self.findings for i in f.event_ids}
+
+
+def _evidence_row(*, tenant_id: int, alert: Alert, kind: str, event_id: int,
+                  signin: Mapping[int, Row], exports: Mapping[int, Row]) -> AlertEvidence | None:
+    if kind == EventKind.EXPORT:
+        row = exports.get(event_id)
+        if row is None:
+            return None
+        return AlertEvidence(tenant_id=tenant_id, alert=alert, event_id=event_id,
+                             event_kind=kind, occurred_at=row[2], ip=row[6] or None,
+                             country=row[7] or "", browser_family=row[8] or "",
+                             os_family=row[9] or "", device_type=row[10] or "",
+                             user_agent=row[11] or "")
+    row = signin.get(event_id)
+    if row is None:
+        return None
+    return AlertEvidence(tenant_id=tenant_id, alert=alert, event_id=event_id, event_kind=kind,
+                         occurred_at=row[3], ip=row[6] or None, country=row[7] or "",
+                         browser_family=row[8] or "", os_family=row[9] or "",
+                         device_type=row[10] or "", user_agent=row[12] or "")
+
+
+def _event_time(kind: str, event_id: int, signin: Mapping[int, Row],
+                exports: Mapping[int, Row]) -> dt.datetime | None:
+    row = (exports if kind == EventKind.EXPORT else signin).get(event_id)
+    if row is None:
+        return None
+    return row[2] if kind == EventKind.EXPORT else row[3]
+
+
+def _missing_rows(tenant_id: int, groups: Iterable[_Group], signin: dict[int, Row],
+                  exports: dict[int, Row]) -> None:
+    """Evidence of a finding can be a row outside the batch and its history: fetch those."""
+    want_signin = {i for g in groups if g.kind == EventKind.SIGNIN for i in g.event_ids} - signin.keys()
+    want_export = {i for g in groups if g.kind == EventKind.EXPORT for i in g.event_ids} - exports.keys()
+    if want_signin:
+        for row in (LoginEvent.objects.filter(tenant_id=tenant_id, id__in=sorted(want_signin))
+                    .order_by().values_list(*EVENT_COLUMNS)):
+            signin[int(row[0])] = row
+    if want_export:
+        for row in (ExportEvent.objects.filter(tenant_id=tenant_id, id__in=sorted(want_export))
+                    .order_by().values_list(*_EXPORT_EVIDENCE_COLUMNS)):
+            exports[int(row[0])] = row
+
+
+_EXPORT_EVIDENCE_COLUMNS = ("id", "user_id", "occurred_at", "dataset", "row_count", "format", "ip",
+                            "country", "browser_family", "os_family", "device_type", "user_agent")
+
+
+def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int, Row],
+                   exports: dict[int, Row], now: dt.datetime, result: DetectResult) -> None:
+    """Open or grow the alerts of these findings, with evidence and timeline, in bulk."""
+    groups: dict[tuple[str, str], _Group] = {}
+    for item in found:
+        f = item.finding
+        if f.tenant_id != tenant_id or not f.dedup_key or not f.event_ids:
+            logger.warning("Rule %s returned a finding without tenant, key or events", f.rule)
+            continue
+        group = groups.setdefault((f.rule, f.dedup_key),
+                                  _Group(rule=f.rule, dedup_key=f.dedup_key, kind=item.kind, mode=item.mode))
+        group.findings.append(f)
+        result.by_rule[f.rule] += 1
+        result.findings += 1
+    if not groups:
+        return
+    keys = sorted({k for _, k in groups})
+    open_alerts = {(a.rule, a.dedup_key): a for a in Alert.objects.filter(
+        tenant_id=tenant_id, status__in=UNRESOLVED, dedup_key__in=keys,
+        rule__in=sorted({r for r, _ in groups}))}
+    all_ids = sorted({i for g in groups.values() for i in g.event_ids})
+    # Which of these events already prove an alert of the same rule and key (open or closed).
+    proven: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
+    for rule, key, event_id, kind in AlertEvidence.objects.filter(
+            tenant_id=tenant_id, event_id__in=all_ids, alert__rule__in=sorted({r for r, _ in groups}),
+    ).values_list("alert__rule", "alert__dedup_key", "event_id", "event_kind"):
+        proven[(rule, key)].add((event_id, kind))
+    _missing_rows(tenant_id, groups.values(), signin, exports)
+    people = users_existing({f.user_id for g in groups.values() for f in g.findings
+                             if f.user_id is not None})
+
+    new_alerts: list[tuple[Alert, _Group, list[int]]] = []
+    grown: list[tuple[Alert, _Group, list[int]]] = []
+    for (rule, key), group in groups.items():
+        fresh = sorted(i for i in group.event_ids if (i, group.kind) not in proven[(rule, key)])
+        if not fresh:
+            continue  # replayed: every event already proves this alert (or a closed one)
+        latest = group.latest
+        # Seen from the first evidence event to the last (a brute force began with its first
+        # failure, not with the tenth that crossed the threshold).
+        times = [f.occurred_at for f in group.findings]
+        times += [t for t in (_event_time(group.kind, i, signin, exports) for i in group.event_ids)
+                  if t is not None]
+        first_at, last_at = min(times), max(times)
+        user_id = latest.user_id if latest.user_id in people else None
+        alert = open_alerts.get((rule, key))
+        if alert is None:
+            alert = Alert(
+                tenant_id=tenant_id, rule=rule, severity=_severity(latest.severity),
+                status=Alert.Status.OPEN, mode=group.mode, user_id=user_id, dedup_key=key,
+                evidence=dict(latest.evidence), first_seen=first_at, last_seen=last_at,
+                count=len(fresh), created_at=now, updated_at=now,
+            )
+            new_alerts.append((alert, group, fresh))
+        else:
+            if last_at >= alert.last_seen:
+                alert.evidence = dict(latest.evidence)
+                # A finding can escalate (more failures, a higher speed); never lowered here.
+                if _rank(latest.severity) > _rank(alert.severity):
+                    alert.severity = _severity(latest.severity)
+            alert.first_seen = min(alert.first_seen, first_at)
+            alert.last_seen = max(alert.last_seen, last_at)
+            alert.count += len(fresh)
+            alert.updated_at = now
+            if alert.user_id is None and user_id is not None:
+                alert.user_id = user_id
+            grown.append((alert, group, fresh))
+
+    if new_alerts:
+        Alert.objects.bulk_create([a for a, _, _ in new_alerts])
+    if grown:
+        Alert.objects.bulk_update([a for a, _, _ in grown],
+                                  ["evidence", "severity", "first_seen", "last_seen", "count",
+                                   "updated_at", "user"])
+    evidence: list[AlertEvidence] = []
+    timeline: list[AlertActivity] = []
+    for alert, group, fresh in new_alerts + grown:
+        for event_id in fresh:
+            row = _evidence_row(tenant_id=tenant_id, alert=alert, kind=group.kind,
+                                event_id=event_id, signin=signin, exports=exports)
+            if row is not None:
+                evidence.append(row)
+    for alert, _group, _fresh in new_alerts:
+        timeline.append(AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
+                                      kind=ActivityKind.OPENED, to_status=Alert.Status.OPEN))
+    for alert, _group, _fresh in grown:
+        timeline.append(AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
+                                      kind=ActivityKind.SEEN_AGAIN, to_status=alert.status,
+                                      note=""))
+    if evidence:
+        AlertEvidence.objects.bulk_create(evidence, ignore_conflicts=True)
+    if timeline:
+        AlertActivity.objects.bulk_create(timeline)
+    result.alerts_opened += len(new_alerts)
+    result.alerts_grown += len(grown)
+    for alert, _group, _fresh in new_alerts:
+        if alert.mode == ModeChoices.ALERT:
+            notify.alert_opened(alert=alert)
+    for alert, _group, _fresh in grown:
+        if alert.mode == ModeChoices.ALERT:
+            notify.alert_seen_again(alert=alert)
+
+
+_RANKS = {Severity.LOW.value: 0, Severity.MEDIUM.value: 1, Severity.HIGH.value: 2}
+
+
+def _severity(value: object) -> str:
+    return str(value) if str(value) in _RANKS else Severity.MEDIUM.value
+
+
+def _rank(severity: str) -> int:
+    return _RANKS.get(str(severity), 0)
+
+
+# --- one batch --------------------------------------------------------------------------------
+
+def _context(tenant: Tenant) -> TenantContext:
+    return TenantContext(tenant_id=tenant.pk, timezone=tenant.timezone or "UTC")
+
+
+def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_size: int,
+                        now: dt.datetime | None = None) -> DetectResult:
+    """Detect over the next batch of the tenant's sign-ins, in one transaction."""
+    result = DetectResult()
+    now = now or timezone.now()
+    with transaction.atomic():
+        cursor = _cursor_locked(tenant_id=tenant.pk, kind=EventKind.SIGNIN)
+        if cursor is None:
+            return result
+        rows = _signin_rows(cursor, tenant_id=tenant.pk, limit=batch_size, now=now)
+        if not rows:
+            return result
+        signin_rules = [r for r in rules if not r.exports]
+        events = [event_from_row(r, tenant_id=tenant.pk, place_of=place_of) for r in rows]
+        collected: dict[int, Row] = {int(r[0]): r for r in rows}
+        if signin_rules:
+            needs = history_needs(signin_rules, batch_start=min(e.occurred_at for e in events))
+            history = history_fetch(tenant_id=tenant.pk, events=events, needs=needs,
+                                    place_of=place_of, rows=collected)
+            found = _evaluate(signin_rules, events, (), history, _context(tenant), result)
+            findings_write(tenant_id=tenant.pk, found=found, signin=collected, exports={},
+                           now=now, result=result)
+        _advance(cursor, ((e.id, e.occurred_at) for e in events),
+                 new_ids_max=max((e.id for e in events if e.id > cursor.last_id), default=0), now=now)
+        cursor.save(update_fields=["last_id", "last_at", "recent", "updated_at"])
+        result.events = len(events)
+        result.batches = 1
+        if BEFORE_COMMIT is not None:
+            BEFORE_COMMIT(len(events))
+    return result
+
+
+def export_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_size: int,
+                        now: dt.datetime | None = None) -> DetectResult:
+    """Detect over the tenant's exports completed since the last run, in one transaction."""
+    result = DetectResult()
+    now = now or timezone.now()
+    export_rules = [r for r in rules if r.exports]
+    with transaction.atomic():
+        cursor = _cursor_locked(tenant_id=tenant.pk, kind=EventKind.EXPORT)
+        if cursor is None:
+            return result
+        rows = _export_rows(cursor, tenant_id=tenant.pk, limit=batch_size, now=now)
+        if not rows:
+            return result
+        samples = [export_sample_from_row(r[:5], tenant_id=tenant.pk) for r in rows]
+        if export_rules:
+            needs = history_needs(export_rules, batch_start=min(s.occurred_at for s in samples))
+            history = history_fetch(tenant_id=tenant.pk, events=(), samples=samples, needs=needs)
+            found = _evaluate(export_rules, (), samples, history, _context(tenant), result)
+            findings_write(tenant_id=tenant.pk, found=found, signin={}, exports={},
+                           now=now, result=result)
+        _advance(cursor, ((int(r[0]), r[5]) for r in rows), new_ids_max=0,
+                 now=now)
+        cursor.save(update_fields=["last_id", "last_at", "recent", "updated_at"])
+        result.exports = len(samples)
+        result.batches = 1
+        if BEFORE_COMMIT is not None:
+            BEFORE_COMMIT(len(samples))
+    return result
+
+
+def tenant_detect(*, tenant: Tenant, batch_size: int | None = None, max_batches: int | None = None,
+                  registry: Mapping[str, ModuleType] | None = None) -> DetectResult:
+    """Catch up on one tenant's record: batches until nothing new is left (or ``max_batches``)."""
+    size = batch_size or settings.ALERTS_DETECT_BATCH_SIZE
+    rules = rules_active(tenant_id=tenant.pk, registry=registry)
+    total = DetectResult()
+    for detect in (signin_batch_detect, export_batch_detect):
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            step = detect(tenant=tenant, rules=rules, batch_size=size)
+            total.add(step)
+            batches += 1
+            # A short batch means the tenant is caught up (the late-row query is bounded too).
+            if step.events + step.exports < size:
+                break
+    return total
+
+
+def detect_all(*, batch_size: int | None = None, max_batches: int | None = None,
+               tenant_ids: Sequence[int] | None = None,
+               registry: Mapping[str, ModuleType] | None = None) -> DetectResult:
+    """Every active tenant (or those given), one after the other."""
+    tenants = Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("pk")
+    if tenant_ids is not None:
+        tenants = tenants.filter(pk__in=list(tenant_ids))
+    total = DetectResult()
+    for tenant in tenants:
+        try:
+            total.add(tenant_detect(tenant=tenant, batch_size=batch_size, max_batches=max_batches,
+                                    registry=registry))
+        except Exception:
+            # One tenant's failure (a database error in its batch) must not starve the others;
+            # its batch rolled back and is retried on the next run.
+            logger.exception("Alert detection failed for tenant %s", tenant.pk)
+    return total
+

@@ -1,0 +1,328 @@
+"""The detector over real record rows: alerts with evidence, idempotency, late commits, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from types import ModuleType
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from activity.models import LoginEvent
+from alerts import detect, notify
+from alerts.detect import tenant_detect
+from alerts.models import Alert, AlertActivity, AlertEvidence, DetectionCursor, RuleSetting, Trust
+from alerts.rules import RULES
+from alerts.rules.base import Finding, Severity
+from tests.alerts.detect_support import START, event, habit, record, snapshot
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def notified(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    calls: list[tuple[str, int]] = []
+    real_opened, real_again = notify.alert_opened, notify.alert_seen_again
+
+    def opened(*, alert: Alert) -> None:
+        calls.append(("opened", alert.pk))
+        real_opened(alert=alert)
+
+    def again(*, alert: Alert) -> None:
+        calls.append(("seen_again", alert.pk))
+        real_again(alert=alert)
+
+    monkeypatch.setattr(notify, "alert_opened", opened)
+    monkeypatch.setattr(notify, "alert_seen_again", again)
+    return calls
+
+
+def _new_device_and_country(two_tenants):
+    acme = two_tenants.a
+    habit(acme.tenant, acme.member, days=20)
+    odd = record(acme.tenant, [event(tenant=acme.tenant, user=acme.member,
+                                     at=START + 20 * DAY + dt.timedelta(minutes=30),
+                                     ip="203.0.113.9", country="US", browser="Firefox", os="Linux")])
+    return acme, odd[0]
+
+
+def test_a_batch_opens_alerts_with_the_evidence_that_explains_them(two_tenants, notified):
+    acme, odd = _new_device_and_country(two_tenants)
+    # Globex has the same shape of history; its alerts are its own.
+    habit(two_tenants.b.tenant, two_tenants.b.member, days=3)
+
+    result = tenant_detect(tenant=acme.tenant)
+
+    assert result.events == 21 and result.rule_errors == 0
+    alerts = {a.rule: a for a in Alert.objects.for_tenant(acme.tenant)}
+    assert set(alerts) == {"new_device", "new_country"}
+    device = alerts["new_device"]
+    assert device.user_id == acme.member.pk and device.status == Alert.Status.OPEN
+    assert device.mode == "alert" and device.count == 1
+    assert device.first_seen == device.last_seen == odd.occurred_at
+    assert device.evidence["browser_family"] == "Firefox"
+    evidence = AlertEvidence.objects.for_tenant(acme.tenant).get(alert=device)
+    assert (evidence.event_id, evidence.ip, evidence.country, evidence.browser_family,
+            evidence.os_family) == (odd.pk, "203.0.113.9", "US", "Firefox", "Linux")
+    assert list(AlertActivity.objects.for_tenant(acme.tenant).filter(alert=device)
+                .values_list("kind", flat=True)) == ["opened"]
+    assert sorted(kind for kind, _ in notified) == ["opened", "opened"]
+    assert not Alert.objects.for_tenant(two_tenants.b.tenant).exists()
+    cursor = DetectionCursor.objects.for_tenant(acme.tenant).get(kind="signin")
+    assert cursor.last_id == odd.pk
+
+
+def test_reprocessing_the_same_events_changes_nothing(two_tenants, notified):
+    acme, _ = _new_device_and_country(two_tenants)
+    record(acme.tenant, [event(tenant=acme.tenant, user=None, login="owner@acme.example",
+                               outcome="failure", at=START + 21 * DAY + dt.timedelta(seconds=s),
+                               ip="192.0.2.50") for s in range(12)])
+    tenant_detect(tenant=acme.tenant, batch_size=7)
+    first = snapshot(acme.tenant)
+    calls = len(notified)
+    assert {a[0] for a in first} == {"new_device", "new_country", "brute_force"}
+
+    # Forget the watermark: every row is read and judged again, in other batch boundaries too.
+    DetectionCursor.objects.for_tenant(acme.tenant).delete()
+    tenant_detect(tenant=acme.tenant, batch_size=5)
+    DetectionCursor.objects.for_tenant(acme.tenant).delete()
+    tenant_detect(tenant=acme.tenant)
+
+    assert snapshot(acme.tenant) == first
+    assert len(notified) == calls
+
+
+def test_a_repeated_finding_grows_the_open_alert(two_tenants, notified):
+    acme = two_tenants.a
+    base = START + 30 * DAY
+    failures = [event(tenant=acme.tenant, user=acme.owner, outcome="failure",
+                      at=base + dt.timedelta(seconds=10 * i), ip="192.0.2.60") for i in range(10)]
+    record(acme.tenant, failures)
+    tenant_detect(tenant=acme.tenant)
+    alert = Alert.objects.for_tenant(acme.tenant).get(rule="brute_force")
+    assert alert.count == 10
+
+    more = record(acme.tenant, [event(tenant=acme.tenant, user=acme.owner, outcome="failure",
+                                      at=base + dt.timedelta(seconds=200 + i), ip="192.0.2.61")
+                                for i in range(3)])
+    tenant_detect(tenant=acme.tenant)
+
+    alert.refresh_from_db()
+    assert alert.count == 13 and alert.last_seen == more[-1].occurred_at
+    assert Alert.objects.for_tenant(acme.tenant).filter(rule="brute_force").count() == 1
+    assert list(AlertActivity.objects.for_tenant(acme.tenant).filter(alert=alert)
+                .values_list("kind", flat=True)) == ["opened", "seen_again"]
+    assert ("seen_again", alert.pk) in notified
+
+
+def test_a_row_committed_late_with_a_lower_id_is_not_skipped(two_tenants):
+    """Ids come from one sequence, commits do not follow it: id N+1 can be seen before id N."""
+    acme = two_tenants.a
+    now = dt.datetime.now(dt.UTC)
+    habit(acme.tenant, acme.member, days=20, start=now - 25 * DAY)
+    tenant_detect(tenant=acme.tenant)
+    assert not Alert.objects.for_tenant(acme.tenant).filter(rule="new_device").exists()
+    top = LoginEvent.objects.for_tenant(acme.tenant).order_by("-id").first().pk
+
+    # Transaction B took id top+20 and committed; transaction A took top+10 and is still open.
+    later = event(tenant=acme.tenant, user=acme.member, at=now - dt.timedelta(seconds=5))
+    later.pk = top + 20
+    LoginEvent.objects.bulk_create([later])  # what the sign-in's own insert would have written
+    tenant_detect(tenant=acme.tenant)
+    assert DetectionCursor.objects.for_tenant(acme.tenant).get(kind="signin").last_id == top + 20
+
+    # A commits now: a new device, with an id below the watermark.
+    late = event(tenant=acme.tenant, user=acme.member, at=now - dt.timedelta(seconds=8),
+                 browser="Firefox", os="Linux")
+    late.pk = top + 10
+    LoginEvent.objects.bulk_create([late])
+    tenant_detect(tenant=acme.tenant)
+
+    alert = Alert.objects.for_tenant(acme.tenant).get(rule="new_device")
+    assert list(AlertEvidence.objects.for_tenant(acme.tenant).filter(alert=alert)
+                .values_list("event_id", flat=True)) == [top + 10]
+    # ...and judged once: another run does not read it again.
+    again = tenant_detect(tenant=acme.tenant)
+    assert again.events == 0
+
+
+def test_unknown_countries_and_unparsed_browsers_do_not_break_a_batch(two_tenants):
+    acme = two_tenants.a
+    habit(acme.tenant, acme.member, days=20, country="")
+    record(acme.tenant, [
+        event(tenant=acme.tenant, user=acme.member, at=START + 20 * DAY, country="",
+              browser="", os="", device="other", user_agent="(((garbage ☃"),
+        event(tenant=acme.tenant, user=acme.member, at=START + 20 * DAY + dt.timedelta(hours=1),
+              country="ZZ", ip="10.1.2.3"),
+    ])
+    result = tenant_detect(tenant=acme.tenant)
+    assert result.events == 22 and result.rule_errors == 0
+    assert not Alert.objects.for_tenant(acme.tenant).filter(rule="impossible_travel").exists()
+
+
+def test_record_only_mode_keeps_the_alert_and_notifies_nobody(two_tenants, notified):
+    acme = two_tenants.a
+    RuleSetting.objects.create(tenant=acme.tenant, rule="new_device", mode="record",
+                               severity="high")
+    _new_device_and_country(two_tenants)
+    tenant_detect(tenant=acme.tenant)
+    device = Alert.objects.for_tenant(acme.tenant).get(rule="new_device")
+    country = Alert.objects.for_tenant(acme.tenant).get(rule="new_country")
+    assert device.mode == "record" and device.severity == "high"
+    assert notified == [("opened", country.pk)]
+
+
+def test_a_disabled_rule_finds_nothing(two_tenants):
+    acme = two_tenants.a
+    RuleSetting.objects.create(tenant=acme.tenant, rule="new_country", enabled=False,
+                               severity="medium")
+    _new_device_and_country(two_tenants)
+    tenant_detect(tenant=acme.tenant)
+    assert set(Alert.objects.for_tenant(acme.tenant).values_list("rule", flat=True)) == {"new_device"}
+
+
+def test_invalid_saved_thresholds_fall_back_to_the_defaults(two_tenants):
+    acme = two_tenants.a
+    RuleSetting.objects.create(tenant=acme.tenant, rule="new_device", params={"days": -5},
+                               severity="low")
+    _new_device_and_country(two_tenants)
+    result = tenant_detect(tenant=acme.tenant)
+    assert result.rule_errors == 0
+    assert Alert.objects.for_tenant(acme.tenant).filter(rule="new_device").exists()
+
+
+def test_trusted_device_and_country_are_not_alerted(two_tenants):
+    acme = two_tenants.a
+    Trust.objects.create(tenant=acme.tenant, user=acme.member, kind="device",
+                         value="firefox|linux|desktop", created_by=acme.admin)
+    Trust.objects.create(tenant=acme.tenant, user=acme.member, kind="country", value="US",
+                         rule="new_country", created_by=acme.admin)
+    # A revoked trust trusts nothing.
+    Trust.objects.create(tenant=acme.tenant, user=acme.member, kind="country", value="FR",
+                         created_by=acme.admin, revoked_at=START)
+    _new_device_and_country(two_tenants)
+    record(acme.tenant, [event(tenant=acme.tenant, user=acme.member, at=START + 25 * DAY,
+                               country="FR", ip="198.51.100.80")])
+    tenant_detect(tenant=acme.tenant)
+    alerts = list(Alert.objects.for_tenant(acme.tenant).values_list("rule", "evidence"))
+    assert [(rule, evidence.get("country")) for rule, evidence in alerts] == [("new_country", "FR")]
+
+
+def _module(code: str, evaluate) -> ModuleType:
+    module = ModuleType(f"tests.alerts.rule_{code}")
+    module.CODE = code
+    module.DEFAULT_SEVERITY = Severity.MEDIUM
+    module.EVENT_KIND = "signin"
+    module.NEEDS = frozenset()
+    module.params_from = lambda data: dict(data)
+    module.evaluate = evaluate
+    sys.modules[module.__name__] = module
+    return module
+
+
+def test_a_rule_that_raises_is_skipped_for_that_event_and_the_batch_goes_on(two_tenants, caplog):
+    acme = two_tenants.a
+    rows = record(acme.tenant, [event(tenant=acme.tenant, user=acme.member, at=START + i * DAY)
+                                for i in range(3)])
+
+    def fragile(ev, history, params, tenant):
+        if ev.id == rows[1].pk:
+            raise ZeroDivisionError("a rule's bug")
+        return [Finding(rule="every", severity=Severity.LOW, tenant_id=ev.tenant_id,
+                        user_id=ev.user_id, dedup_key=f"every:{ev.id}", occurred_at=ev.occurred_at,
+                        event_ids=(ev.id,))]
+
+    registry = {"every": _module("every", fragile)}
+    result = tenant_detect(tenant=acme.tenant, registry=registry)
+
+    assert result.events == 3 and result.rule_errors == 1
+    assert sorted(Alert.objects.for_tenant(acme.tenant).values_list("dedup_key", flat=True)) == [
+        f"every:{rows[0].pk}", f"every:{rows[2].pk}"]
+    assert "Rule every failed" in caplog.text
+
+
+def test_a_finding_about_a_person_deleted_since_keeps_no_person(two_tenants):
+    acme = two_tenants.a
+    gone_id = acme.helpdesk.pk
+    rows = record(acme.tenant, [event(tenant=acme.tenant, user=acme.member, at=START)])
+
+    def about_the_gone(ev, history, params, tenant):
+        return [Finding(rule="gone", severity=Severity.HIGH, tenant_id=ev.tenant_id,
+                        user_id=gone_id, dedup_key="gone", occurred_at=ev.occurred_at,
+                        event_ids=(ev.id,))]
+
+    acme.helpdesk.delete()
+    tenant_detect(tenant=acme.tenant, registry={"gone": _module("gone", about_the_gone)})
+    alert = Alert.objects.for_tenant(acme.tenant).get(rule="gone")
+    assert alert.user_id is None and alert.count == 1
+    assert alert.evidence_events.get().event_id == rows[0].pk
+
+
+def test_events_of_a_person_deleted_since_are_still_judged(two_tenants):
+    acme = two_tenants.a
+    record(acme.tenant, [event(tenant=acme.tenant, user=acme.helpdesk, outcome="failure",
+                               at=START + dt.timedelta(seconds=i)) for i in range(10)])
+    acme.helpdesk.delete()  # the record keeps the rows, without the person
+    tenant_detect(tenant=acme.tenant)
+    alert = Alert.objects.for_tenant(acme.tenant).get(rule="brute_force")
+    assert alert.user_id is None and alert.count == 10
+
+
+def test_events_out_of_order_by_clock_skew(two_tenants):
+    """A web server whose clock is behind records an older time under a newer id."""
+    acme = two_tenants.a
+    base = START + 40 * DAY
+    record(acme.tenant, [event(tenant=acme.tenant, user=acme.owner, outcome="failure",
+                               at=base + dt.timedelta(seconds=10 * i), ip="192.0.2.70")
+                         for i in range(10)])
+    tenant_detect(tenant=acme.tenant)
+    alert = Alert.objects.for_tenant(acme.tenant).get(rule="brute_force")
+    assert (alert.count, alert.last_seen) == (10, base + dt.timedelta(seconds=90))
+
+    # Recorded after the others, stamped 5 s before the newest of them.
+    skewed = record(acme.tenant, [event(tenant=acme.tenant, user=acme.owner, outcome="failure",
+                                        at=base + dt.timedelta(seconds=85), ip="192.0.2.71")])
+    tenant_detect(tenant=acme.tenant)
+
+    alert.refresh_from_db()
+    assert alert.count == 11
+    assert skewed[0].pk in set(alert.evidence_events.values_list("event_id", flat=True))
+    # Seen times never go backwards because a row arrived late.
+    assert (alert.first_seen, alert.last_seen) == (base, base + dt.timedelta(seconds=90))
+
+
+def _batch(tenant, users, n: int, base: dt.datetime) -> None:
+    rows = []
+    for i in range(n):
+        user = users[i % len(users)]
+        rows.append(event(tenant=tenant, user=user, at=base + dt.timedelta(seconds=i),
+                          outcome="failure" if i % 3 == 0 else "success",
+                          ip=f"198.51.100.{i % 200}", browser="Firefox" if i % 5 == 0 else "Chrome",
+                          country="FR" if i % 7 == 0 else "DE"))
+    record(tenant, rows)
+
+
+def test_the_query_count_of_a_batch_does_not_grow_with_its_size(two_tenants):
+    acme = two_tenants.a
+    people = [acme.owner, acme.admin, acme.auditor, acme.helpdesk, acme.member]
+    for person in people:
+        habit(acme.tenant, person, days=15)
+    # Every rule in record-only mode: notification (one outbox write per alert, by its
+    # interface) is not the detector's query count.
+    for code, module in RULES.items():
+        RuleSetting.objects.create(tenant=acme.tenant, rule=code, mode="record",
+                                   severity=module.DEFAULT_SEVERITY)
+    tenant_detect(tenant=acme.tenant)
+    counts = {}
+    for n, day in ((10, 50), (500, 60)):
+        _batch(acme.tenant, people, n, START + day * DAY)
+        rules = detect.rules_active(tenant_id=acme.tenant.pk)
+        with CaptureQueriesContext(connection) as queries:
+            result = detect.signin_batch_detect(tenant=acme.tenant, rules=rules, batch_size=1000)
+        assert result.events == n and result.findings > 0
+        counts[n] = len(queries)
+    assert counts[10] == counts[500], counts
