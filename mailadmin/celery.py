@@ -66,6 +66,11 @@ app.conf.update(
         # may overlap; one that waited longer than the next tick is dropped, not piled up.
         "notifications-deliver": {"task": "notifications.deliver_due", "schedule": 5.0,
                                   "options": {"expires": 4}},
+        # Every 2 s: alert detection over new sign-ins and exports (alerts.detect), so an alert
+        # row exists within seconds of the sign-in's commit. Cursors are locked with SKIP
+        # LOCKED, so overlapping runs never detect one tenant twice; a late run is dropped.
+        "alerts-detect": {"task": "alerts.detect", "schedule": settings.ALERTS_DETECT_INTERVAL_SECONDS,
+                          "options": {"expires": max(1.0, settings.ALERTS_DETECT_INTERVAL_SECONDS - 0.5)}},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
