@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 import pytest
 from axes.models import AccessAttempt
+from django.utils import timezone
 
 from accounts.mfa.models import BackupCode, BackupCodeDevice, EncryptedTOTPDevice
 from accounts.models import User
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.services import audit_entry_record
+from alerts.models import Alert, Trust
 from people.services import invitation_resend, person_invite
 from security.models import UserSession
 from tenants.models import Invitation, Tenant
@@ -47,9 +49,14 @@ ROUTE_KINDS: dict[str, str] = {
     "people/<int:pk>/signins/": "person",
     "logs/signins/<int:pk>/": "signin_event",
     "me/mfa/devices/<int:pk>/remove/": "mfa_device",
+    "alerts/<int:pk>/": "alert",
+    "alerts/<int:pk>/act/": "alert",
+    "alerts/trusts/<int:pk>/revoke/": "trust",
+    # One's own sign-in ("This wasn't me"): Acme's own id is the actor's own sign-in.
+    "alerts/report/signin/<int:pk>/": "own_signin_event",
 }
 # Routes whose parameter is a secret, not an id: checked below (unknown token → 410, never 500).
-TOKEN_ROUTES = {"invitation/<str:token>/"}
+TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/"}
 # What the POST carries, where the view reads something: a leak would then really change data.
 POST_DATA = {"people/<int:pk>/role/": {"role": Role.ADMIN}}
 
@@ -76,6 +83,8 @@ class Objects:
     invited_person: User
     signin_event: LoginEvent
     session: UserSession
+    alert: Alert
+    trust: Trust
 
 
 LOCK_ATTEMPTS = 5  # the default lockout limit
@@ -100,10 +109,16 @@ def _objects(tenant_set, make_client) -> Objects:
     _lock(locked, make_client)
     invited = person_invite(tenant=tenant, actor=tenant_set.owner, email=f"new@{domain}",
                             display_name="New", role=Role.MEMBER).invitation.user
+    now = timezone.now()
+    alert = Alert.objects.create(tenant=tenant, rule="new_country", severity="medium", user=person,
+                                 dedup_key=f"walk:{person.pk}", first_seen=now, last_seen=now,
+                                 count=1)
+    trust = Trust.objects.create(tenant=tenant, user=person, kind="country", value="DE")
     return Objects(
         person=person, suspended_person=suspended, locked_person=locked, invited_person=invited,
         signin_event=LoginEvent.objects.for_tenant(tenant).filter(user=person).latest("pk"),
         session=UserSession.objects.for_tenant(tenant).get(user=person),
+        alert=alert, trust=trust,
     )
 
 
@@ -124,6 +139,10 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
         "signin_events": LoginEvent.objects.for_tenant(tenant).count(),
         # A refused request writes no audit entry, in either tenant.
         "audit_entries": AuditLogEntry.objects.count(),
+        "alerts": list(Alert.objects.for_tenant(tenant).order_by("pk")
+                       .values_list("pk", "status", "assignee_id", "count")),
+        "trusts": list(Trust.objects.for_tenant(tenant).order_by("pk")
+                       .values_list("pk", "revoked_at")),
     }
 
 
@@ -132,7 +151,12 @@ def world(two_tenants, make_client):
     return {"a": _objects(two_tenants.a, make_client), "b": _objects(two_tenants.b, make_client)}
 
 
-def _id(objects: Objects, kind: str, *, own_device: EncryptedTOTPDevice | None) -> int:
+def _id(objects: Objects, kind: str, *, own_device: EncryptedTOTPDevice | None,
+        actor: User | None = None) -> int:
+    if kind == "own_signin_event":
+        if actor is None:  # the other tenant's: a sign-in of their person
+            return objects.signin_event.pk
+        return LoginEvent.objects.for_tenant(actor.tenant).filter(user=actor).latest("pk").pk
     if kind == "mfa_device":
         if own_device is not None:
             return own_device.pk
@@ -185,7 +209,8 @@ def test_another_tenants_ids_answer_like_missing_ids_and_change_nothing(
         if routes[route] not in ROLE_CAPABILITIES[role]:
             continue
         statuses = {method: _request(client, method, route,
-                                     _id(world["a"], kind, own_device=own_device)).status_code
+                                     _id(world["a"], kind, own_device=own_device,
+                                         actor=actor)).status_code
                     for method in ("GET", "POST")}
         if any(status in (403, 404) or status >= 500 for status in statuses.values()) or set(
                 statuses.values()) == {405}:
