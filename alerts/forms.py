@@ -31,7 +31,7 @@ class AlertFilterForm(forms.Form):
     severity = forms.ChoiceField(label=_("Severity"), required=False,
                                  choices=[("", _("Any")), *SeverityChoices.choices])
     rule = forms.ChoiceField(label=_("Rule"), required=False, choices=[])
-    person = forms.ModelChoiceField(label=_("Person"), required=False, queryset=User.objects.none(),
+    person = forms.ModelChoiceField(label=_("Person"), required=False, queryset=None,
                                     empty_label=_("Anyone"))
     mode = forms.ChoiceField(label=_("Mode"), required=False,
                              choices=[(ModeChoices.ALERT, _("Alerts")),
@@ -104,7 +104,7 @@ class AlertActionForm(forms.Form):
     action = forms.ChoiceField(choices=ACTIONS)
     note = NoteField()
     assignee = forms.ModelChoiceField(label=_("Assign to"), required=False,
-                                      queryset=User.objects.none(), empty_label=_("Nobody"))
+                                      queryset=None, empty_label=_("Nobody"))
     trust_network = forms.BooleanField(label=_("Trust this network for this person"),
                                        required=False)
     trust_device = forms.BooleanField(label=_("Trust this device for this person"), required=False)
