@@ -71,6 +71,11 @@ app.conf.update(
         # LOCKED, so overlapping runs never detect one tenant twice; a late run is dropped.
         "alerts-detect": {"task": "alerts.detect", "schedule": settings.ALERTS_DETECT_INTERVAL_SECONDS,
                           "options": {"expires": max(1.0, settings.ALERTS_DETECT_INTERVAL_SECONDS - 0.5)}},
+        # Daily at 06:00 UTC: the security admins' digest of the alerts below high severity
+        # (alerts.tasks_digest). Keys name the day, so a rerun or redelivery sends nothing twice.
+        "alerts-digest": {"task": "alerts.digest_send", "schedule": crontab(minute=0, hour=6),
+                          "options": {"expires": 6 * 3600}},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
+app.autodiscover_tasks(lambda: ["alerts"], related_name="tasks_digest")
