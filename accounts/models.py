@@ -63,6 +63,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("operator"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=dj_timezone.now)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the account is secured after a compromise ("This wasn't me", offboarding, reset):
+    # the next sign-in must choose a new password. Cleared by the person's own password change.
+    must_change_password = models.BooleanField(_("must change password at next sign-in"), default=False)
 
     objects = UserManager()
 
