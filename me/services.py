@@ -27,9 +27,13 @@ def password_change(*, request: HttpRequest, user: User, old_password: str, new_
     if not user.check_password(old_password):
         raise ValidationError(_("Your current password is incorrect."), code="password_incorrect")
     validate_password(new_password, user, password_validators=password_validators_for(user))
+    if user.must_change_password and new_password == old_password:
+        raise ValidationError(_("Your account was secured after a compromise: choose a password "
+                                "different from the one you had."), code="password_reused")
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])
+        user.must_change_password = False  # a new password ends the compromise's forced change
+        user.save(update_fields=["password", "must_change_password"])
         password_record_change(user=user, new_hash=user.password)
         audit_entry_record(obj=user, actor=user, changes={"password": ["", "changed"]})
     old_key = request.session.session_key

@@ -1,7 +1,7 @@
 """Every model of the security app, imported here so Django finds them (app label ``security``).
 
-Each model lives in its concept's package: the session index in ``security.sessions``, each
-policy in ``security.policies.<name>``.
+Each model lives in its concept's package: the session index in ``security.sessions``, the
+device cookies in ``security.signin``, each policy in ``security.policies.<name>``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from security.policies.password.models import (
 )
 from security.policies.sessions.models import SessionPolicy
 from security.sessions.models import UserSession
+from security.signin.models import DeviceCookie
 
 __all__ = [
+    "DeviceCookie",
     "LockoutPolicy",
     "MfaPolicy",
     "NetworkAllowEntry",

@@ -50,14 +50,19 @@ class SessionPolicyMiddleware:
         ended = self._check(request, tenant)
         if ended is not None:
             return ended
-        if request.session.get(PASSWORD_CHANGE_SESSION_KEY):
+        forced = request.session.get(PASSWORD_CHANGE_SESSION_KEY)
+        if forced:
             try:
                 name = resolve(request.path_info).url_name
             except Resolver404:
                 name = None
             if name not in PASSWORD_CHANGE_ALLOWED and not request.path_info.startswith("/static/"):
-                messages.warning(request, _("Your password no longer meets your company's policy. "
-                                            "Choose a new one to continue."))
+                if forced == "secured":
+                    messages.warning(request, _("Your account was secured after a report that "
+                                                "someone else used it. Choose a new password to continue."))
+                else:
+                    messages.warning(request, _("Your password no longer meets your company's policy. "
+                                                "Choose a new one to continue."))
                 return redirect("password_change")
         return self.get_response(request)
 

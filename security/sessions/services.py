@@ -8,6 +8,8 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from activity.capture import ClientInfo
+from activity.models import Outcome
+from activity.services import login_event_build, login_events_record
 from security.sessions.models import UserSession
 
 
@@ -40,8 +42,13 @@ def user_session_rekey(*, old_key: str | None, new_key: str | None) -> None:
         UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
-def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
-    """End every session of this person (suspension, password change elsewhere); returns how many."""
+def user_sessions_end_all(*, user: User, except_key: str | None = None, reason: str = "") -> int:
+    """End every session of this person (suspension, password change elsewhere); returns how many.
+
+    With ``reason`` (a ``Reason`` code), each ended session gets its sign-out row in the record,
+    linked to the session's other events by its reference; no request caused it, so the row
+    claims no client.
+    """
     if user.tenant_id is None:
         return 0  # operators' sessions are not indexed
     with transaction.atomic():
@@ -51,6 +58,15 @@ def user_sessions_end_all(*, user: User, except_key: str | None = None) -> int:
         keys = list(rows.values_list("session_key", flat=True))
         Session.objects.filter(session_key__in=keys).delete()
         UserSession.objects.filter(session_key__in=keys).delete()
+        tenant = user.tenant
+        if reason and keys and tenant is not None:
+            client = ClientInfo.unknown()
+            login_events_record(tenant=tenant, events=[
+                login_event_build(tenant=tenant, user=user, attempted_login=user.email,
+                                  client=client, outcome=Outcome.SIGNOUT, reason=reason,
+                                  session_key=key)
+                for key in keys
+            ])
     return len(keys)
 
 

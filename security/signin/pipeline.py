@@ -1,7 +1,7 @@
 """The sign-in pipeline: every attempt decided by the tenant's policies and recorded once.
 
 Design:
-- Ordered steps: lockout → password → account state → network → hours → password compliance →
+- Ordered steps: lockout → account ceiling → password → account state → network → hours → password compliance →
   MFA. Each policy check is a pure function (``security.policies.<name>.rules``); this module
   fetches their inputs, runs them in order and stops at the first deny or challenge.
 - Enumeration: until the password is verified (and for account state, which must not reveal that
@@ -10,6 +10,11 @@ Design:
   tell them apart. After the password, the person may be told which policy stopped them.
 - Lockout is django-axes: we ask it before the password and send ``user_login_failed`` after a
   failure, so its per-tenant limits count wrong passwords and wrong OTP codes alike.
+- Above the per-IP buckets, the account's ceiling across all IPs (``security.signin.ceiling``)
+  refuses, before the password, every browser without a valid device cookie of the account
+  (``security.signin.device_cookies``): a botnet is stopped, the owner's laptop is not. A
+  recognised browser's failures count on its own cookie too. Each successful sign-in issues a
+  device cookie to a browser that has none for the person.
 - ``login()`` is called only when every step allowed. Passing the password with MFA due leaves a
   *pending* session (``security.signin.pending``) that only the MFA pages read; the session key is
   rotated there and again by ``login()``.
@@ -45,6 +50,8 @@ from security.policies.base import Decision, SignInContext, Verdict
 from security.policies.cache import tenant_rules
 from security.policies.hours import rules as hours
 from security.policies.hours.selectors import hours_rules_for
+from security.policies.lockout.rules import LockoutRules
+from security.policies.lockout.selectors import lockout_rules_for
 from security.policies.mfa.rules import MfaRules, mfa_requirement
 from security.policies.mfa.selectors import mfa_rules_for
 from security.policies.network import rules as network
@@ -52,6 +59,13 @@ from security.policies.network.selectors import network_rules_for
 from security.policies.password.selectors import password_rules_for
 from security.policies.password.services import password_signin_compliance
 from security.sessions.services import user_session_build, user_session_forget
+from security.signin.ceiling import account_ceiling_reached
+from security.signin.device_cookies import (
+    DeviceState,
+    device_cookie_failed,
+    device_cookie_for,
+    device_cookie_signed_in,
+)
 from security.signin.lockout import remember_attempt_tenant
 from security.signin.pending import (
     MFA_GRACE_SESSION_KEY,
@@ -108,6 +122,18 @@ def _failed(request: HttpRequest, login_name: str) -> None:
     user_login_failed.send(sender=__name__, credentials={"email": login_name}, request=request)
 
 
+def _lockout_rules(tenant: Tenant) -> LockoutRules:
+    return tenant_rules("lockout", tenant, lambda: lockout_rules_for(tenant=tenant))
+
+
+def _throttled(*, request: HttpRequest, user: User, rules: LockoutRules) -> tuple[bool, DeviceState | None]:
+    """(refused by the account's ceiling, this browser's device cookie for the person)."""
+    device = device_cookie_for(request=request, user=user, rules=rules)
+    if device is not None and not device.locked:
+        return False, device
+    return account_ceiling_reached(user=user, rules=rules), device
+
+
 def _policy_decisions(ctx: SignInContext, tenant: Tenant) -> list[Decision]:
     return [
         network.evaluate(ctx, tenant_rules("network", tenant, lambda: network_rules_for(tenant=tenant))),
@@ -134,7 +160,21 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
                     outcome=Outcome.FAILURE, reason=Reason.LOCKED_OUT)
             return refused
 
-        # 2. Password. Unknown accounts hash a dummy so timing does not reveal them.
+        # 2. The account's ceiling across all IPs: only its recognised browsers get past it, and
+        #    the refusal costs the same hash and signal as a wrong password.
+        device: DeviceState | None = None
+        lockout_rules: LockoutRules | None = None
+        if user is not None and user.tenant is not None:
+            lockout_rules = _lockout_rules(user.tenant)
+            throttled, device = _throttled(request=request, user=user, rules=lockout_rules)
+            if throttled:
+                make_password(password[:MAX_PASSWORD_LENGTH])
+                _failed(request, login_name)
+                _record(request=request, tenant=tenant, user=user, login_name=login_name,
+                        client=client, outcome=Outcome.FAILURE, reason=Reason.ACCOUNT_THROTTLED)
+                return refused
+
+        # 3. Password. Unknown accounts hash a dummy so timing does not reveal them.
         if user is None:
             make_password(password[:MAX_PASSWORD_LENGTH])
             _failed(request, login_name)
@@ -142,12 +182,14 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
                     client=client, outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT)
             return refused
         if not user.check_password(password[:MAX_PASSWORD_LENGTH]):
+            if device is not None and lockout_rules is not None:
+                device_cookie_failed(state=device, rules=lockout_rules)
             _failed(request, login_name)
             _record(request=request, tenant=tenant, user=user, login_name=login_name, client=client,
                     outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS)
             return refused
 
-        # 3. Account state: told apart in the record, never on the page.
+        # 4. Account state: told apart in the record, never on the page.
         state_reason = _account_state_reason(user)
         if state_reason is not None:
             _failed(request, login_name)
@@ -156,7 +198,7 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
             return refused
         assert tenant is not None  # an active account always has its tenant
 
-        # 4-5. Network and hours (enforce denies; monitor records "would have denied").
+        # 5-6. Network and hours (enforce denies; monitor records "would have denied").
         ctx = SignInContext(ip=client.ip, now=timezone.now(), role=user.role, user_id=user.pk)
         monitored: list[str] = []
         for decision in _policy_decisions(ctx, tenant):
@@ -168,11 +210,11 @@ def signin_attempt(*, request: HttpRequest, email: str, password: str) -> SignIn
             if decision.monitored:
                 monitored.append(decision.reason)
 
-        # 6. Password compliance with the current policy (decided now, enforced after MFA).
+        # 7. Password compliance with the current policy (decided now, enforced after MFA).
         change_required = _password_change_required(user=user, tenant=tenant, password=password,
                                                      now=ctx.now)
 
-        # 7. MFA.
+        # 8. MFA.
         mfa = _mfa_decision(user=user, tenant=tenant, ctx=ctx)
         if mfa.verdict == Verdict.CHALLENGE:
             stage: Literal["verify", "enroll"] = (
@@ -219,6 +261,8 @@ def _account_state_reason(user: User) -> str | None:
 
 
 def _password_change_required(*, user: User, tenant: Tenant, password: str, now: datetime) -> bool:
+    if user.must_change_password:  # the account was secured after a compromise
+        return True
     rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
     decision = password_signin_compliance(user=user, password=password, rules=rules, now=now,
                                           state=getattr(user, "password_state", None))
@@ -233,6 +277,9 @@ def _mfa_decision(*, user: User, tenant: Tenant, ctx: SignInContext) -> Decision
     has_device = getattr(user, "mfa_device", None)
     if has_device is None:
         has_device = mfa_user_has_device(user=user)
+    if user.must_change_password and not has_device:
+        # Secured after a compromise: the next sign-in proves a second factor, so one is enrolled.
+        return Decision.challenge(Reason.MFA_ENROLLMENT_REQUIRED)
     return mfa_requirement(user.role, has_device, ctx.now, _mfa_rules(tenant))
 
 
@@ -242,16 +289,21 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
     pending_clear(request)
     login(request, user, backend=AUTH_BACKEND)
     if password_change_required:
-        request.session[PASSWORD_CHANGE_SESSION_KEY] = True
+        # "secured": after a compromise; True: the password no longer meets the policy.
+        request.session[PASSWORD_CHANGE_SESSION_KEY] = "secured" if user.must_change_password else True
     if mfa_method:
         mfa_recent_auth_mark(request, user=user)
-    # The session's index row and the success's LoginEvent, in one statement.
+    # The session's index row, a new device cookie's row and the success's LoginEvent, in one
+    # statement (the view sets the cookie: ``device_cookie_apply``).
     session_row = user_session_build(request=request, user=user, client=client,
                                      mfa_method=mfa_method)
+    device_row = (device_cookie_signed_in(request=request, user=user, client=client,
+                                          rules=_lockout_rules(user.tenant))
+                  if user.tenant is not None else None)
     login_event_record(
         tenant=user.tenant, user=user, attempted_login=user.email, client=client,
         outcome=Outcome.SUCCESS, reason=reason, mfa_method=mfa_method,
-        session_key=request.session.session_key, together_with=(session_row,),
+        session_key=request.session.session_key, together_with=(session_row, device_row),
     )
 
 
@@ -267,8 +319,21 @@ def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> S
             _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
                     client=client, outcome=Outcome.FAILURE, reason=Reason.LOCKED_OUT)
             return SignInResult(status="refused", message=str(GENERIC_FAILURE))
+        device: DeviceState | None = None
+        lockout_rules: LockoutRules | None = None
+        if user.tenant is not None:  # wrong codes count toward the account's ceiling too
+            lockout_rules = _lockout_rules(user.tenant)
+            throttled, device = _throttled(request=request, user=user, rules=lockout_rules)
+            if throttled:
+                pending_clear(request)
+                _failed(request, user.email)
+                _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
+                        client=client, outcome=Outcome.FAILURE, reason=Reason.ACCOUNT_THROTTLED)
+                return SignInResult(status="refused", message=str(GENERIC_FAILURE))
         method = mfa_verify(user=user, code=code)
         if method is None:
+            if device is not None and lockout_rules is not None:
+                device_cookie_failed(state=device, rules=lockout_rules)
             _failed(request, user.email)
             _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
                     client=client, outcome=Outcome.FAILURE, reason=Reason.MFA_FAILED)

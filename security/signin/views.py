@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.mfa.flows import totp_enroll_step
 from accounts.mfa.forms import MfaCodeForm
+from security.signin.device_cookies import device_cookie_apply
 from security.signin.forms import SignInForm
 from security.signin.pending import pending_clear, pending_get
 from security.signin.pipeline import (
@@ -34,8 +35,10 @@ def _after(request: HttpRequest, result: SignInResult) -> HttpResponse:
     if result.status == "mfa_enroll":
         return redirect("signin_mfa_enroll")
     if result.password_change_required:
-        return redirect("password_change")
-    return redirect(request.session.pop(NEXT_SESSION_KEY, None) or "home")
+        response = redirect("password_change")
+    else:
+        response = redirect(request.session.pop(NEXT_SESSION_KEY, None) or "home")
+    return device_cookie_apply(request=request, response=response)  # issued by a completed sign-in
 
 
 @requires(PUBLIC)

@@ -7,6 +7,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy
 
 from security.policies.lockout.rules import (
+    CEILING_DEFAULT,
+    CEILING_HOURS_DEFAULT,
+    CEILING_HOURS_MAX,
+    CEILING_HOURS_MIN,
+    CEILING_MAX,
+    CEILING_MIN,
     COOLOFF_DEFAULT,
     COOLOFF_MAX,
     COOLOFF_MIN,
@@ -26,6 +32,12 @@ class LockoutPolicy(TenantPolicy):
     cooloff_minutes = models.PositiveSmallIntegerField(
         gettext_lazy("lockout duration (minutes)"), default=COOLOFF_DEFAULT,
         validators=[MinValueValidator(COOLOFF_MIN), MaxValueValidator(COOLOFF_MAX)])
+    account_ceiling = models.PositiveSmallIntegerField(
+        gettext_lazy("failed attempts per account from unrecognised browsers"), default=CEILING_DEFAULT,
+        validators=[MinValueValidator(CEILING_MIN), MaxValueValidator(CEILING_MAX)])
+    ceiling_hours = models.PositiveSmallIntegerField(
+        gettext_lazy("ceiling window (hours)"), default=CEILING_HOURS_DEFAULT,
+        validators=[MinValueValidator(CEILING_HOURS_MIN), MaxValueValidator(CEILING_HOURS_MAX)])
 
     class Meta:
         verbose_name = gettext_lazy("lockout policy")

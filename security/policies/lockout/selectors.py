@@ -9,7 +9,8 @@ from tenants.models import Tenant
 
 
 def lockout_policy_get(*, tenant: Tenant) -> LockoutPolicy:
-    """The tenant's lockout policy, or the defaults (5 failures, 15 minutes) when none is saved yet."""
+    """The tenant's lockout policy, or the defaults (5 failures, 15 minutes; 30 per
+    account in 12 hours) when none is saved yet."""
     return policy_or_defaults(LockoutPolicy, tenant=tenant)
 
 
@@ -23,7 +24,8 @@ def lockout_rules_for_domain(*, domain: str) -> LockoutRules:
     if not domain:
         return DEFAULT_RULES
     row = (LockoutPolicy.objects.filter(tenant__maildomain__domain=domain)
-           .values_list("failure_limit", "cooloff_minutes").first())
+           .values_list("failure_limit", "cooloff_minutes", "account_ceiling", "ceiling_hours").first())
     if row is None:
         return DEFAULT_RULES
-    return LockoutRules(failure_limit=row[0], cooloff_minutes=row[1])
+    return LockoutRules(failure_limit=row[0], cooloff_minutes=row[1], account_ceiling=row[2],
+                        ceiling_hours=row[3])
