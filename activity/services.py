@@ -31,6 +31,7 @@ from activity.models import (
     Outcome,
     Reason,
 )
+from activity.signals import record_committed_send
 from tenants.models import Tenant
 
 ATTEMPTED_LOGIN_MAX_LENGTH = 254
@@ -70,6 +71,7 @@ def login_event_record(*, together_with: tuple[Model | None, ...] = (), **kwargs
     """
     event = login_event_build(**kwargs)
     rows_insert(*(row for row in together_with if row is not None), event)
+    record_committed_send(tenant_id=event.tenant_id, kind="signin")
     return event
 
 
@@ -206,4 +208,5 @@ def export_event_complete(
         byte_count=byte_count,
         completed_at=_aware(completed_at),
     )
+    record_committed_send(tenant_id=event.tenant_id, kind="export")
     return ExportEvent.objects.get(pk=event.pk)
