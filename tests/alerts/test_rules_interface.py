@@ -32,7 +32,7 @@ def test_a_rule_module_exposes_the_whole_interface(code):
     assert module.CODE == code == module.__name__.rsplit(".", 1)[1]
     assert isinstance(module.DEFAULT_SEVERITY, Severity)
     assert str(module.TITLE)
-    assert module.EVENT_KIND == ("export" if code == "mass_export" else "signin")
+    assert ("export" if code == "mass_export" else "signin") == module.EVENT_KIND
     assert module.NEEDS <= HISTORY_METHODS
     defaults = module.params_from({})
     assert defaults == module.Params()
