@@ -9,6 +9,5 @@ TEST_EVENT = "webhook.test"
 # Sent by the alerts app (alerts/notify.py) through notifications.services.webhook_event_enqueue.
 EVENT_TYPES = [
     ("alert.opened", _("An alert was opened")),
-    ("alert.seen_again", _("An open alert was seen again")),
-    ("alert.status_changed", _("An alert was acknowledged, resolved or marked a false positive")),
+    ("alert.updated", _("An alert was acknowledged, assigned, resolved or marked a false positive")),
 ]

@@ -129,7 +129,7 @@ class WebhookDelivery(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "next_attempt_at"], condition=_DUE, name="webhook_due"),
-            models.Index(fields=["tenant", "endpoint", "-created_at", "-id"],
+            models.Index(fields=["tenant", "endpoint", "-id"],
                          name="webhook_delivery_log"),
             models.Index(fields=["tenant", "created_at"], name="webhook_tenant_created"),
             models.Index(fields=["tenant", "sent_at"], name="webhook_tenant_sent"),

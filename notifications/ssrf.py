@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -69,14 +70,30 @@ def _is_console(host: str) -> bool:
                if h.startswith(".") and len(h) > 1)
 
 
-def _console_addresses() -> set[str]:
+_CONSOLE_ADDRESSES_TTL = 300.0
+_console_cache: dict[tuple[str, ...], tuple[float, frozenset[str]]] = {}
+
+
+def _console_addresses() -> frozenset[str]:
+    # Cached for a few minutes: every delivery checks, and the console's names rarely move.
+    hosts = tuple(sorted(_console_hosts()))
+    cached = _console_cache.get(hosts)
+    if cached is not None and time.monotonic() - cached[0] < _CONSOLE_ADDRESSES_TTL:
+        return cached[1]
     addresses: set[str] = set()
-    for host in _console_hosts():
+    for host in hosts:
+        try:
+            addresses.add(str(ipaddress.ip_address(host.strip("[]"))))
+            continue
+        except ValueError:
+            pass
         try:
             addresses.update(resolve(host, 443))
         except (OSError, UnicodeError):
             continue
-    return addresses
+    _console_cache.clear()
+    _console_cache[hosts] = (time.monotonic(), frozenset(addresses))
+    return _console_cache[hosts][1]
 
 
 def webhook_target(url: str) -> Target:
@@ -99,8 +116,6 @@ def webhook_target(url: str) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise ValidationError(_("Enter a valid URL."), code="invalid")
-    if _is_console(host):
-        raise ValidationError(_("The URL must not point at this console."), code="console")
     port = port or (443 if scheme == "https" else 80)
     try:
         literal: IPAddress | None = ipaddress.ip_address(host)
@@ -123,7 +138,7 @@ def webhook_target(url: str) -> Target:
                     _("The URL points at a private, loopback or otherwise internal address "
                       "(%(address)s); webhooks may only call public addresses."),
                     code="private", params={"address": address})
-    if set(addresses) & _console_addresses():
+    if _is_console(host) or set(addresses) & _console_addresses():
         raise ValidationError(_("The URL must not point at this console."), code="console")
     path = parts.path or "/"
     if parts.query:

@@ -159,7 +159,7 @@ def test_webhook_events_fan_out_to_subscribed_active_endpoints(two_tenants):
     subscribed = WebhookEndpoint.objects.create(tenant=a, url="https://hooks.example.net/1",
                                                 secret="s" * 32, event_types=["alert.opened"])
     WebhookEndpoint.objects.create(tenant=a, url="https://hooks.example.net/2", secret="s" * 32,
-                                   event_types=["alert.seen_again"])
+                                   event_types=["alert.updated"])
     WebhookEndpoint.objects.create(tenant=a, url="https://hooks.example.net/3", secret="s" * 32,
                                    event_types=["alert.opened"], active=False)
     WebhookEndpoint.objects.create(tenant=b, url="https://hooks.example.net/4", secret="s" * 32,
