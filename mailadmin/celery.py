@@ -75,6 +75,10 @@ app.conf.update(
         # (alerts.tasks_digest). Keys name the day, so a rerun or redelivery sends nothing twice.
         "alerts-digest": {"task": "alerts.digest_send", "schedule": crontab(minute=0, hour=6),
                           "options": {"expires": 6 * 3600}},
+        # Nightly at 02:30 UTC: the retention sweep (roll up, purge, receipts). It stops itself
+        # within its budget and resumes the next night; a second one at once is skipped.
+        "retention-sweep": {"task": "retention.sweep", "schedule": crontab(minute=30, hour=2),
+                            "options": {"expires": 12 * 3600}},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
