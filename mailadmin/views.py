@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,6 +12,8 @@ from accounts.requests import ConsoleRequest
 from activity.selectors import login_outcome_counts
 from mailadmin.health import readiness
 from people import selectors as people_selectors
+from retention.pages_selectors import signins_daily
+from retention.reports import DASHBOARD_DAYS, signins_chart
 from security.signin.lockout import locked_accounts_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap, Role
@@ -33,6 +35,10 @@ def dashboard_view(request: ConsoleRequest) -> HttpResponse:
         "locked_count": len(locked_accounts_list(tenant=request.tenant)),
         "mfa_enrolled": mfa_enrolled_count(tenant=request.tenant),
     }
+    if request.user.can(Cap.REPORTS_VIEW):
+        today = timezone.now().astimezone(UTC).date()
+        context["signins_chart"] = signins_chart(signins_daily(
+            tenant=request.tenant, since=today - timedelta(days=DASHBOARD_DAYS - 1), until=today))
     return render(request, "mailadmin/dashboard.html", context)
 
 
