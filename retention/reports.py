@@ -358,13 +358,13 @@ def signins_chart(totals: Totals) -> Chart:
     outcome_label = _label_with(dict(Outcome.choices), _("Unknown"))
     series = [(outcome_label(o), [totals.count(day, Metric.SIGNINS_BY_OUTCOME, o) for day in days])
               for o in OUTCOME_SERIES]
-    title = _("Sign-ins per day")
+    title = _("Sign-ins per day, the last %(days)d days") % {"days": len(days)}
     return Chart(
         slug="signins", title=title, svg=_daily_bars(title, days, series),
         columns=[_("Day (UTC)"), *[name for name, _v in series]],
         rows=[[day.isoformat(), *[values[i] for _n, values in series]]
               for i, day in enumerate(days)],
-        empty_text=_("No sign-ins in the last 14 days."),
+        empty_text=_("No sign-ins in the last %(days)d days.") % {"days": len(days)},
     )
 
 
