@@ -470,7 +470,8 @@ def report_link_view(request: HttpRequest, token: str) -> HttpResponse:
 @requires(Cap.ALERTS_TRIAGE)
 def alert_digest_view(request: ConsoleRequest) -> HttpResponse:
     opted_out = selectors.digest_opted_out(user=request.user)
-    form = DigestForm(request.POST or None, initial={"digest": not opted_out})
+    form = DigestForm(request.POST if request.method == "POST" else None,
+                      initial={"digest": not opted_out})
     if request.method == "POST" and form.is_valid():
         services.digest_opt_out_set(user=request.user, opted_out=not form.cleaned_data["digest"])
         messages.success(request, _("Your alert e-mail preference is saved."))

@@ -1,0 +1,97 @@
+"""Who hears about an alert: "Was this you?", the admins at once or in the digest, webhooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from alerts.notify import alert_opened, alerts_digest_send
+from alerts.services import digest_opt_out_set
+from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from tests.alerts.triage_support import make_alert, signin
+
+pytestmark = pytest.mark.django_db
+
+
+def _mail(tenant, kind: str):
+    return OutboxMessage.objects.for_tenant(tenant).filter(kind=kind).order_by("pk")
+
+
+def test_was_this_you_in_the_persons_language_and_time_zone(two_tenants, client):
+    a = two_tenants.a
+    member = a.member
+    member.timezone = "Asia/Shanghai"
+    member.save()
+    at = dt.datetime(2026, 11, 30, 19, 12, tzinfo=dt.UTC)  # 03:12 in Shanghai
+    alert = make_alert(member, rule="new_country", event=signin(member, at=at))
+    alert_opened(alert=alert)
+    message = _mail(a.tenant, "alert_was_this_you").get()
+    assert message.to == member.email
+    assert message.subject == ("New sign-in to your account: Chrome on Windows, Germany, "
+                               "03:12 your time")
+    link = re.search(r"http://testserver(/alerts/report/\S+/)", message.body).group(1)
+    assert "http://testserver/me/signins/" in message.body
+    # The link opens a confirmation page for anyone holding it.
+    assert client.get(link).status_code == 200
+    # Running the notification twice sends nothing twice.
+    alert_opened(alert=alert)
+    assert _mail(a.tenant, "alert_was_this_you").count() == 1
+
+
+def test_only_device_country_and_travel_ask_the_person(two_tenants):
+    a = two_tenants.a
+    for rule in ("brute_force", "unusual_hour", "dormant_account"):
+        alert_opened(alert=make_alert(a.member, rule=rule, event=signin(a.member)))
+    assert not _mail(a.tenant, "alert_was_this_you").exists()
+
+
+def test_high_severity_reaches_the_security_admins_at_once(two_tenants):
+    a = two_tenants.a
+    alert_opened(alert=make_alert(a.member, rule="brute_force", severity="high"))
+    assert sorted(_mail(a.tenant, "alert_admin").values_list("to", flat=True)) == sorted(
+        [a.owner.email, a.admin.email])
+    alert_opened(alert=make_alert(a.member, rule="brute_force", severity="medium"))
+    assert _mail(a.tenant, "alert_admin").count() == 2
+    assert not _mail(two_tenants.b.tenant, "alert_admin").exists()
+
+
+def test_record_only_alerts_notify_nobody(two_tenants):
+    a = two_tenants.a
+    WebhookEndpoint.objects.create(tenant=a.tenant, url="https://hooks.example.com/in",
+                                   secret="s3cret-for-tests", event_types=["alert.opened"])
+    alert_opened(alert=make_alert(a.member, rule="new_country", severity="high", mode="record",
+                                  event=signin(a.member)))
+    assert not OutboxMessage.objects.for_tenant(a.tenant).filter(kind__startswith="alert").exists()
+    assert not WebhookDelivery.objects.for_tenant(a.tenant).exists()
+    alert_opened(alert=make_alert(a.member, rule="new_country", event=signin(a.member)))
+    assert WebhookDelivery.objects.for_tenant(a.tenant).filter(event_type="alert.opened").count() == 1
+
+
+def test_daily_digest_once_per_day_without_opted_out_admins(two_tenants, signed_in):
+    a = two_tenants.a
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    with time_machine.travel(yesterday):
+        make_alert(a.member, rule="unusual_hour", severity="low")
+        make_alert(a.member, rule="brute_force", severity="high")  # sent at once, not digested
+    client = signed_in(a.admin)
+    page = client.get("/alerts/digest/")
+    assert page.status_code == 200
+    assert client.post("/alerts/digest/", {}).status_code == 302  # box unticked: opt out
+    alerts_digest_send()
+    digests = _mail(a.tenant, "alert_digest")
+    assert list(digests.values_list("to", flat=True)) == [a.owner.email]
+    body = digests.get().body
+    assert "1 alert was opened on" in body and "brute" not in body.lower()
+    alerts_digest_send()  # a second run the same day: nothing new
+    assert digests.count() == 1
+    digest_opt_out_set(user=a.admin, opted_out=False)
+    alerts_digest_send()
+    assert sorted(digests.values_list("to", flat=True)) == sorted([a.owner.email, a.admin.email])
+
+
+def test_members_have_no_digest_page(two_tenants, signed_in):
+    assert signed_in(two_tenants.a.member).get("/alerts/digest/").status_code == 403
