@@ -75,10 +75,12 @@ def failures_in_window(event: Event, history: History, minutes: int) -> list[Eve
     rows = history.account_failures(tenant_id=event.tenant_id, login=event.login,
                                     since=event.occurred_at - dt.timedelta(minutes=minutes),
                                     until=event.occurred_at)
-    seen: dict[int, Event] = {e.id: e for e in rows if e.outcome == Outcome.FAILURE}
-    if event.outcome == Outcome.FAILURE:
-        seen.setdefault(event.id, event)
-    return sorted(seen.values(), key=lambda e: (e.occurred_at, e.id))
+    found = [e for e in rows if e.outcome == Outcome.FAILURE]
+    if event.outcome == Outcome.FAILURE and all(e.id != event.id for e in found):
+        # A History that does not hold the event itself: count it too, in its place.
+        found.append(event)
+        found.sort(key=lambda e: (e.occurred_at, e.id))
+    return found
 
 
 def evaluate(event: Event, history: History, params: Params,

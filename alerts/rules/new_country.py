@@ -83,12 +83,10 @@ def evaluate(event: Event, history: History, params: Params,
     # Uses in the last REPEAT_HOURS do not make it known: its repeats grow the open alert.
     earlier = history.successes(user_id=user_id, since=event.occurred_at - lookback(params),
                                 before=event.occurred_at - REPEAT, exclude_id=event.id)
-    known: dict[str, None] = {}
-    for e in reversed(earlier):
-        if e.country:
-            known.setdefault(e.country, None)
-    if event.country in known:
+    country = event.country
+    if any(e.country == country for e in reversed(earlier)):
         return []
+    known = dict.fromkeys(e.country for e in reversed(earlier) if e.country)
     if history.is_trusted(user_id=user_id, kind="country", value=event.country):
         return []
     return [Finding(

@@ -14,7 +14,7 @@ evidence to the open alert, and a new laptop the person keeps using stops firing
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,11 +91,11 @@ def evaluate(event: Event, history: History, params: Params,
     # Uses in the last REPEAT_HOURS do not make it known: its repeats grow the open alert.
     earlier = history.successes(user_id=user_id, since=event.occurred_at - lookback(params),
                                 before=event.occurred_at - REPEAT, exclude_id=event.id)
-    known: dict[tuple[str, str, str], None] = {}
-    for e in reversed(earlier):  # newest first, so the evidence lists the recent ones
-        known.setdefault((e.browser_family, e.os_family, e.device_type), None)
-    if triple in known:
-        return []
+    browser, os_family, device = triple
+    # Newest first: the usual device is found at once, which is almost every sign-in.
+    for e in reversed(earlier):
+        if e.browser_family == browser and e.os_family == os_family and e.device_type == device:
+            return []
     value = device_value(*triple)
     if history.is_trusted(user_id=user_id, kind="device", value=value):
         return []
@@ -107,9 +107,19 @@ def evaluate(event: Event, history: History, params: Params,
             "browser_family": event.browser_family, "os_family": event.os_family,
             "device_type": event.device_type, "country": event.country, "ip": event.ip,
             "days": params.days, "earlier_successes": len(earlier),
-            "known_devices": [list(t) for t in list(known)[:KNOWN_SHOWN]],
+            "known_devices": _known(earlier),
         },
     )]
+
+
+def _known(earlier: Sequence[Event]) -> list[list[str]]:
+    """The devices used in the window, most recent first, for the evidence."""
+    known: dict[tuple[str, str, str], None] = {}
+    for e in reversed(earlier):
+        known.setdefault((e.browser_family, e.os_family, e.device_type), None)
+        if len(known) == KNOWN_SHOWN:
+            break
+    return [list(t) for t in known]
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

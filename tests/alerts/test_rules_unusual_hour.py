@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -191,3 +192,25 @@ def test_times_from_forms_and_saved_json_read_the_same():
 
 def test_at_is_aware():
     assert at("2026-03-29 01:00").tzinfo is dt.UTC
+
+
+def test_usual_hours_are_learned_in_local_time_across_a_dst_change():
+    # 08:00 in Berlin every day from 10 October to 8 November: 06:00 UTC, then 07:00 UTC.
+    days = [dt.date(2026, 10, 10) + dt.timedelta(days=n) for n in range(30)]
+    events = [signin(dt.datetime(d.year, d.month, d.day, 8, tzinfo=ZoneInfo("Europe/Berlin"))
+                     .astimezone(dt.UTC)) for d in days]
+    params = unusual_hour.params_from({"usual_margin_hours": 0, "usual_coverage": 100,
+                                       "quiet_hours": False})
+    [finding] = usual("2026-11-09 19:00", events, params)
+    assert finding.evidence["usual_hours"] == [8]
+    assert usual("2026-11-09 07:10", events, params) == []  # 08:10 CET
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                                  "Asia/Kathmandu", "America/Sao_Paulo", "Africa/Casablanca",
+                                  "UTC"])
+def test_local_hours_agree_with_a_conversion_of_each_instant(zone):
+    tz = ZoneInfo(zone)
+    start = at("2026-01-01 00:07")
+    times = [start + dt.timedelta(minutes=53 * n) for n in range(10_000)]  # a year, every 53 min
+    assert unusual_hour.local_hours(times, tz) == [t.astimezone(tz).hour for t in times]
