@@ -13,6 +13,7 @@ this module does not know fails the walk: a new route needs its object kind decl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
@@ -24,6 +25,7 @@ from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.services import audit_entry_record
 from alerts.models import Alert, Trust
 from people.services import invitation_resend, person_invite
+from retention.models import LegalHold
 from security.models import UserSession
 from tenants.models import Invitation, Tenant
 from tenants.roles import ROLE_CAPABILITIES, Role
@@ -54,11 +56,17 @@ ROUTE_KINDS: dict[str, str] = {
     "alerts/trusts/<int:pk>/revoke/": "trust",
     # One's own sign-in ("This wasn't me"): Acme's own id is the actor's own sign-in.
     "alerts/report/signin/<int:pk>/": "own_signin_event",
+    "retention/holds/<int:pk>/extend/": "legal_hold",
+    "retention/holds/<int:pk>/lift/": "legal_hold",
 }
 # Routes whose parameter is a secret, not an id: checked below (unknown token → 410, never 500).
 TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/"}
 # What the POST carries, where the view reads something: a leak would then really change data.
-POST_DATA = {"people/<int:pk>/role/": {"role": Role.ADMIN}}
+POST_DATA = {
+    "people/<int:pk>/role/": {"role": Role.ADMIN},
+    "retention/holds/<int:pk>/extend/": {
+        "ends_on": (timezone.now() + timedelta(days=400)).date().isoformat()},
+}
 
 
 def parameterised_routes() -> dict[str, object]:
@@ -85,6 +93,7 @@ class Objects:
     session: UserSession
     alert: Alert
     trust: Trust
+    legal_hold: LegalHold
 
 
 LOCK_ATTEMPTS = 5  # the default lockout limit
@@ -119,6 +128,8 @@ def _objects(tenant_set, make_client) -> Objects:
         signin_event=LoginEvent.objects.for_tenant(tenant).filter(user=person).latest("pk"),
         session=UserSession.objects.for_tenant(tenant).get(user=person),
         alert=alert, trust=trust,
+        legal_hold=LegalHold.objects.create(tenant=tenant, person=person, reason="walk",
+                                            ends_on=(now + timedelta(days=30)).date()),
     )
 
 
@@ -143,6 +154,8 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
                        .values_list("pk", "status", "assignee_id", "count")),
         "trusts": list(Trust.objects.for_tenant(tenant).order_by("pk")
                        .values_list("pk", "revoked_at")),
+        "legal_holds": list(LegalHold.objects.for_tenant(tenant).order_by("pk")
+                            .values_list("pk", "ends_on", "lifted_at")),
     }
 
 
