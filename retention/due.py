@@ -106,10 +106,16 @@ def _split[M: Model](due: QuerySet[M], keep: Q | None, whole: bool) -> tuple[Que
     return due.exclude(keep), due.filter(keep)
 
 
-def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime,
-                  holds: Holds) -> dict[str, tuple[QuerySet[Model], QuerySet[Model]]]:
-    """Table -> (rows to delete, rows past their date that holds keep), for one tenant."""
+def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime, holds: Holds,
+                  record_before: dt.datetime | None = None,
+                  ) -> dict[str, tuple[QuerySet[Model], QuerySet[Model]]]:
+    """Table -> (rows to delete, rows past their date that holds keep), for one tenant.
+
+    ``record_before`` narrows the sign-in and export rows to days before it: the sweep passes
+    the first day it has not rolled up yet, so no row leaves uncounted.
+    """
     cutoff = purge_cutoff(rules, now)
+    record_cutoff = min(cutoff, record_before) if record_before is not None else cutoff
     ids = sorted(holds.person_ids)
     emails = sorted(holds.emails)
     held = bool(ids)
@@ -125,8 +131,8 @@ def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime,
         user_type = ContentType.objects.get_for_model(User)
         audit_keep = Q(actor_id__in=ids) | Q(content_type=user_type, object_pk__in=[str(i) for i in ids])
     on_domains = domain_filter(tenant_domains(tenant))
-    login = LoginEvent.objects.for_tenant(tenant).filter(occurred_at__lt=cutoff).order_by()
-    export = ExportEvent.objects.for_tenant(tenant).filter(occurred_at__lt=cutoff).order_by()
+    login = LoginEvent.objects.for_tenant(tenant).filter(occurred_at__lt=record_cutoff).order_by()
+    export = ExportEvent.objects.for_tenant(tenant).filter(occurred_at__lt=record_cutoff).order_by()
     sessions = UserSession.objects.for_tenant(tenant).filter(last_seen_at__lt=cutoff).order_by()
     invitations = Invitation.objects.for_tenant(tenant).filter(expires_at__lt=cutoff).order_by()
     audit = AuditLogEntry.objects.for_tenant(tenant).filter(

@@ -130,6 +130,9 @@ class SweepRun(models.Model):
     # The tenant slug the run was limited to, empty for every tenant.
     scope = models.CharField(_("scope"), max_length=64, blank=True)
     partitions_dropped = models.JSONField(_("partitions dropped"), default=list, blank=True)
+    # Rows that belong to no tenant (lockout rows of unknown domains, platform audit entries,
+    # expired Django sessions): table -> rows removed.
+    rows_purged = models.JSONField(_("platform rows purged"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

@@ -1,0 +1,134 @@
+"""The two ways the sweep deletes: whole day partitions, and bounded batches.
+
+Partitions (PostgreSQL): a day partition of the record is dropped when every tenant with rows in
+it has that day rolled up and past its purge date, and no legal hold covers a row in it. The
+checks and the per-tenant row counts are taken while the partition itself is locked against
+writers (nobody writes a six-month-old day, so this waits on nothing); the parent is locked only
+for the DETACH and the DROP that follows, under a short ``lock_timeout`` so the sign-in path's
+inserts never queue behind the sweep for longer than that (a timeout leaves the day for the
+batches, or the next night).
+
+Batches: rows of a tenant are deleted ``batch_size`` at a time, each batch its own short
+transaction: the ids are read first, then deleted by id (on the partitioned tables with the
+time bound too, so only the old partitions are visited). No signal, no collector, no cascade:
+nothing holds a foreign key to these rows (axes' attempt expirations are deleted with their
+attempts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from axes.models import AccessAttempt, AccessAttemptExpiration
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Model, QuerySet
+
+from activity.partitions import PARTITIONED_TABLES, partitions_list
+from retention.due import Holds
+from retention.models import RolledUpDay
+
+
+@dataclass
+class Dropped:
+    """One dropped partition: its name, and how many rows of each tenant went with it."""
+
+    table: str
+    name: str
+    day: dt.date
+    rows_by_tenant: dict[int, int] = field(default_factory=dict)
+
+
+def delete_batch(rows: QuerySet[Model], *, batch_size: int, time_column: str | None = None,
+                 before: dt.datetime | None = None) -> int:
+    """Delete up to ``batch_size`` rows of ``rows`` in one short transaction; returns how many."""
+    model = rows.model
+    with transaction.atomic():
+        ids = list(rows.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return 0
+        target = model._base_manager.filter(pk__in=ids)
+        if time_column is not None and before is not None:
+            target = target.filter(**{f"{time_column}__lt": before})
+        if model is AccessAttempt:
+            AccessAttemptExpiration._base_manager.filter(access_attempt_id__in=ids)._raw_delete(
+                connection.alias)
+        return int(target._raw_delete(connection.alias))
+
+
+def delete_all(rows: QuerySet[Model], *, batch_size: int, pause: Callable[[], bool],
+               on_batch: Callable[[int], None], time_column: str | None = None,
+               before: dt.datetime | None = None) -> tuple[int, bool]:
+    """Batches until nothing is left or ``pause`` says stop; returns (rows deleted, finished)."""
+    total = 0
+    while True:
+        deleted = delete_batch(rows, batch_size=batch_size, time_column=time_column, before=before)
+        total += deleted
+        if deleted:
+            on_batch(deleted)
+        if deleted < batch_size:
+            return total, True
+        if not pause():
+            return total, False
+
+
+def _held_in(cursor: object, name: str, holds: dict[int, Holds], tenant_ids: set[int],
+             table: str) -> bool:
+    for tenant_id in tenant_ids:
+        tenant_holds = holds.get(tenant_id)
+        if tenant_holds is None or not tenant_holds.any:
+            continue
+        if tenant_holds.whole_tenant:
+            return True
+        people = sorted(tenant_holds.person_ids)
+        # Only our partition's name is interpolated; the values are parameters.
+        sql = f'SELECT EXISTS (SELECT 1 FROM "{name}" WHERE tenant_id = %s AND (user_id = ANY(%s)'  # noqa: S608  # nosec B608
+        params: list[object] = [tenant_id, people]
+        if table == "activity_loginevent":
+            sql += " OR attempted_login = ANY(%s)"
+            params.append(sorted(tenant_holds.emails))
+        cursor.execute(sql + "))", params)  # type: ignore[attr-defined]
+        if cursor.fetchone()[0]:  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def droppable_partitions(*, before: dt.date) -> list[tuple[str, str, dt.date]]:
+    """(table, partition, day) of the record's day partitions strictly before ``before``."""
+    if connection.vendor != "postgresql":
+        return []
+    found = []
+    for table in PARTITIONED_TABLES:
+        for partition in partitions_list(table=table):
+            if partition.day is not None and partition.day < before:
+                found.append((table, partition.name, partition.day))
+    return sorted(found, key=lambda item: (item[2], item[0]))
+
+
+def partition_drop(*, table: str, name: str, day: dt.date, purge_days: dict[int, dt.date],
+                   holds: dict[int, Holds], lock_timeout_ms: int) -> Dropped | str | None:
+    """Drop one day partition if nothing in it must stay; the Dropped, a reason it stayed
+    (translated by the caller's receipt) or None when it must stay for a hold or a rollup."""
+    if table not in PARTITIONED_TABLES or not name.startswith(f"{table}_p"):
+        raise ValueError(f"{name!r} is not a day partition of the record")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Writers of this (old) partition wait; readers and every other day go on.
+            cursor.execute(f'LOCK TABLE "{name}" IN SHARE ROW EXCLUSIVE MODE')
+            cursor.execute(f'SELECT tenant_id, count(*) FROM "{name}" GROUP BY tenant_id')  # noqa: S608  # nosec B608
+            rows_by_tenant = {int(t): int(n) for t, n in cursor.fetchall()}
+            tenants = set(rows_by_tenant)
+            # Every tenant in it must be past its purge date and have the day rolled up.
+            if any(tenant_id not in purge_days or day >= purge_days[tenant_id] for tenant_id in tenants):
+                return None
+            rolled = set(RolledUpDay.objects.filter(day=day, tenant_id__in=tenants)
+                         .values_list("tenant_id", flat=True))
+            if rolled != tenants or _held_in(cursor, name, holds, tenants, table):
+                return None
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(lock_timeout_ms)}ms"])
+            cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{name}"')
+            cursor.execute(f'DROP TABLE "{name}"')
+    except DatabaseError as error:  # lock_timeout: the day waits for the batches or tomorrow
+        return f"{name}: {error.__class__.__name__}: {str(error).strip()[:200]}"
+    return Dropped(table=table, name=name, day=day, rows_by_tenant=rows_by_tenant)
