@@ -32,8 +32,8 @@ from django.db import models
 from tenants.models import Tenant, TenantOwned
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT_APPS = ["tenants", "accounts", "activity", "security", "alerts", "retention", "people",
-                "me", "mailadmin"]
+PRODUCT_APPS = ["tenants", "accounts", "notifications", "activity", "security", "alerts",
+                "retention", "people", "me", "mailadmin"]
 SKIPPED_DIRS = {"tests", "migrations", "bench", "__pycache__"}
 
 MANAGERS = {"objects", "_default_manager"}
@@ -77,6 +77,10 @@ ALLOWLIST: dict[str, str] = {
         "a mail domain belongs to one tenant on the platform: the check spans every tenant",
     "security.signin.lockout.locked_accounts_list":
         "axes' table is platform-wide, keyed by e-mail; scoped by a subquery of this tenant's people",
+    "notifications.delivery._claim":
+        "the outbox worker claims due rows of every tenant (SKIP LOCKED); each is sent as its own",
+    "notifications.delivery._endpoints_attach":
+        "the endpoints of the deliveries just claimed, by those deliveries' own endpoint ids",
     "security.policies.password.reminders.password_expiry_reminders_send":
         "the beat task loops over every tenant with expiry on; each tenant's people are scoped",
     # --- Operator commands (no request, no tenant input). -----------------------------------------
