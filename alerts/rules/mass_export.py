@@ -1,4 +1,5 @@
-"""Mass export: one person's exported rows in ``window_hours`` (24) far above their own baseline.
+"""Mass export: one person's exported rows, or exports, in ``window_hours`` (24) far above their
+own baseline.
 
 The window ends at the export being judged. The baseline is the median of the person's daily
 exported rows over the ``baseline_days`` (30) before the window, each "day" a 24-hour stretch
@@ -6,7 +7,9 @@ counted back from the window's start and days without an export counting as 0, s
 exports on three days a month has a median of 0. A finding needs both: the window's rows at least
 ``multiplier`` (10) times that median, and at least ``min_rows`` (10,000) rows, so an occasional
 large report by someone who never exports is judged by the tenant threshold alone, and a person
-whose job is exporting is judged against their own habit.
+whose job is exporting is judged against their own habit. The number of exports is judged the
+same way (``min_exports``, 50, and ``multiplier`` times the median of exports a day), which
+catches someone pulling the record out in many small pieces.
 
 This rule looks at exports (``evaluate_export``), not sign-ins; ``evaluate`` returns nothing.
 One alert per person and fixed UTC window.
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.rules.base import Event, ExportSample, Finding, History, Severity, TenantContext
@@ -48,6 +52,7 @@ class Params:
     baseline_days: int = 30
     multiplier: int = 10
     min_rows: int = 10_000
+    min_exports: int = 50
     severity: Severity = DEFAULT_SEVERITY
 
 
@@ -64,6 +69,10 @@ SPECS = {
     "min_rows": Spec(gettext_lazy("Minimum rows"), "int",
                      gettext_lazy("Never a finding below this many rows in the window."),
                      minimum=1, maximum=1_000_000_000),
+    "min_exports": Spec(gettext_lazy("Minimum exports"), "int",
+                        gettext_lazy("Also a finding when a person runs at least this many exports in the "
+                                     "window, and that many times their median of exports a day."),
+                        minimum=2, maximum=100_000),
 }
 PARAM_FIELDS = param_fields(SPECS)
 
@@ -87,8 +96,7 @@ def evaluate_export(sample: ExportSample, history: History, params: Params,
                     tenant: TenantContext) -> list[Finding]:
     if sample.user_id is None:
         return []
-    window = dt.timedelta(hours=params.window_hours)
-    window_from = sample.occurred_at - window
+    window_from = sample.occurred_at - dt.timedelta(hours=params.window_hours)
     rows = history.exports(user_id=sample.user_id, since=sample.occurred_at - lookback(params),
                            until=sample.occurred_at)
     by_id = {s.id: s for s in rows if s.occurred_at <= sample.occurred_at}
@@ -96,16 +104,22 @@ def evaluate_export(sample: ExportSample, history: History, params: Params,
     current = sorted((s for s in by_id.values() if s.occurred_at > window_from),
                      key=lambda s: (s.occurred_at, s.id))
     total = sum(max(s.row_count, 0) for s in current)
-    if total < params.min_rows:
+    if total < params.min_rows and len(current) < params.min_exports:
         return []
-    daily = [0] * params.baseline_days
+    daily_rows = [0] * params.baseline_days
+    daily_exports = [0] * params.baseline_days
     for s in by_id.values():
         if s.occurred_at <= window_from:
             day = int((window_from - s.occurred_at) / dt.timedelta(days=1))
             if day < params.baseline_days:
-                daily[day] += max(s.row_count, 0)
-    median = statistics.median(daily)
-    if total < params.multiplier * median:
+                daily_rows[day] += max(s.row_count, 0)
+                daily_exports[day] += 1
+    median_rows = statistics.median(daily_rows)
+    median_exports = statistics.median(daily_exports)
+    by_rows = total >= params.min_rows and total >= params.multiplier * median_rows
+    by_exports = (len(current) >= params.min_exports
+                  and len(current) >= params.multiplier * median_exports)
+    if not by_rows and not by_exports:
         return []
     start = window_start(sample.occurred_at, params.window_hours * 60)
     return [Finding(
@@ -114,10 +128,13 @@ def evaluate_export(sample: ExportSample, history: History, params: Params,
         event_ids=tuple(s.id for s in current[-IDS_KEPT:]),
         evidence={
             "rows": total, "exports": len(current), "window_hours": params.window_hours,
-            "median_daily_rows": median, "baseline_days": params.baseline_days,
-            "multiplier": params.multiplier, "min_rows": params.min_rows,
+            "by_rows": by_rows, "by_exports": by_exports,
+            "median_daily_rows": median_rows, "median_daily_exports": median_exports,
+            "baseline_days": params.baseline_days, "multiplier": params.multiplier,
+            "min_rows": params.min_rows, "min_exports": params.min_exports,
             "datasets": sorted({s.dataset for s in current}),
-            "ratio": round(total / median, 1) if median else None,
+            "ratio": round(total / median_rows, 1) if median_rows else None,
+            "exports_ratio": round(len(current) / median_exports, 1) if median_exports else None,
         },
     )]
 
@@ -129,6 +146,14 @@ def describe(evidence: Mapping[str, Any]) -> str:
         "hours": num(evidence.get("window_hours")), "median": num(evidence.get("median_daily_rows")),
         "days": num(evidence.get("baseline_days")), "ratio": num(evidence.get("ratio"), 1),
     }
+    if evidence.get("by_exports") and not evidence.get("by_rows"):
+        values["median"] = num(evidence.get("median_daily_exports"))
+        if evidence.get("exports_ratio") is None:
+            return _("Ran %(exports)s exports (%(rows)s rows) within %(hours)s hours; this person "
+                     "exported nothing on most of the previous %(days)s days.") % values
+        values["ratio"] = num(evidence.get("exports_ratio"), 1)
+        return _("Ran %(exports)s exports (%(rows)s rows) within %(hours)s hours, %(ratio)s times "
+                 "their median of %(median)s exports a day over the previous %(days)s days.") % values
     if evidence.get("ratio") is None:
         return ngettext(
             "Exported %(rows)s rows in one export within %(hours)s hours; this person exported "

@@ -105,3 +105,27 @@ def test_bad_values_are_refused_under_their_field(field, value):
     with pytest.raises(ValidationError) as caught:
         rule.params_from({field: value})
     assert list(caught.value.message_dict) == [field]
+
+
+def test_many_small_exports_are_a_finding_by_their_number():
+    pieces = [export(at("2026-12-01 00:00") + dt.timedelta(minutes=10 * n), 20) for n in range(50)]
+    [finding] = run(pieces[-1], FakeHistory(exports=pieces))
+    assert finding.evidence["by_exports"] is True and finding.evidence["by_rows"] is False
+    assert finding.evidence["exports"] == 50
+    with translation.override("en"):
+        assert rule.describe(finding.evidence) == (
+            "Ran 50 exports (1,000 rows) within 24 hours; this person exported nothing on most "
+            "of the previous 30 days.")
+    assert run(pieces[-2], FakeHistory(exports=pieces[:-1])) == []  # 49
+
+
+def test_someone_who_exports_often_is_judged_by_their_median_of_exports():
+    habit = [export(at("2026-11-29 12:00") - dt.timedelta(days=d, minutes=m), 10)
+             for d in range(30) for m in range(0, 60, 10)]  # six a day
+    pieces = [export(at("2026-12-01 00:00") + dt.timedelta(minutes=10 * n), 10) for n in range(59)]
+    assert run(pieces[-1], FakeHistory(exports=[*habit, *pieces])) == []  # 59 < 10 x 6
+    last = export("2026-12-01 09:55", 10)
+    [finding] = run(last, FakeHistory(exports=[*habit, *pieces, last]))
+    assert finding.evidence["exports_ratio"] == 10.0
+    with translation.override("en"):
+        assert "10.0 times their median of 6 exports a day" in rule.describe(finding.evidence)
