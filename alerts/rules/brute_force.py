@@ -2,10 +2,10 @@
 
 The account is the attempted login, so guesses at an address that has no account count too.
 Every failure counts, whatever its reason: a wrong password, a wrong second-factor code, and the
-attempts refused while the account was locked (``locked_out``) or throttled by the per-account
-ceiling, which are exactly the attempts of someone who does not stop. The window ends at the
-failure being judged and looks back ``minutes``; the failure itself is counted once whether or
-not the history returns it.
+attempts refused unchecked while the account was locked (``locked_out``) or throttled by the
+per-account ceiling (``account_throttled``), which are exactly the attempts of someone who does
+not stop. The window ends at the failure being judged and looks back ``minutes``; the failure
+itself is counted once whether or not the history returns it.
 
 The alert is keyed by account and the fixed UTC window of ``minutes`` the failure falls in
 (``alerts.rules.common.window_start``): a sustained attack grows one alert per window with every
@@ -21,7 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy, ngettext
 
-from activity.models import Outcome
+from activity.models import Outcome, Reason
 from alerts.rules.base import Event, Finding, History, Severity, TenantContext
 from alerts.rules.common import (
     Spec,
@@ -107,20 +107,32 @@ def evaluate(event: Event, history: History, params: Params,
             "threshold": params.failures, "first_at": iso(failures[0].occurred_at),
             "last_at": iso(failures[-1].occurred_at), "reasons": reasons,
             "ip_count": len(ips), "ips": list(ips)[:IPS_SHOWN],
-            "locked_out": reasons.get("locked_out", 0),
+            "locked_out": reasons.get(Reason.LOCKED_OUT, 0),
+            "throttled": reasons.get(Reason.ACCOUNT_THROTTLED, 0),
         },
     )]
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
     ip_count = integer(evidence.get("ip_count"))
+    refused = integer(evidence.get("locked_out")) + integer(evidence.get("throttled"))
+    values = {
+        "failures": num(evidence.get("failures")), "login": text(evidence.get("login")),
+        "minutes": num(evidence.get("minutes")), "ips": num(ip_count),
+        "threshold": num(integer(evidence.get("threshold"))), "refused": num(refused),
+    }
+    if refused:
+        return ngettext(
+            "%(failures)s failed sign-ins on %(login)s within %(minutes)s minutes from one IP "
+            "address, %(refused)s of them refused unchecked while the account was locked or "
+            "throttled (the threshold is %(threshold)s).",
+            "%(failures)s failed sign-ins on %(login)s within %(minutes)s minutes from %(ips)s IP "
+            "addresses, %(refused)s of them refused unchecked while the account was locked or "
+            "throttled (the threshold is %(threshold)s).",
+            ip_count) % values
     return ngettext(
         "%(failures)s failed sign-ins on %(login)s within %(minutes)s minutes from one IP "
         "address (the threshold is %(threshold)s).",
         "%(failures)s failed sign-ins on %(login)s within %(minutes)s minutes from %(ips)s IP "
         "addresses (the threshold is %(threshold)s).",
-        ip_count) % {
-        "failures": num(evidence.get("failures")), "login": text(evidence.get("login")),
-        "minutes": num(evidence.get("minutes")), "ips": num(ip_count),
-        "threshold": num(integer(evidence.get("threshold"))),
-    }
+        ip_count) % values

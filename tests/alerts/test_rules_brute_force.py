@@ -58,11 +58,17 @@ def test_failures_spread_wider_than_the_window_are_no_finding():
 def test_attempts_while_locked_throttled_and_from_many_addresses_count():
     events = [*burst("2026-12-01 10:00", 4, ip="203.0.113.1"),
               *burst("2026-12-01 10:05", 4, ip="198.51.100.2", reason="locked_out"),
-              *burst("2026-12-01 10:09", 2, ip="2001:db8::5", reason="throttled")]
+              *burst("2026-12-01 10:09", 2, ip="2001:db8::5", reason="account_throttled")]
     [finding] = run(events[-1], FakeHistory(events))
-    assert finding.evidence["locked_out"] == 4
-    assert finding.evidence["reasons"] == {"bad_credentials": 4, "locked_out": 4, "throttled": 2}
+    assert (finding.evidence["locked_out"], finding.evidence["throttled"]) == (4, 2)
+    assert finding.evidence["reasons"] == {"bad_credentials": 4, "locked_out": 4,
+                                           "account_throttled": 2}
     assert finding.evidence["ip_count"] == 3
+    with translation.override("en"):
+        assert brute_force.describe(finding.evidence) == (
+            "10 failed sign-ins on ana@acme.example within 15 minutes from 3 IP addresses, 6 of "
+            "them refused unchecked while the account was locked or throttled (the threshold is "
+            "10).")
 
 
 def test_successes_other_accounts_and_other_tenants_do_not_count():
