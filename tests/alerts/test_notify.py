@@ -12,7 +12,7 @@ from django.utils import timezone
 from alerts.notify import alert_opened, alerts_digest_send
 from alerts.services import digest_opt_out_set
 from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
-from tests.alerts.triage_support import make_alert, signin
+from tests.alerts.triage_support import make_alert, quiet_detector, signin  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

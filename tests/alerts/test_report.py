@@ -15,7 +15,7 @@ from alerts.links import report_link_issue
 from alerts.models import Alert, AlertEvidence
 from alerts.preferences import ReportLink
 from security.models import UserSession
-from tests.alerts.triage_support import signin
+from tests.alerts.triage_support import quiet_detector, signin  # noqa: F401
 from tests.mailadmin.test_cross_tenant_urls import UNKNOWN_TOKENS
 
 pytestmark = pytest.mark.django_db

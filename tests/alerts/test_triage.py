@@ -15,7 +15,7 @@ from alerts.services import (
     trust_revoke,
 )
 from notifications.models import WebhookDelivery, WebhookEndpoint
-from tests.alerts.triage_support import make_alert, signin
+from tests.alerts.triage_support import make_alert, quiet_detector, signin  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from django.utils import timezone
 
 from accounts.models import User
@@ -11,6 +12,14 @@ from activity.capture.types import ClientInfo, DeviceType
 from activity.models import LoginEvent
 from activity.services import login_event_record
 from alerts.models import Alert, AlertActivity, AlertEvidence
+
+
+@pytest.fixture(autouse=True)
+def quiet_detector(settings):
+    """These tests make their alerts themselves: the embedded eager detector stays out (it would
+    add, say, an unusual-hour alert for a test's own sign-in at night)."""
+    settings.ALERTS_DETECT_EAGER = False
+
 
 GERMANY = ClientInfo(ip="203.0.113.7", country="DE", user_agent="Mozilla/5.0 (Windows NT 10.0)",
                      browser_family="Chrome", browser_version="131", os_family="Windows",
