@@ -12,7 +12,8 @@ from tenants.models import Tenant, TenantOwned
 from tenants.roles import ROLE_CAPABILITIES, Cap, Role
 from tests.urlwalk import capability_of, console_routes
 
-TENANT_APPS = ["tenants", "accounts", "security", "activity", "alerts", "retention", "people", "me"]
+TENANT_APPS = ["tenants", "accounts", "notifications", "security", "activity", "alerts", "retention",
+               "people", "me"]
 
 
 def test_every_view_declares_itscapability_of():
