@@ -85,14 +85,17 @@ def login_events_record(*, tenant: Tenant, events: Sequence[LoginEvent], batch_s
 
 
 def audit_entry_record(*, obj: Model, actor: User | None, changes: dict[str, list[str]],
-                       action: int = AuditLogEntry.Action.UPDATE) -> AuditLogEntry:
+                       action: int = AuditLogEntry.Action.UPDATE,
+                       additional_data: dict[str, Any] | None = None) -> AuditLogEntry:
     """An explicit audit entry for a change no audited model save shows (unlock, MFA reset…).
 
-    ``changes`` maps a field name to ``[before, after]``, as auditlog's own entries do.
+    ``changes`` maps a field name to ``[before, after]``, as auditlog's own entries do;
+    ``additional_data``: JSON context kept beside them (the client of a grey-zone access).
     """
+    extra = {"additional_data": additional_data} if additional_data is not None else {}
     return AuditLogEntry.objects.log_create(
         obj, force_log=True, action=action, changes=changes, actor=actor,
-        actor_email=actor.email if actor is not None else None,
+        actor_email=actor.email if actor is not None else None, **extra,
     )
 
 
@@ -104,18 +107,17 @@ def grey_zone_access_record(*, tenant: Tenant, actor: User, client: ClientInfo, 
     """Record that ``actor`` opened records pending deletion (the grey zone) on ``view``.
 
     An explicit audit entry on the tenant (action "access"): who and when as every entry, the
-    client IP from the audit context, and the browser, operating system, device and filters in
-    ``additional_data``. Exports of the grey zone are recorded as their ExportEvent instead.
+    client IP from the audit context (and in ``additional_data``, with the browser, operating
+    system, device and filters). Exports of the grey zone are recorded as their ExportEvent instead.
     """
     _check_person(tenant, actor)
     encoded = json.dumps(filters, default=str, sort_keys=True)
     if len(encoded.encode()) > FILTERS_MAX_BYTES:
         raise ValueError("filters are too large to record")
-    return AuditLogEntry.objects.log_create(
-        tenant, force_log=True, action=AuditLogEntry.Action.ACCESS,
-        changes={GREY_ZONE_CHANGE: ["", view[:64]]}, actor=actor, actor_email=actor.email,
-        remote_addr=client.ip or None,
-        additional_data={"view": view[:64], "filters": json.loads(encoded),
+    return audit_entry_record(
+        obj=tenant, actor=actor, action=AuditLogEntry.Action.ACCESS,
+        changes={GREY_ZONE_CHANGE: ["", view[:64]]},
+        additional_data={"view": view[:64], "filters": json.loads(encoded), "ip": client.ip,
                          "browser": f"{client.browser_family} {client.browser_version}".strip(),
                          "os": f"{client.os_family} {client.os_version}".strip(),
                          "device": str(client.device_type), "country": client.country},
