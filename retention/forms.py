@@ -88,7 +88,7 @@ class _PersonChoiceField(forms.ModelChoiceField):
 
 class LegalHoldForm(forms.Form):
     person = _PersonChoiceField(
-        queryset=User.objects.none(), required=False,
+        queryset=None, required=False,  # set per request: the tenant's own people
         label=gettext_lazy("Whose records"),
         empty_label=gettext_lazy("The whole company"),
         help_text=gettext_lazy("A hold on the whole company keeps everyone's records."))
