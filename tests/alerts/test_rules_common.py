@@ -1,0 +1,136 @@
+"""The rules' shared helpers, and every rule against odd input: never a crashed batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alerts.rules import RULES
+from alerts.rules.base import Event, ExportSample, Place, TenantContext
+from alerts.rules.common import (
+    dedup_key,
+    device_label,
+    network_of,
+    params_data,
+    place_label,
+    window_start,
+)
+from alerts.rules.countries import NAMES, country_name
+from tests.alerts.fakes import FakeHistory, at
+
+
+def test_dedup_keys_fit_the_column_and_stay_distinct():
+    short = dedup_key("brute_force", "ana@acme.example", "2026-12-01T10:00:00+00:00")
+    assert short == "brute_force:ana@acme.example:2026-12-01T10:00:00+00:00"
+    long_a = dedup_key("brute_force", "a" * 300, "x")
+    long_b = dedup_key("brute_force", "a" * 300, "y")
+    assert len(long_a) == len(long_b) == 200
+    assert long_a != long_b
+    assert long_a.startswith("brute_force:aaa")
+
+
+def test_windows_are_fixed_utc_buckets():
+    assert window_start(at("2026-12-01 10:14:59"), 15) == at("2026-12-01 10:00")
+    assert window_start(at("2026-12-01 10:15:00"), 15) == at("2026-12-01 10:15")
+    assert window_start(at("2026-12-01 23:59"), 24 * 60) == at("2026-12-01 00:00")
+    berlin = at("2026-12-01 10:07").astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assert window_start(berlin, 15) == at("2026-12-01 10:00")
+
+
+@pytest.mark.parametrize(("ip", "network"), [
+    ("203.0.113.77", "203.0.113.0/24"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.9", "198.51.100.0/24"), (" 192.0.2.1 ", "192.0.2.0/24"),
+    ("", None), ("not-an-ip", None), ("300.1.1.1", None),
+])
+def test_networks_of_addresses(ip, network):
+    assert network_of(ip, v4_prefix=24, v6_prefix=64) == network
+
+
+def test_labels_read_well_and_never_fail():
+    with translation.override("en"):
+        assert device_label("Chrome", "Windows", "mobile") == "Chrome on Windows (Mobile)"
+        assert device_label("", None, "gizmo") == "unknown on unknown (gizmo)"
+        assert place_label("DE", "Berlin") == "Berlin, Germany"
+        assert place_label("", "") == "an unknown country"
+        assert place_label("XZ") == "XZ"
+        assert country_name("gb") == "United Kingdom"
+    assert len(NAMES) == 249
+
+
+def test_params_data_is_json_and_keeps_times_as_text():
+    module = RULES["unusual_hour"]
+    data = params_data(module.params_from({"quiet_start": "22:30"}))
+    assert data["quiet_start"] == "22:30" and data["severity"] == "low"
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_a_setting_that_is_not_a_mapping_is_refused():
+    with pytest.raises(ValidationError):
+        RULES["new_device"].params_from("days=3")  # type: ignore[arg-type]
+
+
+# --- odd input: every rule, any event ----------------------------------------------------------
+
+TEXT = st.text(max_size=300)
+IPS = st.one_of(st.ip_addresses().map(str), TEXT, st.just(""))
+# Hypothesis takes naive bounds and attaches the zone itself.
+TIMES = st.datetimes(min_value=dt.datetime(2025, 1, 1),  # noqa: DTZ001
+                     max_value=dt.datetime(2027, 12, 31),  # noqa: DTZ001
+                     timezones=st.just(dt.UTC))
+PLACES = st.one_of(st.none(), st.builds(
+    Place, country=st.sampled_from(["", "DE", "US", "FR", "ZZ"]),
+    latitude=st.one_of(st.none(), st.floats(-90, 90)),
+    longitude=st.one_of(st.none(), st.floats(-180, 180)),
+    accuracy_km=st.floats(0, 3000), city=TEXT))
+OUTCOMES = st.sampled_from(["success", "failure", "denied", "challenge", "signout"])
+REASONS = st.sampled_from(["", "bad_credentials", "locked_out", "account_throttled",
+                           "network_denied", "hours_monitor", "password_ok", "whatever"])
+
+
+USER_IDS = st.sampled_from([None, 7, 8])
+
+
+@st.composite
+def events(draw, user_ids=USER_IDS):
+    return Event(
+        id=draw(st.integers(1, 10**12)), tenant_id=1, user_id=draw(user_ids),
+        login=draw(st.sampled_from(["ana@acme.example", "bo@acme.example", "", "x" * 260])),
+        occurred_at=draw(TIMES), outcome=draw(OUTCOMES), reason=draw(REASONS), ip=draw(IPS),
+        country=draw(st.sampled_from(["", "DE", "US", "??"])), browser_family=draw(TEXT),
+        os_family=draw(st.sampled_from(["", "Windows", "Linux"])),
+        device_type=draw(st.sampled_from(["", "desktop", "mobile", "other"])),
+        place=draw(PLACES),
+    )
+
+
+SAMPLES = st.builds(ExportSample, id=st.integers(1, 10**12), tenant_id=st.just(1),
+                    user_id=st.sampled_from([None, 7]), occurred_at=TIMES,
+                    dataset=st.sampled_from(["signins", "exports"]),
+                    row_count=st.integers(-5, 10**7))
+ZONES = st.sampled_from(["Europe/Berlin", "America/New_York", "UTC", "", "No/Such_Zone"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event=events(), history=st.lists(events(), max_size=30),
+       samples=st.lists(SAMPLES, max_size=30), sample=SAMPLES, zone=ZONES)
+def test_no_rule_fails_on_odd_input_and_its_findings_are_json(event, history, samples, sample,
+                                                               zone):
+    tenant = TenantContext(tenant_id=1, timezone=zone)
+    past = FakeHistory([*history, event], exports=[*samples, sample])
+    for code, module in RULES.items():
+        params = module.params_from({})
+        if code == "mass_export":
+            findings = module.evaluate_export(sample, past, params, tenant)
+        else:
+            findings = module.evaluate(event, past, params, tenant)
+        for finding in findings:
+            assert len(finding.dedup_key) <= 200
+            evidence = json.loads(json.dumps(finding.evidence, allow_nan=False))
+            with translation.override("en"):
+                assert module.describe(evidence)
