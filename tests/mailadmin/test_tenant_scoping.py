@@ -83,6 +83,19 @@ ALLOWLIST: dict[str, str] = {
         "the endpoints of the deliveries just claimed, by those deliveries' own endpoint ids",
     "security.policies.password.reminders.password_expiry_reminders_send":
         "the beat task loops over every tenant with expiry on; each tenant's people are scoped",
+    # --- The retention sweep: a beat task over every tenant (no request, no tenant input). --------
+    "retention.due.due_querysets":
+        "axes' tables are platform-wide, keyed by address: scoped by this tenant's mail domains",
+    "retention.due.platform_querysets":
+        "rows of no tenant: lockout rows on no tenant's domain, platform audit entries, sessions",
+    "retention.purge.partition_drop":
+        "the roll-up marks of exactly the tenants found in the partition about to be dropped",
+    "retention.rollup.activity_counts":
+        "aggregates the tenants its caller names (tenant_ids): one for reports, a day's for the sweep",
+    "retention.services.legal_holds_expire":
+        "the sweep lifts every tenant's expired holds, each audited under its own tenant",
+    "retention.sweep.Sweep._roll_up_days":
+        "marks and counts of the (tenant, day) pairs the sweep planned from tenant-scoped queries",
     # --- Operator commands (no request, no tenant input). -----------------------------------------
     "people.demo.demo_seed":
         "seed_demo creates its fixed demo tenants and people by their fixed addresses",
