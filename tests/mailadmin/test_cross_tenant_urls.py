@@ -24,6 +24,7 @@ from accounts.models import User
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.services import audit_entry_record
 from alerts.models import Alert, Trust
+from notifications.models import WebhookDelivery, WebhookEndpoint
 from people.services import invitation_resend, person_invite
 from retention.models import LegalHold
 from security.models import UserSession
@@ -58,6 +59,12 @@ ROUTE_KINDS: dict[str, str] = {
     "alerts/report/signin/<int:pk>/": "own_signin_event",
     "retention/holds/<int:pk>/extend/": "legal_hold",
     "retention/holds/<int:pk>/lift/": "legal_hold",
+    "notifications/webhooks/<int:pk>/": "webhook_endpoint",
+    "notifications/webhooks/<int:pk>/deliveries/": "webhook_endpoint",
+    "notifications/webhooks/<int:pk>/test/": "webhook_endpoint",
+    "notifications/webhooks/<int:pk>/rotate-secret/": "webhook_endpoint",
+    "notifications/webhooks/<int:pk>/disable/": "webhook_endpoint",
+    "notifications/webhooks/<int:pk>/delete/": "webhook_endpoint",  # last: it deletes Acme's own
 }
 # Routes whose parameter is a secret, not an id: checked below (unknown token → 410, never 500).
 TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/"}
@@ -66,6 +73,8 @@ POST_DATA = {
     "people/<int:pk>/role/": {"role": Role.ADMIN},
     "retention/holds/<int:pk>/extend/": {
         "ends_on": (timezone.now() + timedelta(days=400)).date().isoformat()},
+    "notifications/webhooks/<int:pk>/": {"url": "https://203.0.113.10/changed",
+                                         "description": "changed", "event_types": ["alert.opened"]},
 }
 
 
@@ -94,6 +103,7 @@ class Objects:
     alert: Alert
     trust: Trust
     legal_hold: LegalHold
+    webhook_endpoint: WebhookEndpoint
 
 
 LOCK_ATTEMPTS = 5  # the default lockout limit
@@ -130,6 +140,10 @@ def _objects(tenant_set, make_client) -> Objects:
         alert=alert, trust=trust,
         legal_hold=LegalHold.objects.create(tenant=tenant, person=person, reason="walk",
                                             ends_on=(now + timedelta(days=30)).date()),
+        # A documentation address: a test event sent to it is refused at delivery, never sent.
+        webhook_endpoint=WebhookEndpoint.objects.create(
+            tenant=tenant, url="https://203.0.113.10/hook", secret="walk-secret-" + "x" * 20,
+            event_types=["alert.opened"]),
     )
 
 
@@ -156,6 +170,9 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
                        .values_list("pk", "revoked_at")),
         "legal_holds": list(LegalHold.objects.for_tenant(tenant).order_by("pk")
                             .values_list("pk", "ends_on", "lifted_at")),
+        "webhooks": list(WebhookEndpoint.objects.for_tenant(tenant).order_by("pk")
+                         .values_list("pk", "url", "description", "active", "secret_rotated_at")),
+        "webhook_deliveries": WebhookDelivery.objects.for_tenant(tenant).count(),
     }
 
 
