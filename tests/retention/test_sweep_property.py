@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from django.db import transaction
 
 from activity.models import ExportEvent, LoginEvent, RetentionPolicy
 from retention.models import LegalHold, Metric
