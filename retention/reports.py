@@ -5,7 +5,7 @@ sweep rolled up, the live record for the others, counted the same way, so a repo
 before and after its days are purged. Days are UTC days, as the rollup counts them.
 
 Charts are drawn on the server by pygal as inline SVG, with no JavaScript: pygal's own
-``<style>`` element is removed (the console's Content-Security-Policy allows stylesheets from
+``<style>`` and ``<script>`` elements are removed (the console's Content-Security-Policy allows stylesheets from
 its own origin only) and ``static/css/reports.css`` styles every chart the same way, with one
 small palette of strong colours on white. Each chart has a table with the same numbers, which is
 also what a screen reader reads (the SVG is one labelled image).
@@ -147,6 +147,8 @@ class Chart:
 
 
 _STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL)
+# pygal writes its configuration as a <script> even with ``js=[]``: nothing runs it here.
+_SCRIPT_RE = re.compile(r"<script[^>]*>.*?</script>", re.DOTALL)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _ROOT_RE = re.compile(r'^<svg xmlns="http://www.w3.org/2000/svg" id="" class="pygal-chart"')
 
@@ -178,9 +180,10 @@ def _config(**overrides: Any) -> dict[str, Any]:
 
 
 def _svg(chart: Any, *, label: str) -> SafeString:
-    """pygal's SVG without its <style> (see the module docstring) and labelled as one image."""
+    """pygal's SVG without its <style> and <script> (see the module docstring), labelled as one
+    image."""
     svg = chart.render(is_unicode=True)
-    svg = _COMMENT_RE.sub("", _STYLE_RE.sub("", svg))
+    svg = _COMMENT_RE.sub("", _SCRIPT_RE.sub("", _STYLE_RE.sub("", svg)))
     root = (f'<svg xmlns="http://www.w3.org/2000/svg" class="pygal-chart" role="img" '
             f'aria-label="{_attr(label)}"')
     svg, replaced = _ROOT_RE.subn(root, svg, count=1)
