@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from activity.capture.types import DeviceType
 from alerts.rules.base import History, Severity
@@ -271,6 +272,18 @@ def num(value: object, digits: int = 0) -> str:
     if digits == 0:
         return number_format(round(value), force_grouping=True)
     return number_format(round(value, digits), decimal_pos=digits, force_grouping=True)
+
+
+def duration(minutes: object) -> str:
+    """"20 minutes", "1 minute", "3.5 hours": an elapsed time as a person says it."""
+    if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0:
+        return "?"
+    if minutes < 120:
+        whole = round(minutes)
+        return ngettext("%(count)s minute", "%(count)s minutes", whole) % {"count": num(whole)}
+    hours = round(minutes / 60, 1)
+    return ngettext("%(count)s hour", "%(count)s hours", 1 if hours == 1 else 2) % {
+        "count": num(hours, 1) if not hours.is_integer() else num(int(hours))}
 
 
 def text(value: object, default: str = "?") -> str:

@@ -34,6 +34,7 @@ from alerts.rules.common import (
     EARTH_RADIUS_KM,
     Spec,
     dedup_key,
+    duration,
     haversine_km,
     num,
     param_fields,
@@ -142,7 +143,7 @@ def describe(evidence: Mapping[str, Any]) -> str:
         "from": place_label(evidence.get("from_country"), evidence.get("from_city")),
         "distance": num(evidence.get("distance_km")),
         "shortest": num(evidence.get("shortest_km")),
-        "minutes": num(evidence.get("elapsed_minutes")),
+        "elapsed": duration(evidence.get("elapsed_minutes")),
         "speed": num(evidence.get("speed_kmh")),
     }
     speed = evidence.get("speed_kmh")
@@ -155,7 +156,7 @@ def describe(evidence: Mapping[str, Any]) -> str:
                  "sign-in in %(from)s at the same moment.") % values
     if precise:
         return _("Signed in from %(to)s %(distance)s km from the previous sign-in in %(from)s "
-                 "%(minutes)s minutes earlier: %(speed)s km/h.") % values
+                 "%(elapsed)s earlier: %(speed)s km/h.") % values
     return _("Signed in from %(to)s %(distance)s km (at least %(shortest)s km, given how precisely "
-             "the places are known) from the previous sign-in in %(from)s %(minutes)s minutes "
+             "the places are known) from the previous sign-in in %(from)s %(elapsed)s "
              "earlier: at least %(speed)s km/h.") % values

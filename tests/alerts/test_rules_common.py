@@ -134,3 +134,12 @@ def test_no_rule_fails_on_odd_input_and_its_findings_are_json(event, history, sa
             evidence = json.loads(json.dumps(finding.evidence, allow_nan=False))
             with translation.override("en"):
                 assert module.describe(evidence)
+
+
+def test_durations_read_as_minutes_then_hours():
+    from alerts.rules.common import duration
+    with translation.override("en"):
+        assert [duration(m) for m in (0, 1, 20.4, 119, 120, 210, 60 * 22)] == [
+            "0 minutes", "1 minute", "20 minutes", "119 minutes", "2 hours", "3.5 hours",
+            "22 hours"]
+        assert duration(None) == "?"

@@ -160,3 +160,11 @@ def test_bad_values_are_refused_under_their_field(field, value):
 
 def test_at_helper_is_utc():
     assert at("2026-12-01 09:00").utcoffset() == dt.timedelta(0)
+
+
+def test_a_long_gap_reads_in_hours():
+    before = signin("2026-12-01 09:00", place=NEW_YORK)
+    [finding] = run(signin("2026-12-01 12:30", place=PARIS), FakeHistory([before]))
+    with translation.override("en"):
+        sentence = impossible_travel.describe(finding.evidence)
+    assert "from the previous sign-in in New York, United States 3.5 hours earlier: 1,66" in sentence
