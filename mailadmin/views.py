@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from accounts.mfa.services import mfa_enrolled_count
 from accounts.requests import ConsoleRequest
 from activity.selectors import login_outcome_counts
+from alerts.selectors import open_alert_counts
 from mailadmin.health import readiness
 from people import selectors as people_selectors
 from retention.pages_selectors import signins_daily
@@ -35,6 +36,8 @@ def dashboard_view(request: ConsoleRequest) -> HttpResponse:
         "locked_count": len(locked_accounts_list(tenant=request.tenant)),
         "mfa_enrolled": mfa_enrolled_count(tenant=request.tenant),
     }
+    if request.user.can(Cap.ALERTS_VIEW):
+        context["open_alerts"] = open_alert_counts(tenant=request.tenant)
     if request.user.can(Cap.REPORTS_VIEW):
         today = timezone.now().astimezone(UTC).date()
         context["signins_chart"] = signins_chart(signins_daily(
