@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.mfa.services import mfa_user_has_device
 from accounts.models import User
 from accounts.requests import ConsoleRequest
+from alerts.selectors import open_alert_counts
 from people import selectors, services
 from people.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
 from security.policies.lockout.selectors import lockout_rules_for
@@ -84,6 +85,8 @@ def person_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
         and person.pk != actor.pk,
         "can_view_logs": actor.can(Cap.LOGS_VIEW),
     }
+    if actor.can(Cap.ALERTS_VIEW):
+        context["open_alerts"] = open_alert_counts(tenant=request.tenant, user=person)
     return render(request, "people/person_detail.html", context)
 
 
