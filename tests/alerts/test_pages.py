@@ -138,3 +138,22 @@ def test_auditor_reads_rule_settings_but_cannot_save(two_tenants, signed_in):
                                               "brute_force-severity": "low"})
     assert response.status_code == 403
     assert not RuleSetting.objects.exists()
+
+
+def test_dashboard_and_person_page_show_open_alerts(two_tenants, signed_in):
+    a = two_tenants.a
+    make_alert(a.member, rule="brute_force", severity="high")
+    make_alert(a.member, rule="new_device", severity="low")
+    make_alert(a.admin, rule="new_device", severity="low")
+    make_alert(a.member, rule="new_device", severity="low", status="resolved")
+    make_alert(a.member, rule="new_device", severity="high", mode="record")
+    make_alert(two_tenants.b.member, rule="brute_force", severity="high")
+    page = signed_in(a.auditor).get("/dashboard/").content.decode()
+    assert 'data-testid="alerts-high">1<' in page and 'data-testid="alerts-low">2<' in page
+    person = signed_in(a.owner).get(f"/people/{a.member.pk}/").content.decode()
+    assert 'data-testid="person-alerts-high">1<' in person
+    assert 'data-testid="person-alerts-low">1<' in person
+    assert f"/alerts/?person={a.member.pk}" in person
+    # Helpdesk sees the dashboard but not alerts.
+    helpdesk = signed_in(a.helpdesk).get("/dashboard/").content.decode()
+    assert 'data-testid="open-alerts"' not in helpdesk
