@@ -6,7 +6,7 @@ password is signing in from where or when the company does not expect.
 Severity: an enforced refusal carries the rule's severity (high by default); a monitor-mode
 attempt, which a tenant trying a new policy sees for many legitimate people, one step lower. A
 network an admin trusted for the person (trust kind ``network``) does not fire. One alert per
-person, policy and address.
+person and source network (/24, /64) for the allowlist, one per person for the sign-in hours.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from django.utils.translation import gettext_lazy
 
 from activity.models import Reason
 from alerts.rules.base import Event, Finding, History, Severity, TenantContext
-from alerts.rules.common import dedup_key, param_fields, parse_params, place_label, text
+from alerts.rules.common import (
+    dedup_key,
+    network_of,
+    param_fields,
+    parse_params,
+    place_label,
+    text,
+)
 
 CODE = "blocked_by_policy"
 TITLE = gettext_lazy("Correct password, blocked by policy")
@@ -67,7 +74,7 @@ def evaluate(event: Event, history: History, params: Params,
     severity = params.severity if mode == "enforce" else _LOWER[params.severity]
     return [Finding(
         rule=CODE, severity=severity, tenant_id=event.tenant_id, user_id=event.user_id,
-        dedup_key=dedup_key(CODE, event.user_id, policy, event.ip or "-"),
+        dedup_key=_key(event, policy),
         occurred_at=event.occurred_at, event_ids=(event.id,),
         evidence={
             "policy": policy, "mode": mode, "reason": event.reason, "outcome": event.outcome,
@@ -75,6 +82,15 @@ def evaluate(event: Event, history: History, params: Params,
             "at": event.occurred_at.isoformat(),
         },
     )]
+
+
+def _key(event: Event, policy: str) -> str:
+    """Network refusals: one alert per person and source network (/24, /64), so an attacker's
+    repeats from one line grow it; sign-in hours: one per person, whatever the address."""
+    if policy == "hours":
+        return dedup_key(CODE, event.user_id, policy)
+    source = network_of(event.ip, v4_prefix=24, v6_prefix=64) or event.ip or "-"
+    return dedup_key(CODE, event.user_id, policy, source)
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

@@ -29,7 +29,8 @@ def test_each_refusal_is_a_finding(outcome, reason, policy, mode, severity):
     [finding] = run(event)
     assert finding.severity == severity
     assert (finding.evidence["policy"], finding.evidence["mode"]) == (policy, mode)
-    assert finding.dedup_key == f"blocked_by_policy:7:{policy}:203.0.113.8"
+    assert finding.dedup_key == ("blocked_by_policy:7:network:203.0.113.0/24" if policy == "network"
+                                 else "blocked_by_policy:7:hours")
     with translation.override("en"):
         sentence = rule.describe(finding.evidence)
     assert sentence.startswith("The correct password was used from 203.0.113.8 (Brazil)")
@@ -62,3 +63,13 @@ def test_severity_is_checked():
     with pytest.raises(ValidationError) as caught:
         rule.params_from({"severity": "critical"})
     assert list(caught.value.message_dict) == ["severity"]
+
+
+def test_repeats_from_one_network_or_outside_hours_grow_one_alert():
+    a = run(signin("2026-12-01 10:00", outcome="denied", reason="network_denied", ip="203.0.113.8"))
+    b = run(signin("2026-12-01 11:00", outcome="denied", reason="network_denied", ip="203.0.113.99"))
+    c = run(signin("2026-12-01 11:00", outcome="denied", reason="network_denied", ip="192.0.2.1"))
+    assert a[0].dedup_key == b[0].dedup_key != c[0].dedup_key
+    d = run(signin("2026-12-01 23:00", outcome="denied", reason="hours_denied", ip="203.0.113.8"))
+    e = run(signin("2026-12-02 01:00", outcome="denied", reason="hours_denied", ip="192.0.2.1"))
+    assert d[0].dedup_key == e[0].dedup_key
