@@ -12,9 +12,10 @@ places allow, ``distance - (accuracy_1 + accuracy_2)``: a journey within the rad
 speed and fires. Earlier successes further back than the longest possible journey at
 ``speed_kmh`` (half the Earth's circumference) cannot make an impossible one and are not read.
 
-A network an admin trusted for the person (trust kind ``network``: a VPN or proxy exit) does not
-fire. One alert per person and pair of places (countries, or cities within one country), either
-direction, so flipping between a VPN and the office grows one alert.
+A network an admin trusted for the person (trust kind ``network``: a VPN or proxy exit) at either
+end of the journey does not fire, so switching the VPN on and off is quiet both ways. One alert
+per person and pair of places (countries, or cities within one country), either direction, so
+flipping between an untrusted VPN and the office grows one alert.
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ def evaluate(event: Event, history: History, params: Params,
     speed = math.inf if hours <= 0 else shortest / hours
     if speed <= params.speed_kmh:
         return []
-    if history.is_trusted(user_id=event.user_id, kind="network", value=event.ip):
+    # A trusted network (a VPN exit) at either end explains the jump, there and back.
+    if any(history.is_trusted(user_id=event.user_id, kind="network", value=ip)
+           for ip in (event.ip, previous.ip) if ip):
         return []
     if here.country != there.country:
         pair = sorted([here.country, there.country])

@@ -130,7 +130,11 @@ def test_a_trusted_network_does_not_fire():
     before = signin("2026-12-01 09:00", place=PARIS)
     event = signin("2026-12-01 09:10", place=BERLIN, ip="203.0.113.50")
     assert run(event, FakeHistory([before], trusts=[(7, "network", "203.0.113.0/24")])) == []
-    assert len(run(event, FakeHistory([before], trusts=[(7, "network", "198.51.100.0/24")]))) == 1
+    assert len(run(event, FakeHistory([before], trusts=[(7, "network", "100.64.0.0/10")]))) == 1
+    assert run(event, FakeHistory([before], trusts=[(7, "network", "198.51.100.0/24")])) == []
+    # Back from the trusted VPN exit to the office: the trusted end explains that jump too.
+    back = signin("2026-12-01 09:20", place=PARIS, ip="192.0.2.80")
+    assert run(back, FakeHistory([before, event], trusts=[(7, "network", "203.0.113.0/24")])) == []
 
 
 def test_cities_of_one_country_key_by_city_and_both_directions_share_the_key():
