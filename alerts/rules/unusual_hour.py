@@ -12,7 +12,9 @@ once there are at least ``usual_min_successes`` (20) of them: the hours of the d
 zone) sorted by how many successes fell in them, taken most frequent first until they cover
 ``usual_coverage`` percent (95) of those successes, then widened by ``usual_margin_hours`` (1) on
 each side so that finishing a little late is not an anomaly. A success in an hour outside that set
-fires. 95% rather than "every hour ever seen" lets a one-off late night not teach the rule that
+fires. With ``quiet_spares_usual`` (off by default) a sign-in inside the quiet hours at one of
+the person's learned usual hours is not a finding, so night-shift workers are not paged nightly.
+95% rather than "every hour ever seen" lets a one-off late night not teach the rule that
 nights are normal; the minimum history keeps a new person from being judged on three sign-ins.
 
 One alert per person and night (the local date the quiet window started, or the local date
@@ -55,6 +57,7 @@ class Params:
     usual_min_successes: int = 20
     usual_coverage: int = 95
     usual_margin_hours: int = 1
+    quiet_spares_usual: bool = False
     severity: Severity = DEFAULT_SEVERITY
 
 
@@ -83,6 +86,10 @@ SPECS = {
                                gettext_lazy("Hours either side of the usual hours that still count as usual."),
                                minimum=0, maximum=6),
 }
+SPECS["quiet_spares_usual"] = Spec(
+    gettext_lazy("Spare people who usually sign in during quiet hours"), "bool",
+    gettext_lazy("A sign-in inside the quiet hours at an hour the person usually signs in (night "
+                 "shifts) is not unusual. Needs their usual hours to be learned."))
 PARAM_FIELDS = param_fields(SPECS)
 
 
@@ -206,6 +213,8 @@ def evaluate(event: Event, history: History, params: Params,
             usual = usual_hours(local_hours([e.occurred_at for e in earlier], zone),
                                 coverage=params.usual_coverage, margin=params.usual_margin_hours)
     outside_usual = usual is not None and local.hour not in usual
+    if quiet and params.quiet_spares_usual and usual is not None and not outside_usual:
+        quiet = False  # a night-shift worker signing in at their usual hour
     if not quiet and not outside_usual:
         return []
 

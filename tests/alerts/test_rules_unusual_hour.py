@@ -214,3 +214,13 @@ def test_local_hours_agree_with_a_conversion_of_each_instant(zone):
     start = at("2026-01-01 00:07")
     times = [start + dt.timedelta(minutes=53 * n) for n in range(10_000)]  # a year, every 53 min
     assert unusual_hour.local_hours(times, tz) == [t.astimezone(tz).hour for t in times]
+
+
+def test_night_shifts_can_be_spared_from_quiet_hours():
+    nights = [e for h in (1, 2, 3) for e in habit("2026-11-01", days=30, hour=h)]  # 02-04 CET
+    assert len(usual("2026-12-01 02:10", nights)) == 1  # quiet hours apply by default
+    spared = unusual_hour.params_from({"quiet_spares_usual": "on"})
+    assert usual("2026-12-01 02:10", nights, spared) == []
+    # Still caught when the night is not their usual one, or their hours are not known yet.
+    assert len(usual("2026-12-01 23:10", nights, spared)) == 1  # 00:10 CET
+    assert len(usual("2026-12-01 02:10", nights[:5], spared)) == 1
