@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import math
@@ -212,8 +213,20 @@ def network_of(ip: str, *, v4_prefix: int, v6_prefix: int) -> str | None:
 
     An IPv4-mapped IPv6 address counts as its IPv4 address.
     """
+    return _network_of(ip.strip(), v4_prefix, v6_prefix)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _network_of(ip: str, v4_prefix: int, v6_prefix: int) -> str | None:
+    # ``ipaddress`` costs microseconds per call and a spray repeats its addresses: cached, with
+    # the everyday case (a canonical dotted quad into a /24 or /32) done on the string.
+    parts = ip.split(".")
+    if (v4_prefix in (24, 32) and len(parts) == 4
+            and all(p.isdigit() and p.isascii() and len(p) <= 3 and int(p) <= 255
+                    and (p == "0" or not p.startswith("0")) for p in parts)):
+        return f"{ip}/32" if v4_prefix == 32 else f"{parts[0]}.{parts[1]}.{parts[2]}.0/24"
     try:
-        address = ipaddress.ip_address(ip.strip())
+        address = ipaddress.ip_address(ip)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:

@@ -143,3 +143,20 @@ def test_durations_read_as_minutes_then_hours():
             "0 minutes", "1 minute", "20 minutes", "119 minutes", "2 hours", "3.5 hours",
             "22 hours"]
         assert duration(None) == "?"
+
+
+@given(st.one_of(st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(str),
+                 st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){3}\Z"), st.text(max_size=20)),
+       st.sampled_from([16, 24, 32]), st.sampled_from([48, 64, 128]))
+def test_the_fast_network_path_agrees_with_ipaddress(ip, v4, v6):
+    import ipaddress
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        expected = None
+    else:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        prefix = v4 if address.version == 4 else v6
+        expected = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    assert network_of(ip, v4_prefix=v4, v6_prefix=v6) == expected
