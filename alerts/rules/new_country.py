@@ -80,7 +80,7 @@ def evaluate(event: Event, history: History, params: Params,
     if in_learning_period(history, user_id=user_id, at=event.occurred_at,
                           days=params.learning_days, successes=params.learning_successes):
         return []
-    # Uses in the last REPEAT_HOURS do not make it known: its repeats grow the open alert.
+    # Uses within REPEAT do not make it known: its repeats grow the open alert.
     earlier = history.successes(user_id=user_id, since=event.occurred_at - lookback(params),
                                 before=event.occurred_at - REPEAT, exclude_id=event.id)
     country = event.country
