@@ -180,3 +180,37 @@ def test_the_delivery_log_pages_by_keyset(two_tenants, signed_in):
     second = client.get(f"/notifications/webhooks/{endpoint.pk}/deliveries/?before={ids[49]}")
     assert f'data-delivery="{ids[50]}"' in second.content.decode()
     assert f'data-delivery="{ids[49]}"' not in second.content.decode()
+
+
+def test_the_pages_make_the_same_number_of_queries_for_many_webhooks(two_tenants, signed_in, dns):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services import webhook_event_enqueue
+
+    client = signed_in(two_tenants.a.admin)
+    endpoint, _secret = _endpoint(two_tenants.a)
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as listing:
+            assert client.get("/notifications/webhooks/").status_code == 200
+        with CaptureQueriesContext(connection) as log:
+            assert client.get(f"/notifications/webhooks/{endpoint.pk}/deliveries/").status_code == 200
+        return len(listing), len(log)
+
+    with override_settings(NOTIFICATIONS_DELIVER_ON_COMMIT=False):
+        webhook_event_enqueue(tenant=two_tenants.a.tenant, event_type="alert.opened",
+                              payload={}, idempotency_key="first")
+        dns["hooks.customer.test"] = ["10.0.0.5"]  # refused at delivery: attempts, no connection
+        deliver_due(now=None)
+        counts()  # the first request after signing in also touches the session
+        few = counts()
+        dns["hooks.customer.test"] = [PUBLIC]
+        for n in range(4):
+            _endpoint(two_tenants.a, f"https://hooks.customer.test/{n}")
+        for n in range(10):
+            webhook_event_enqueue(tenant=two_tenants.a.tenant, event_type="alert.opened",
+                                  payload={"n": n}, idempotency_key=f"more{n}")
+        dns["hooks.customer.test"] = ["10.0.0.5"]
+        assert deliver_due(now=None).failed == 50
+    assert counts() == few
