@@ -172,8 +172,13 @@ def _config(**overrides: Any) -> dict[str, Any]:
         "truncate_legend": 40,
         "truncate_label": 24,
         "no_data_text": _("No data"),
+        # Only sizes matter here (pygal lays text out with them); static/css/retention.css
+        # draws with the same sizes.
         "style": pygal.style.Style(font_family="system-ui, sans-serif", background="transparent",
-                                   plot_background="transparent"),
+                                   plot_background="transparent", label_font_size=11,
+                                   major_label_font_size=11, legend_font_size=12,
+                                   title_font_size=14, no_data_font_size=20),
+        "show_minor_y_labels": False,
     }
     base.update(overrides)
     return base
@@ -211,8 +216,7 @@ def _daily_bars(title: str, days: Sequence[dt.date], series: Sequence[tuple[str,
         return None
     labels, major = _day_labels(days)
     kind = pygal.StackedBar if stacked else pygal.Bar
-    chart = kind(**_config(x_label_rotation=-45 if len(days) > 14 else 0,
-                           show_minor_x_labels=len(days) <= 14, x_labels_major=major))
+    chart = kind(**_config(show_minor_x_labels=len(days) <= 14, x_labels_major=major))
     chart.x_labels = labels
     for name, values in series:
         chart.add(name, values)
@@ -223,8 +227,9 @@ def _ranked(title: str, pairs: Sequence[tuple[str, int]]) -> SafeString | None:
     """A horizontal bar per item, largest on top."""
     if not pairs:
         return None
+    # Its x labels are drawn on the y axis: every one of them is shown.
     chart = pygal.HorizontalBar(**_config(height=max(180, 34 * len(pairs) + 60),
-                                          show_legend=False))
+                                          show_legend=False, show_minor_y_labels=True))
     chart.x_labels = [label for label, _count in reversed(pairs)]
     chart.add(title, [count for _label, count in reversed(pairs)])
     return _svg(chart, label=title)
@@ -233,8 +238,9 @@ def _ranked(title: str, pairs: Sequence[tuple[str, int]]) -> SafeString | None:
 def _share(title: str, pairs: Sequence[tuple[str, int]]) -> SafeString | None:
     if not pairs:
         return None
-    chart = pygal.Pie(**_config(inner_radius=0.55, width=420, height=320,
-                                legend_at_bottom_columns=2))
+    # The legend on the right: at the bottom pygal lays it out past a pie's own height.
+    chart = pygal.Pie(**_config(inner_radius=0.55, width=460, height=260, legend_at_bottom=False,
+                                legend_box_size=12))
     for label, count in pairs:
         chart.add(label, count)
     return _svg(chart, label=title)
