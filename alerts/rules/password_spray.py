@@ -5,18 +5,24 @@ The network is the failing address's /24 for IPv4 and /64 for IPv6 by default (o
 line, one IPv6 subnet: an attacker rotating the last bits is still one source); prefixes of 32
 and 128 judge single addresses. An IPv4-mapped IPv6 address counts as IPv4. Accounts are the
 attempted logins, so guesses at addresses that have no account count: that is what stuffing
-with a leaked list looks like. Every failure counts, whatever its reason.
+with a leaked list looks like. Every failure counts, whatever its reason. A tenant lists the
+networks never judged (``ignore_networks``: its offices' and VPN's outgoing addresses, where many
+people mistyping at nine in the morning is not an attack).
 
 The alert is keyed by network and fixed UTC window, and concerns no single person.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,6 +54,7 @@ class Params:
     minutes: int = 10
     ipv4_prefix: int = 24
     ipv6_prefix: int = 64
+    ignore_networks: str = ""  # CIDRs, comma-separated, normalised by params_from
     severity: Severity = DEFAULT_SEVERITY
 
 
@@ -64,12 +71,57 @@ SPECS = {
     "ipv6_prefix": Spec(gettext_lazy("IPv6 network size (prefix length)"), "int",
                         gettext_lazy("64 groups one subnet; 128 judges each address alone."),
                         minimum=32, maximum=128),
+    "ignore_networks": Spec(gettext_lazy("Networks never judged"), "str",
+                            gettext_lazy("Your offices' or VPN's outgoing networks, separated by commas "
+                                         "(203.0.113.0/24, 2001:db8::/48): many people mistyping "
+                                         "there is not a spray."),
+                            maximum=200),
 }
 PARAM_FIELDS = param_fields(SPECS)
+MAX_IGNORED = 20
+
+
+def _check(params: Params) -> dict[str, ValidationError]:
+    try:
+        _ignored(params.ignore_networks)
+    except ValueError as exc:
+        return {"ignore_networks": ValidationError(
+            _("“%(value)s” is not a network such as 203.0.113.0/24 or 2001:db8::/48."),
+            code="invalid", params={"value": str(exc)[:60]})}
+    if len(_ignored(params.ignore_networks)) > MAX_IGNORED:
+        return {"ignore_networks": ValidationError(
+            _("List at most %(max)d networks."), code="too_many", params={"max": MAX_IGNORED})}
+    return {}
 
 
 def params_from(data: Mapping[str, object]) -> Params:
-    return parse_params(Params, SPECS, data)
+    params = parse_params(Params, SPECS, data, check=_check)
+    normal = ", ".join(str(n) for n in _ignored(params.ignore_networks))
+    return dataclasses.replace(params, ignore_networks=normal)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ignored(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of ``ignore_networks``; ValueError(the bad entry) if one does not parse."""
+    networks = []
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(entry) from None
+    return tuple(networks)
+
+
+def _is_ignored(ip: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == n.version and address in n for n in networks)
 
 
 def lookback(params: Params) -> dt.timedelta:
@@ -83,6 +135,9 @@ def evaluate(event: Event, history: History, params: Params,
         return []
     network = network_of(event.ip, v4_prefix=params.ipv4_prefix, v6_prefix=params.ipv6_prefix)
     if network is None:
+        return []
+    ignored = _ignored(params.ignore_networks) if params.ignore_networks else ()
+    if ignored and _is_ignored(event.ip, ignored):
         return []
     rows = history.network_failures(tenant_id=event.tenant_id, network=network,
                                     since=event.occurred_at - lookback(params),

@@ -95,3 +95,22 @@ def test_bad_values_are_refused_under_their_field(field, value):
     with pytest.raises(ValidationError) as caught:
         password_spray.params_from({field: value})
     assert list(caught.value.message_dict) == [field]
+
+
+def test_the_office_network_can_be_left_out():
+    events = spray("2026-12-01 10:00", 5, ips=["203.0.113.7"])
+    params = password_spray.params_from({"ignore_networks": " 203.0.113.0/25 ,2001:db8::/48,"})
+    assert params.ignore_networks == "203.0.113.0/25, 2001:db8::/48"
+    assert run(events[-1], FakeHistory(events), params) == []
+    elsewhere = spray("2026-12-01 10:00", 5, ips=["203.0.113.200"])  # the other half of the /24
+    assert len(run(elsewhere[-1], FakeHistory(elsewhere), params)) == 1
+    v6 = spray("2026-12-01 10:00", 5, ips=["2001:db8:0:7::1"])
+    assert run(v6[-1], FakeHistory(v6), params) == []
+
+
+@pytest.mark.parametrize("value", ["203.0.113.0/33", "office", "10.0.0.0/8, nope",
+                                   ", ".join(f"10.{n}.0.0/16" for n in range(21)), 42])
+def test_bad_ignored_networks_are_refused(value):
+    with pytest.raises(ValidationError) as caught:
+        password_spray.params_from({"ignore_networks": value})
+    assert list(caught.value.message_dict) == ["ignore_networks"]
