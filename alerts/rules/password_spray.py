@@ -77,7 +77,9 @@ SPECS = {
                                          "there is not a spray."),
                             maximum=200),
 }
-PARAM_FIELDS = param_fields(SPECS)
+# ``ignore_networks`` is read and checked by params_from but not on the settings form yet: the
+# form refuses an empty text field ("Enter a value."), and an empty list is the default.
+PARAM_FIELDS = param_fields({k: v for k, v in SPECS.items() if k != "ignore_networks"})
 MAX_IGNORED = 20
 
 

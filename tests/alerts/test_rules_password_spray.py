@@ -114,3 +114,9 @@ def test_bad_ignored_networks_are_refused(value):
     with pytest.raises(ValidationError) as caught:
         password_spray.params_from({"ignore_networks": value})
     assert list(caught.value.message_dict) == ["ignore_networks"]
+
+
+def test_saved_ignored_networks_load_from_the_setting():
+    from alerts.rules.common import params_data
+    params = password_spray.params_from({"ignore_networks": "192.0.2.0/24"})
+    assert password_spray.params_from(params_data(params)) == params
