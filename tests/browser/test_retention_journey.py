@@ -1,6 +1,7 @@
 """The owner shortens retention, reads the preview count, confirms; the nightly sweep runs (the
 command, as an operator would run it); the owner reads its receipt and a report that did not
-change when the rows under it were deleted. Full-page screenshots land in test-results/."""
+change when the rows under it were deleted. Full-page screenshots land in var/artefacts/ (not
+test-results/, which pytest-playwright empties)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.retention.support import exports, sign_ins
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTEFACTS = Path("test-results")
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts"
 OLD_SIGNINS, OLD_FAILURES = 23, 4
 
 
@@ -44,7 +45,7 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     sign_ins(globex.tenant, globex.member, [old] * 7)
     month = old.astimezone(dt.UTC).strftime("%Y-%m")
     base = live_server.url
-    ARTEFACTS.mkdir(exist_ok=True)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(base + "/signin/")
     page.get_by_label("E-mail address").fill(acme.owner.email)
