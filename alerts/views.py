@@ -199,8 +199,8 @@ def alert_action_view(request: ConsoleRequest, pk: int) -> HttpResponse:
                   status=400)
 
 
+@requires(Cap.ALERTS_TRIAGE)  # outermost: a role without it is refused (403) before the method
 @require_POST
-@requires(Cap.ALERTS_TRIAGE)
 def alerts_bulk_view(request: ConsoleRequest) -> HttpResponse:
     """First POST (from the list): the confirmation page. Second (confirm=1): the change."""
     ids = _posted_ids(request.POST)
