@@ -54,6 +54,8 @@ from notifications.webhooks import webhook_post
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
+# A run stops claiming after this long, well inside the task's time limits; beat starts the next.
+RUN_BUDGET_SECONDS = 60.0
 _random = secrets.SystemRandom()
 
 
@@ -136,6 +138,8 @@ def _record(row: OutboxMessage | WebhookDelivery, outcome: _Outcome, *, started:
             updated = WebhookDelivery.objects.filter(pk=row.pk, status=Status.SENDING,
                                                      attempts=row.attempts).update(**fields)
             attempt.webhook_delivery = row
+        if not updated and not type(row).objects.filter(pk=row.pk).exists():
+            return  # deleted meanwhile (its endpoint was deleted): nothing left to record on
         attempt.save()
     if not updated:
         logger.warning("%s %s was taken over by another worker after its lease ran out",
@@ -252,9 +256,11 @@ def _endpoints_attach(rows: list[WebhookDelivery]) -> list[WebhookDelivery]:
 def _run(*, limit: int, now: datetime | None, messages: Sequence[int] | None,
          webhooks: Sequence[int] | None) -> DeliveryReport:
     report = DeliveryReport()
+    deadline = time.monotonic() + RUN_BUDGET_SECONDS
     message_done = messages is not None and not messages
     webhook_done = webhooks is not None and not webhooks
-    while report.claimed < limit and not (message_done and webhook_done):
+    while (report.claimed < limit and not (message_done and webhook_done)
+           and time.monotonic() < deadline):
         if not message_done:
             claim_at = now or timezone.now()
             rows = _claim(OutboxMessage, now=claim_at, count=min(CLAIM_BATCH, limit - report.claimed),

@@ -62,10 +62,14 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
+def _tls_context() -> ssl.SSLContext:
+    """The system's trusted CAs, certificate and host name checked (tests add their own CA)."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout,
-                         context=ssl.create_default_context())
+        super().__init__(target.host, target.port, timeout=timeout, context=_tls_context())
         self._address = target.address
 
     def connect(self) -> None:

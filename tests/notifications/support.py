@@ -119,10 +119,12 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver(statuses: list[int], *, host: str = "127.0.0.2") -> Iterator[Receiver]:
-    """An HTTP receiver on a loopback address that is not the console's (127.0.0.1)."""
+def webhook_receiver(statuses: list[int], *, host: str = "127.0.0.2",
+                     tls: TrustedTestCA | None = None) -> Iterator[Receiver]:
+    """An HTTP(S) receiver on a loopback address that is not the console's (127.0.0.1)."""
     port = free_port(host)
-    receiver = Receiver(url=f"http://{host}:{port}/hooks/mailadmin", statuses=list(statuses))
+    scheme = "https" if tls else "http"
+    receiver = Receiver(url=f"{scheme}://{host}:{port}/hooks/mailadmin", statuses=list(statuses))
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -137,6 +139,12 @@ def webhook_receiver(statuses: list[int], *, host: str = "127.0.0.2") -> Iterato
             pass
 
     server = http.server.ThreadingHTTPServer((host, port), Handler)
+    if tls is not None:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -145,3 +153,57 @@ def webhook_receiver(statuses: list[int], *, host: str = "127.0.0.2") -> Iterato
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass(frozen=True)
+class TrustedTestCA:
+    """A certificate authority of the test and a server certificate it signed for ``names``."""
+
+    ca_pem: bytes
+    cert_file: str
+    key_file: str
+
+
+def make_test_ca(directory: str, names: list[str]) -> TrustedTestCA:
+    import datetime as dt
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mailadmin test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                         critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_file, key_file = Path(directory) / "server.pem", Path(directory) / "server.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return TrustedTestCA(ca_pem=ca.public_bytes(serialization.Encoding.PEM), cert_file=str(cert_file),
+                  key_file=str(key_file))

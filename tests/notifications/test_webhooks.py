@@ -204,3 +204,40 @@ def test_a_public_https_url_is_saved(two_tenants, signed_in, dns):
     assert response.status_code == 200
     endpoint = WebhookEndpoint.objects.for_tenant(two_tenants.a.tenant).get()
     assert endpoint.url == "https://hooks.customer.test/mailadmin"
+
+
+@worker_mode
+def test_https_checks_the_certificate_against_the_urls_host(two_tenants, dns, monkeypatch,
+                                                             tmp_path):
+    """Connected to the checked address, TLS still names and verifies the URL's host."""
+    import ssl
+
+    from notifications import webhooks
+    from tests.notifications.support import make_test_ca
+
+    ca = make_test_ca(str(tmp_path), ["hooks.customer.test"])
+
+    def trusting_the_test_ca() -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        context.load_verify_locations(cadata=ca.ca_pem.decode())
+        return context
+
+    monkeypatch.setattr(webhooks, "_tls_context", trusting_the_test_ca)
+    a = two_tenants.a
+    with webhook_receiver([200], tls=ca) as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        dns["hooks.customer.test"] = ["127.0.0.2"]
+        dns["impostor.customer.test"] = ["127.0.0.2"]  # same server, a name its certificate lacks
+        good, secret = _endpoint(a.tenant, a.admin, f"https://hooks.customer.test:{port}/in")
+        bad, _secret = _endpoint(a.tenant, a.admin, f"https://impostor.customer.test:{port}/in")
+        webhook_event_enqueue(tenant=a.tenant, event_type="alert.opened", payload={"n": 1},
+                              idempotency_key="tls")
+        report = deliver_due()
+    assert (report.sent, report.retried) == (1, 1)
+    assert len(receiver.requests) == 1
+    headers, body = receiver.requests[0]
+    assert headers["Host"] == f"hooks.customer.test:{port}"
+    assert verify(secret=secret, headers=headers, body=body)
+    failed = WebhookDelivery.objects.for_tenant(a.tenant).get(endpoint=bad)
+    assert "certificate" in failed.last_error.lower() and failed.last_status_code is None
+    assert WebhookDelivery.objects.for_tenant(a.tenant).get(endpoint=good).status == Status.SENT
