@@ -31,7 +31,7 @@ class AlertFilterForm(forms.Form):
     severity = forms.ChoiceField(label=_("Severity"), required=False,
                                  choices=[("", _("Any")), *SeverityChoices.choices])
     rule = forms.ChoiceField(label=_("Rule"), required=False, choices=[])
-    person = forms.ModelChoiceField(label=_("Person"), required=False, queryset=None,
+    person: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Person"), required=False, queryset=None,
                                     empty_label=_("Anyone"))
     mode = forms.ChoiceField(label=_("Mode"), required=False,
                              choices=[(ModeChoices.ALERT, _("Alerts")),
@@ -103,7 +103,7 @@ class AlertActionForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     note = NoteField()
-    assignee = forms.ModelChoiceField(label=_("Assign to"), required=False,
+    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Assign to"), required=False,
                                       queryset=None, empty_label=_("Nobody"))
     trust_network = forms.BooleanField(label=_("Trust this network for this person"),
                                        required=False)
