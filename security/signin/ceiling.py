@@ -8,9 +8,10 @@ Refused attempts (``account_throttled``, ``locked_out``) do not count, so the nu
 passwords checked for unrecognised browsers in any window is at most the ceiling, and the
 ceiling lifts by itself as the window slides past the failures.
 
-Cost: one query on the index ``(tenant, user, -occurred_at)``, bounded twice: the time bound is
-a constant, so only the window's day partitions are planned and scanned, and ``LIMIT ceiling``
-stops the count at the ceiling however many rows a botnet wrote. No Redis, no write.
+Cost: one query on an index led by the tenant (``(tenant, user, -occurred_at)``), bounded twice:
+the time bounds are constants, so only the window's day partitions are planned and scanned, and
+``LIMIT ceiling`` stops the count at the ceiling however many rows a botnet wrote. No Redis, no
+write. Skipped altogether for a browser holding a valid device cookie of the account.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ def account_failures_count(*, user: User, rules: LockoutRules, now: datetime | N
     """The account's counted failures within the ceiling's window, up to the ceiling."""
     if user.tenant is None:
         return 0
-    since = (now or timezone.now()) - rules.ceiling_window
+    now = now or timezone.now()
+    # Both bounds are constants in the SQL: only the window's day partitions are planned (the
+    # upper bound keeps the days created ahead and DEFAULT out of the plan).
     return (LoginEvent.objects.for_tenant(user.tenant)
-            .filter(user=user, occurred_at__gte=since, outcome=Outcome.FAILURE,
+            .filter(user=user, occurred_at__gte=now - rules.ceiling_window, occurred_at__lte=now,
+                    outcome=Outcome.FAILURE,
                     reason__in=COUNTED_REASONS)
             .order_by()[:rules.ceiling].count())
 

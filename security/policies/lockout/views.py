@@ -26,6 +26,7 @@ def lockout_policy_view(request: ConsoleRequest) -> HttpResponse:
 
     return policy_page(
         request, form_class=LockoutPolicyForm, save=save, template="security/policies/lockout.html",
-        initial={"failure_limit": policy.failure_limit, "cooloff_minutes": policy.cooloff_minutes},
+        initial={"failure_limit": policy.failure_limit, "cooloff_minutes": policy.cooloff_minutes,
+                 "account_ceiling": policy.account_ceiling, "ceiling_hours": policy.ceiling_hours},
         success=_("The lockout policy is saved."), url_name="policy_lockout",
         context={"policy": policy, "can_unlock": request.user.can(Cap.PEOPLE_UNLOCK)})

@@ -15,7 +15,8 @@ PAGES = {
         "profile": "custom", "on_noncompliant": "report_only", "min_length": "14",
         "max_length": "128", "require_digit": "on", "history_count": "3", "expiry_days": "180"}),
     "/policies/mfa/": (MfaPolicy, {"requirement": "required_all", "grace_days": "5"}),
-    "/policies/lockout/": (LockoutPolicy, {"failure_limit": "4", "cooloff_minutes": "30"}),
+    "/policies/lockout/": (LockoutPolicy, {"failure_limit": "4", "cooloff_minutes": "30",
+                                           "account_ceiling": "40", "ceiling_hours": "24"}),
     "/policies/sessions/": (SessionPolicy, {"idle_timeout_minutes": "20", "absolute_lifetime_hours": "9"}),
 }
 READ_ONLY_PAGES = [*PAGES, "/policies/password/compliance/"]
@@ -126,6 +127,11 @@ BAD_INPUT = {
         {"failure_limit": "5", "cooloff_minutes": "1441"},
         {"failure_limit": "five", "cooloff_minutes": ""},
         {"failure_limit": "5" * 10000, "cooloff_minutes": "15"},
+        # The per-account ceiling: zero, negative, absurd, not a number, below the per-IP limit.
+        *({"failure_limit": "5", "cooloff_minutes": "15", "account_ceiling": ceiling, "ceiling_hours": hours}
+          for ceiling, hours in (("0", "12"), ("-30", "12"), ("1001", "12"), ("1e9", "12"), ("thirty", "12"),
+                                 ("30", "0"), ("30", "-1"), ("30", "169"), ("30", ""), ("", "12"))),
+        {"failure_limit": "20", "cooloff_minutes": "15", "account_ceiling": "10", "ceiling_hours": "12"},
     ],
     "/policies/sessions/": [
         {"idle_timeout_minutes": "4", "absolute_lifetime_hours": "12"},

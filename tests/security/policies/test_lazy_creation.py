@@ -32,7 +32,8 @@ FIRST_SAVE = {
                          "mode": "monitor", "scope": "everyone"},
     "/policies/password/": {"profile": "classic", "on_noncompliant": "change_now"},
     "/policies/mfa/": {"requirement": "required_admins", "grace_days": "7"},
-    "/policies/lockout/": {"failure_limit": "4", "cooloff_minutes": "15"},
+    "/policies/lockout/": {"failure_limit": "4", "cooloff_minutes": "15", "account_ceiling": "30",
+                           "ceiling_hours": "12"},
     "/policies/sessions/": {"idle_timeout_minutes": "30", "absolute_lifetime_hours": "12"},
 }
 
