@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from notifications.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.access import get_for_tenant_or_404
@@ -11,14 +11,14 @@ from tenants.models import Tenant
 DELIVERY_PAGE = 50
 
 
-def webhook_endpoint_list(*, tenant: Tenant) -> QuerySet[WebhookEndpoint]:
+def webhook_endpoint_list(*, tenant: Tenant) -> list[WebhookEndpoint]:
     """The tenant's endpoints, each with its latest delivery's status and time (one query)."""
     latest = (WebhookDelivery.objects.for_tenant(tenant).filter(endpoint=OuterRef("pk"))
               .order_by("-created_at", "-id"))
-    return (WebhookEndpoint.objects.for_tenant(tenant)
-            .annotate(last_status=Subquery(latest.values("status")[:1]),
-                      last_at=Subquery(latest.values("created_at")[:1]))
-            .order_by("created_at", "id"))
+    return list(WebhookEndpoint.objects.for_tenant(tenant)
+                .annotate(last_status=Subquery(latest.values("status")[:1]),
+                          last_at=Subquery(latest.values("created_at")[:1]))
+                .order_by("created_at", "id"))
 
 
 def webhook_endpoint_get(*, tenant: Tenant, pk: int) -> WebhookEndpoint:
