@@ -2,9 +2,11 @@
 
 An account that nobody used for two months and that suddenly signs in is a classic sign of a
 leaked password of someone who left or went on leave. The person's first-ever success is not
-dormant (a new account), and neither is one after successes that came in out of order: the rule
-asks for successes before the event's own time. The history reads only the dormancy window, so
-the evidence says "at least N days"; the person's first sign-in date is added when it is known.
+dormant (a new account). The rule counts successes before the event's own time, so events that
+arrive out of order are judged by when they happened. It compares two counts (successes before
+the event, and before the start of the dormancy window) rather than reading the window's rows,
+because it runs on every success; so the evidence says "at least N days", with the person's
+first sign-in date when it is known.
 One alert per person and dormancy (keyed by the day it ended).
 """
 
