@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from alerts.models import AlertStatus, ModeChoices, SeverityChoices, TrustKind
 from alerts.rules import RULES
 from alerts.selectors import STATUS_UNRESOLVED, AlertFilters, rule_title
@@ -31,8 +31,8 @@ class AlertFilterForm(forms.Form):
     severity = forms.ChoiceField(label=_("Severity"), required=False,
                                  choices=[("", _("Any")), *SeverityChoices.choices])
     rule = forms.ChoiceField(label=_("Rule"), required=False, choices=[])
-    person: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Person"), required=False, queryset=None,
-                                    empty_label=_("Anyone"))
+    person = forms.CharField(label=_("Person"), required=False, max_length=254,
+                             widget=forms.TextInput(attrs={"placeholder": _("e-mail address")}))
     mode = forms.ChoiceField(label=_("Mode"), required=False,
                              choices=[(ModeChoices.ALERT, _("Alerts")),
                                       (ModeChoices.RECORD, _("Record only"))])
@@ -50,9 +50,22 @@ class AlertFilterForm(forms.Form):
         status.choices = [(STATUS_UNRESOLVED, _("Open or acknowledged")),
                                          *AlertStatus.choices, ("any", _("Any status"))]
         rule.choices = [("", _("Any rule")), *rule_choices()]
-        person = self.fields["person"]
-        assert isinstance(person, forms.ModelChoiceField)
-        person.queryset = User.objects.for_tenant(tenant).order_by("display_name", "email")
+        self.tenant = tenant
+
+    def clean_person(self) -> User | None:
+        """A person of this tenant by e-mail address (or by id, as the person page links)."""
+        value = (self.cleaned_data.get("person") or "").strip()
+        if not value:
+            return None
+        people = User.objects.for_tenant(self.tenant)
+        if value.isdigit() and len(value) < 12:
+            person = people.filter(pk=int(value)).first()
+        else:
+            person = people.filter(email=normalize_email(value)).first()
+        if person is None:
+            raise ValidationError(_("Nobody in your organisation has that address."),
+                                  code="person")
+        return person
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -188,7 +188,7 @@ def _digest_for(*, tenant: Tenant, day: dt.date) -> int:
         with translation.override(_language(admin)):
             rows = [(alert, rule_title(alert.rule),
                      absolute(reverse("alert_detail", args=[alert.pk]))) for alert in alerts]
-            context = {"rows": rows, "day": day.isoformat(), "tz": "UTC",
+            context = {"rows": rows, "day": day.isoformat(), "tz": admin.effective_timezone,
                        "list_url": absolute(reverse("alerts_list")),
                        "preferences_url": absolute(reverse("alert_digest"))}
             subject = _("Security alerts of %(day)s: %(n)d") % {"day": day.isoformat(),

@@ -170,13 +170,6 @@ def open_alert_counts(*, tenant: Tenant, user: User | None = None) -> dict[str, 
     return counts
 
 
-def open_alerts_recent(*, tenant: Tenant, user: User | None = None, limit: int = 5) -> list[Alert]:
-    alerts = Alert.objects.for_tenant(tenant).filter(status__in=UNRESOLVED, mode=ModeChoices.ALERT)
-    if user is not None:
-        alerts = alerts.filter(user=user)
-    return list(alerts.select_related("user").order_by("-last_seen", "-id")[:limit])
-
-
 def trusts_list(*, tenant: Tenant, active_only: bool = True) -> QuerySet[Trust]:
     trusts = Trust.objects.for_tenant(tenant).select_related("user", "created_by", "revoked_by")
     if active_only:
