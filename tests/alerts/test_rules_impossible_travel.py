@@ -11,7 +11,7 @@ from django.utils import translation
 from alerts.rules import impossible_travel
 from alerts.rules.base import Place, Severity
 from alerts.rules.common import haversine_km
-from tests.alerts.fakes import TENANT, FakeHistory, at, failure, signin
+from tests.alerts.fakes import TENANT, FakeHistory, failure, signin
 
 DEFAULTS = impossible_travel.params_from({})
 PARIS = Place(country="FR", latitude=48.8566, longitude=2.3522, city="Paris")
@@ -161,9 +161,6 @@ def test_bad_values_are_refused_under_their_field(field, value):
         impossible_travel.params_from({field: value})
     assert list(caught.value.message_dict) == [field]
 
-
-def test_at_helper_is_utc():
-    assert at("2026-12-01 09:00").utcoffset() == dt.timedelta(0)
 
 
 def test_a_long_gap_reads_in_hours():

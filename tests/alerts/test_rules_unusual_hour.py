@@ -190,9 +190,6 @@ def test_times_from_forms_and_saved_json_read_the_same():
     assert (a.quiet_start, a.quiet_end) == (dt.time(23, 0), dt.time(6, 0))
 
 
-def test_at_is_aware():
-    assert at("2026-03-29 01:00").tzinfo is dt.UTC
-
 
 def test_usual_hours_are_learned_in_local_time_across_a_dst_change():
     # 08:00 in Berlin every day from 10 October to 8 November: 06:00 UTC, then 07:00 UTC.
