@@ -66,6 +66,7 @@ def lookback(params: Params) -> dt.timedelta:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """An attempt with the right password that the allowlist or sign-in hours refused."""
     if event.reason not in REASONS or event.user_id is None:
         return []
     policy, mode = REASONS[event.reason]
@@ -94,6 +95,7 @@ def _key(event: Event, policy: str) -> str:
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     values = {"ip": text(evidence.get("ip")), "place": place_label(evidence.get("country"))}
     policy, mode = evidence.get("policy"), evidence.get("mode")
     if policy == "network" and mode == "monitor":

@@ -85,6 +85,7 @@ def failures_in_window(event: Event, history: History, minutes: int) -> list[Eve
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A failure that makes ``failures`` or more on its account within ``minutes``."""
     if event.outcome != Outcome.FAILURE or not event.login:
         return []
     failures = failures_in_window(event, history, params.minutes)
@@ -114,6 +115,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     ip_count = integer(evidence.get("ip_count"))
     refused = integer(evidence.get("locked_out")) + integer(evidence.get("throttled"))
     values = {

@@ -66,6 +66,7 @@ def lookback(params: Params) -> dt.timedelta:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A success after ``days`` without one (never the first success ever)."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None:
         return []
     user_id = event.user_id
@@ -89,6 +90,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     first = parse_iso(evidence.get("first_success_at"))
     values = {
         "days": num(evidence.get("days")), "ip": text(evidence.get("ip")),

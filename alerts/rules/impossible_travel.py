@@ -91,6 +91,7 @@ def _label(place: Place) -> str:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A success further from the person's previous located success than ``speed_kmh`` allows."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None or not _located(event.place):
         return []
     here = event.place
@@ -141,6 +142,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     values = {
         "to": place_label(evidence.get("to_country"), evidence.get("to_city")),
         "from": place_label(evidence.get("from_country"), evidence.get("from_city")),

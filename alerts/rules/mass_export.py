@@ -94,6 +94,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 def evaluate_export(sample: ExportSample, history: History, params: Params,
                     tenant: TenantContext) -> list[Finding]:
+    """An export that takes the person's rows (or exports) in the window far above their habit."""
     if sample.user_id is None:
         return []
     window_from = sample.occurred_at - dt.timedelta(hours=params.window_hours)
@@ -140,6 +141,7 @@ def evaluate_export(sample: ExportSample, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     exports = integer(evidence.get("exports"))
     values = {
         "rows": num(evidence.get("rows")), "exports": num(exports),

@@ -74,6 +74,7 @@ def lookback(params: Params) -> dt.timedelta:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A success from a country this person has not signed in from in ``days``, after learning."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None or not event.country:
         return []
     user_id = event.user_id
@@ -104,6 +105,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     known = [country_name(c) for c in evidence.get("known_countries") or [] if isinstance(c, str)]
     values = {
         "place": place_label(evidence.get("country"), evidence.get("city")),

@@ -79,6 +79,7 @@ def lookback(params: Params) -> dt.timedelta:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A success with a device this person has not used in ``days``, after learning."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None:
         return []
     triple = (event.browser_family, event.os_family, event.device_type)
@@ -123,6 +124,7 @@ def _known(earlier: Sequence[Event]) -> list[list[str]]:
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     return _("Signed in with %(device)s from %(place)s, a device this person had not used in "
              "the previous %(days)s days.") % {
         "device": device_label(evidence.get("browser_family"), evidence.get("os_family"),

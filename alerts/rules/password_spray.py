@@ -133,6 +133,7 @@ def lookback(params: Params) -> dt.timedelta:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A failure that makes ``accounts`` or more distinct accounts failing from its network."""
     if event.outcome != Outcome.FAILURE:
         return []
     network = network_of(event.ip, v4_prefix=params.ipv4_prefix, v6_prefix=params.ipv6_prefix)
@@ -171,6 +172,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     return _("%(failures)s failed sign-ins on %(accounts)s different accounts from the network "
              "%(network)s within %(minutes)s minutes (the threshold is %(threshold)s accounts).") % {
         "failures": num(evidence.get("failures")), "accounts": num(evidence.get("account_count")),

@@ -69,6 +69,7 @@ def lookback(params: Params) -> dt.timedelta:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A success after ``failures`` or more failures on its account within ``minutes``."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None or not event.login:
         return []
     failures = failures_in_window(event, history, params.minutes)
@@ -96,6 +97,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     values = {
         "failures": num(evidence.get("failures")), "login": text(evidence.get("login")),
         "minutes": num(evidence.get("minutes")), "ip": text(evidence.get("success_ip")),

@@ -194,6 +194,7 @@ def hour_ranges(hours: Iterable[int]) -> list[tuple[int, int]]:
 
 def evaluate(event: Event, history: History, params: Params,
              tenant: TenantContext) -> list[Finding]:
+    """A success inside the quiet hours or outside the person's learned usual hours."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None:
         return []
     zone = _zone(tenant.timezone)
@@ -242,6 +243,7 @@ def _ranges_text(hours: Iterable[int]) -> str:
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
+    """The finding's evidence in one sentence of the current language."""
     hours = [h for h in evidence.get("usual_hours") or [] if isinstance(h, int) and 0 <= h < 24]
     values = {
         "time": text(evidence.get("local_time")), "zone": text(evidence.get("timezone"), "UTC"),
