@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.requests import ConsoleRequest
 from accounts.services import profile_update
+from alerts.selectors import digest_opted_out
 from me import services
 from me.forms import PasswordChangeForm, ProfileForm
 from security.policies.password.validators import password_validators_for
@@ -44,7 +45,10 @@ def profile_view(request: ConsoleRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("profile")
-    return render(request, "me/profile.html", {"form": form})
+    context: dict[str, object] = {"form": form}
+    if request.user.can(Cap.ALERTS_TRIAGE):  # security admins: the alerts digest preference
+        context["alerts_digest_on"] = not digest_opted_out(user=request.user)
+    return render(request, "me/profile.html", context)
 
 
 @requires(Cap.SELF_SERVICE)
