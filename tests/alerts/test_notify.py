@@ -95,3 +95,11 @@ def test_daily_digest_once_per_day_without_opted_out_admins(two_tenants, signed_
 
 def test_members_have_no_digest_page(two_tenants, signed_in):
     assert signed_in(two_tenants.a.member).get("/alerts/digest/").status_code == 403
+
+
+def test_the_profile_shows_the_digest_preference_to_security_admins_only(two_tenants, signed_in):
+    a = two_tenants.a
+    digest_opt_out_set(user=a.admin, opted_out=True)
+    page = signed_in(a.admin).get("/me/").content.decode()
+    assert 'data-testid="profile-alert-emails"' in page and "turned the daily digest" in page
+    assert 'data-testid="profile-alert-emails"' not in signed_in(a.member).get("/me/").content.decode()
