@@ -164,6 +164,9 @@ REFUSED = [
     ("https://100.64.0.1/", {}, "private"),  # CGNAT
     ("https://[::1]/", {}, "private"),
     ("https://[::ffff:127.0.0.1]/", {}, "private"),
+    ("https://[64:ff9b::a00:1]/", {}, "private"),  # NAT64 of 10.0.0.1
+    ("https://[2002:a9fe:a9fe::1]/", {}, "private"),  # 6to4 of 169.254.169.254
+    ("https://[fd00::1]/", {}, "private"),  # unique local
     ("https://0.0.0.0/", {}, "private"),
     ("https://224.0.0.1/", {}, "private"),
     ("https://localhost/hook", {}, "private"),  # a name that resolves to loopback
@@ -195,15 +198,18 @@ def test_internal_and_non_https_urls_are_form_errors_and_nothing_is_saved(
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_a_public_https_url_is_saved(two_tenants, signed_in, dns):
+@pytest.mark.parametrize("url", ["https://hooks.customer.test/mailadmin",
+                                 "https://93.184.216.34:8443/in?token=abc",
+                                 "https://[2606:4700:4700::1111]/in"])
+def test_a_public_https_url_is_saved(url, two_tenants, signed_in, dns):
     dns["hooks.customer.test"] = [PUBLIC]
     client = signed_in(two_tenants.a.admin)
     response = client.post("/notifications/webhooks/new/",
-                           {"url": "https://hooks.customer.test/mailadmin",
-                            "event_types": ["alert.opened"]})
+                           {"url": url, "event_types": ["alert.opened"]})
     assert response.status_code == 200
     endpoint = WebhookEndpoint.objects.for_tenant(two_tenants.a.tenant).get()
-    assert endpoint.url == "https://hooks.customer.test/mailadmin"
+    assert endpoint.url == url
+    assert endpoint.secret in response.content.decode()
 
 
 @worker_mode
