@@ -91,9 +91,10 @@ def _admin_email(alert: Alert, admin: User) -> None:
         subject = _("[%(severity)s] Security alert: %(title)s") % {
             "severity": context["severity"], "title": context["title"]}
         body = render_to_string("alerts/email/admin_alert.txt", context)
-    email_enqueue(tenant=alert.tenant, to=admin.email, subject=subject, body=body,
-                  idempotency_key=f"alert:{alert.pk}:opened:admin:{admin.pk}",
-                  kind=EMAIL_KIND_ADMIN, user=admin)
+        # Inside the override: the outbox row records the language it was written in.
+        email_enqueue(tenant=alert.tenant, to=admin.email, subject=subject, body=body,
+                      idempotency_key=f"alert:{alert.pk}:opened:admin:{admin.pk}",
+                      kind=EMAIL_KIND_ADMIN, user=admin)
 
 
 def _was_this_you(alert: Alert) -> None:
@@ -127,9 +128,9 @@ def _was_this_you(alert: Alert) -> None:
         }
         subject = _("New sign-in to your account: %(summary)s") % {"summary": summary}
         body = render_to_string("alerts/email/was_this_you.txt", context)
-    email_enqueue(tenant=alert.tenant, to=person.email, subject=subject, body=body,
-                  idempotency_key=f"alert:{alert.pk}:was-this-you:{evidence.event_id}",
-                  kind=EMAIL_KIND_WAS_THIS_YOU, user=person)
+        email_enqueue(tenant=alert.tenant, to=person.email, subject=subject, body=body,
+                      idempotency_key=f"alert:{alert.pk}:was-this-you:{evidence.event_id}",
+                      kind=EMAIL_KIND_WAS_THIS_YOU, user=person)
 
 
 def alert_opened(*, alert: Alert) -> None:
@@ -194,8 +195,8 @@ def _digest_for(*, tenant: Tenant, day: dt.date) -> int:
             subject = _("Security alerts of %(day)s: %(n)d") % {"day": day.isoformat(),
                                                                "n": len(alerts)}
             body = render_to_string("alerts/email/digest.txt", context)
-        email_enqueue(tenant=tenant, to=admin.email, subject=subject, body=body,
-                      idempotency_key=key, kind=EMAIL_KIND_DIGEST, user=admin)
+            email_enqueue(tenant=tenant, to=admin.email, subject=subject, body=body,
+                          idempotency_key=key, kind=EMAIL_KIND_DIGEST, user=admin)
         sent += 1
     return sent
 

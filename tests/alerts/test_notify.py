@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -9,10 +10,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from alerts.detect import tenant_detect
+from alerts.models import Alert
 from alerts.notify import alert_opened, alerts_digest_send
 from alerts.services import digest_opt_out_set
 from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
-from tests.alerts.triage_support import make_alert, quiet_detector, signin  # noqa: F401
+from tests.alerts.triage_support import GERMANY, make_alert, quiet_detector, signin  # noqa: F401
+
+US_CHROME = dataclasses.replace(GERMANY, ip="8.8.8.8", country="US")
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +108,24 @@ def test_the_profile_shows_the_digest_preference_to_security_admins_only(two_ten
     page = signed_in(a.admin).get("/me/").content.decode()
     assert 'data-testid="profile-alert-emails"' in page and "turned the daily digest" in page
     assert 'data-testid="profile-alert-emails"' not in signed_in(a.member).get("/me/").content.decode()
+
+
+def test_the_detector_asks_the_person_in_their_language_once(two_tenants):
+    a = two_tenants.a
+    member = a.member
+    member.language = "zh-hans"
+    member.save()
+    WebhookEndpoint.objects.create(tenant=a.tenant, url="https://hooks.example.com/in",
+                                   secret="s3cret-for-tests", event_types=["alert.opened"])
+    base = timezone.now().replace(hour=14, minute=0, second=0, microsecond=0)
+    for days in range(21, 0, -1):
+        signin(member, client=US_CHROME, at=base - dt.timedelta(days=days))
+    signin(member, at=timezone.now() - dt.timedelta(minutes=1))  # Germany: a new country
+    tenant_detect(tenant=a.tenant)
+    tenant_detect(tenant=a.tenant)  # a second run finds nothing new
+    alert = Alert.objects.for_tenant(a.tenant).get(rule="new_country")
+    message = _mail(a.tenant, "alert_was_this_you").get()
+    assert (message.to, message.language) == (member.email, "zh-hans")
+    assert "Germany" in message.subject
+    assert WebhookDelivery.objects.for_tenant(a.tenant).filter(
+        event_type="alert.opened", payload__data__id=alert.pk).count() == 1
