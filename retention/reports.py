@@ -30,6 +30,8 @@ from django.utils.translation import pgettext
 from activity.capture.types import DeviceType
 from activity.exports.formats import neutralise_cell
 from activity.models import MfaMethod, Outcome, Reason
+from alerts.models import SeverityChoices
+from alerts.selectors import rule_title
 from retention.models import Metric
 from retention.selectors import Totals
 
@@ -58,17 +60,6 @@ class Period:
     until: dt.date
     days: int | None  # 7, 30 or 90, or None for a month
     month: dt.date | None  # first day of the month shown, or None
-
-    @property
-    def label(self) -> str:
-        if self.month is not None:
-            return self.month.strftime("%Y-%m")
-        return _("the last %(days)d days") % {"days": self.days}
-
-    def as_params(self) -> dict[str, str]:
-        if self.month is not None:
-            return {"month": self.month.strftime("%Y-%m")}
-        return {"days": str(self.days)}
 
 
 def month_parse(value: str, *, today: dt.date) -> dt.date | None:
@@ -343,11 +334,15 @@ def report_build(totals: Totals, period: Period) -> Report:
     ))
 
     alerts = totals.total(Metric.ALERTS_BY_RULE)
-    if any(alerts.values()):
-        pairs = _top(alerts, lambda key: key or _("Unknown"), TOP)
+    if any(alerts.values()):  # only once the detector has opened alerts: no empty chart before
+        pairs = _top(alerts, lambda key: rule_title(key) if key else _("Unknown"), TOP)
         title = _("Alerts per rule")
-        charts.append(Chart(slug="alerts", title=title, svg=_ranked(title, pairs),
-                            columns=[_("Rule"), _("Alerts"), _("Share")], rows=_share_rows(pairs)))
+        severities = totals.total(Metric.ALERTS_BY_SEVERITY)
+        charts.append(Chart(
+            slug="alerts", title=title, svg=_ranked(title, pairs),
+            columns=[_("Rule"), _("Alerts"), _("Share")], rows=_share_rows(pairs),
+            summary=", ".join(f"{_label_with(dict(SeverityChoices.choices), _('Unknown'))(key)}: "
+                              f"{count}" for key, count in severities.items())))
 
     outcomes = totals.total(Metric.SIGNINS_BY_OUTCOME)
     tiles = [

@@ -110,9 +110,17 @@ def _policy_context(request: ConsoleRequest) -> dict[str, Any]:
     return {
         "policy": retention_policy_get(tenant=tenant),
         "last_receipt": receipts[0] if receipts else None,
-        "receipts": [(receipt, _receipt_tables(receipt)) for receipt in receipts],
+        "receipts": [(receipt, _receipt_tables(receipt), _duration(receipt.duration))
+                     for receipt in receipts],
         "active_holds": selectors.legal_holds_list(tenant=tenant).count(),
     }
+
+
+def _duration(value: dt.timedelta | None) -> str:
+    seconds = value.total_seconds() if value is not None else 0.0
+    if seconds < 60:
+        return _("%(seconds).1f s") % {"seconds": seconds}
+    return _("%(minutes)d min %(seconds)d s") % {"minutes": seconds // 60, "seconds": seconds % 60}
 
 
 def _receipt_tables(receipt: Any) -> list[tuple[str, int]]:

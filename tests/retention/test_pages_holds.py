@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activity.models import AuditLogEntry
@@ -156,3 +158,27 @@ def test_another_tenants_hold_is_404(two_tenants, make_client, action, method) -
     theirs.refresh_from_db()
     assert theirs.lifted_at is None and theirs.ends_on != dt.date.fromisoformat(ends)
     assert client.get(f"{URL}999999/{action}/").status_code == 404
+
+
+def _queries(client, url: str) -> int:
+    client.get(url)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_holds_page_queries_do_not_grow_with_its_rows(two_tenants, make_client) -> None:
+    a = two_tenants.a
+    people = [a.member, a.admin, a.auditor, a.helpdesk, None]
+    client = sign_in(make_client(), a.owner)
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            made = hold(a.tenant, person=people[i % 5], days=i - 2, lifted=i % 3 == 0)
+            if made.lifted_at is not None:
+                LegalHold.objects.filter(pk=made.pk).update(lifted_by=a.owner)
+
+    grow(3)
+    small = _queries(client, URL)
+    grow(27)
+    assert _queries(client, URL) == small

