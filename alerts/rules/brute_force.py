@@ -7,9 +7,9 @@ per-account ceiling (``account_throttled``), which are exactly the attempts of s
 not stop. The window ends at the failure being judged and looks back ``minutes``; the failure
 itself is counted once whether or not the history returns it.
 
-The alert is keyed by account and the fixed UTC window of ``minutes`` the failure falls in
-(``alerts.rules.common.window_start``): a sustained attack grows one alert per window with every
-failure as evidence, and replaying the same failures gives the same keys.
+The alert is keyed by account and the tenant's calendar day (``alerts.rules.common.local_day``):
+a sustained attack grows one alert with every failure as evidence instead of one per window, and
+replaying the same failures gives the same key.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from alerts.rules.common import (
     dedup_key,
     integer,
     iso,
+    local_day,
     num,
     param_fields,
     parse_params,
     text,
-    window_start,
 )
 
 CODE = "brute_force"
@@ -98,10 +98,10 @@ def evaluate(event: Event, history: History, params: Params,
         if e.ip:
             ips.setdefault(e.ip, None)
     user_id = next((e.user_id for e in reversed(failures) if e.user_id is not None), None)
-    start = window_start(event.occurred_at, params.minutes)
     return [Finding(
         rule=CODE, severity=params.severity, tenant_id=event.tenant_id, user_id=user_id,
-        dedup_key=dedup_key(CODE, event.login, iso(start)), occurred_at=event.occurred_at,
+        dedup_key=dedup_key(CODE, event.login, local_day(event.occurred_at, tenant.timezone)),
+        occurred_at=event.occurred_at,
         event_ids=tuple(e.id for e in failures),
         evidence={
             "login": event.login, "failures": len(failures), "minutes": params.minutes,

@@ -27,6 +27,7 @@ import hashlib
 import ipaddress
 import math
 import re
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -246,12 +247,28 @@ def dedup_key(*parts: object) -> str:
     return f"{key[:DEDUP_KEY_MAX - 41]}~{digest}"
 
 
-def window_start(at: dt.datetime, minutes: int) -> dt.datetime:
-    """The start of the fixed UTC window of ``minutes`` that ``at`` falls in.
+@functools.lru_cache(maxsize=512)
+def zone(name: str) -> dt.tzinfo:
+    """The tenant's time zone; UTC when the name is not a zone."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
 
-    Windowed rules key their alerts by account or network and this start, so every finding of
-    one burst inside one window grows one alert, and replaying a batch gives the same keys.
+
+def local_day(at: dt.datetime, timezone: str) -> str:
+    """The tenant's calendar day of ``at`` ("2026-12-01").
+
+    Windowed rules (brute force, spray, success after failures, mass export) key their alerts by
+    account or network and this day: every finding of a burst grows one alert however long it
+    lasts within the day, a burst is not split in two at an arbitrary window boundary, and the
+    key is the same when a batch is replayed. A new day opens a new alert (the admin's "today").
     """
+    return at.astimezone(zone(timezone)).date().isoformat()
+
+
+def window_start(at: dt.datetime, minutes: int) -> dt.datetime:
+    """The start of the fixed UTC window of ``minutes`` that ``at`` falls in."""
     seconds = minutes * 60
     elapsed = int((at - _EPOCH).total_seconds())
     return _EPOCH + dt.timedelta(seconds=elapsed - elapsed % seconds)

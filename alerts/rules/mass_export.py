@@ -12,7 +12,7 @@ same way (``min_exports``, 50, and ``multiplier`` times the median of exports a 
 catches someone pulling the record out in many small pieces.
 
 This rule looks at exports (``evaluate_export``), not sign-ins; ``evaluate`` returns nothing.
-One alert per person and fixed UTC window.
+One alert per person and day (the tenant's).
 """
 
 from __future__ import annotations
@@ -31,11 +31,10 @@ from alerts.rules.common import (
     Spec,
     dedup_key,
     integer,
-    iso,
+    local_day,
     num,
     param_fields,
     parse_params,
-    window_start,
 )
 
 CODE = "mass_export"
@@ -122,10 +121,10 @@ def evaluate_export(sample: ExportSample, history: History, params: Params,
                   and len(current) >= params.multiplier * median_exports)
     if not by_rows and not by_exports:
         return []
-    start = window_start(sample.occurred_at, params.window_hours * 60)
     return [Finding(
         rule=CODE, severity=params.severity, tenant_id=sample.tenant_id, user_id=sample.user_id,
-        dedup_key=dedup_key(CODE, sample.user_id, iso(start)), occurred_at=sample.occurred_at,
+        dedup_key=dedup_key(CODE, sample.user_id, local_day(sample.occurred_at, tenant.timezone)),
+        occurred_at=sample.occurred_at,
         event_ids=tuple(s.id for s in current[-IDS_KEPT:]),
         evidence={
             "rows": total, "exports": len(current), "window_hours": params.window_hours,

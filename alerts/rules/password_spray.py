@@ -9,7 +9,7 @@ with a leaked list looks like. Every failure counts, whatever its reason. A tena
 networks never judged (``ignore_networks``: its offices' and VPN's outgoing addresses, where many
 people mistyping at nine in the morning is not an attack).
 
-The alert is keyed by network and fixed UTC window, and concerns no single person.
+The alert is keyed by network and the tenant's calendar day, and concerns no single person.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from alerts.rules.common import (
     Spec,
     dedup_key,
     iso,
+    local_day,
     network_of,
     num,
     param_fields,
     parse_params,
     text,
-    window_start,
 )
 
 CODE = "password_spray"
@@ -156,10 +156,10 @@ def evaluate(event: Event, history: History, params: Params,
         ips.setdefault(e.ip, None)
     if len(accounts) < params.accounts:
         return []
-    start = window_start(event.occurred_at, params.minutes)
     return [Finding(
         rule=CODE, severity=params.severity, tenant_id=event.tenant_id, user_id=None,
-        dedup_key=dedup_key(CODE, network, iso(start)), occurred_at=event.occurred_at,
+        dedup_key=dedup_key(CODE, network, local_day(event.occurred_at, tenant.timezone)),
+        occurred_at=event.occurred_at,
         event_ids=tuple(e.id for e in ordered),
         evidence={
             "network": network, "account_count": len(accounts),

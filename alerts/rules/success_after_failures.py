@@ -5,7 +5,7 @@ The failures are those on the account's login up to the success (every reason co
 brute force). The evidence says whether the success came from one of the failing addresses,
 which is what separates "the attacker got in" from "the owner typed it right at last" for the
 person triaging. A network an admin trusted for the person (trust kind ``network``) does not
-fire. One alert per person and window.
+fire. One alert per person and day (the tenant's).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from alerts.rules.common import (
     Spec,
     dedup_key,
     iso,
+    local_day,
     num,
     param_fields,
     parse_params,
     text,
-    window_start,
 )
 
 CODE = "success_after_failures"
@@ -81,10 +81,10 @@ def evaluate(event: Event, history: History, params: Params,
     for e in failures:
         if e.ip:
             ips.setdefault(e.ip, None)
-    start = window_start(event.occurred_at, params.minutes)
     return [Finding(
         rule=CODE, severity=params.severity, tenant_id=event.tenant_id, user_id=event.user_id,
-        dedup_key=dedup_key(CODE, event.user_id, iso(start)), occurred_at=event.occurred_at,
+        dedup_key=dedup_key(CODE, event.user_id, local_day(event.occurred_at, tenant.timezone)),
+        occurred_at=event.occurred_at,
         event_ids=(*(e.id for e in failures), event.id),
         evidence={
             "login": event.login, "failures": len(failures), "minutes": params.minutes,

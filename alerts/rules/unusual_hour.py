@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
-import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from activity.models import Outcome
 from alerts.rules.base import Event, Finding, History, Severity, TenantContext
 from alerts.rules.common import Spec, dedup_key, integer, param_fields, parse_params, text
+from alerts.rules.common import zone as tz_zone
 
 CODE = "unusual_hour"
 TITLE = gettext_lazy("Unusual hour")
@@ -121,14 +120,6 @@ def _hhmm(value: dt.time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
-@functools.lru_cache(maxsize=512)
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
 # A stretch of sign-ins no longer than this is converted with one offset when its two ends show
 # the same one: no time zone changes its offset twice within a week, so the offset is constant
 # in between. A stretch with a change inside is converted instant by instant. A person's month
@@ -197,7 +188,7 @@ def evaluate(event: Event, history: History, params: Params,
     """A success inside the quiet hours or outside the person's learned usual hours."""
     if event.outcome != Outcome.SUCCESS or event.user_id is None:
         return []
-    zone = _zone(tenant.timezone)
+    zone = tz_zone(tenant.timezone)
     local = event.occurred_at.astimezone(zone)
     minute = local.hour * 60 + local.minute
     start = params.quiet_start.hour * 60 + params.quiet_start.minute

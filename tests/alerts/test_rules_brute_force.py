@@ -33,7 +33,7 @@ def test_the_tenth_failure_within_fifteen_minutes_is_a_finding():
     assert finding.event_ids == tuple(e.id for e in events)
     assert finding.evidence["failures"] == 10
     assert finding.evidence["ip_count"] == 1
-    assert finding.dedup_key == "brute_force:ana@acme.example:2026-12-01T10:00:00+00:00"
+    assert finding.dedup_key == "brute_force:ana@acme.example:2026-12-01"
     with translation.override("en"):
         assert brute_force.describe(finding.evidence) == (
             "10 failed sign-ins on ana@acme.example within 15 minutes from one IP address "
@@ -84,11 +84,15 @@ def test_a_success_is_not_judged_by_this_rule():
     assert run(signin("2026-12-01 10:13"), FakeHistory(events)) == []
 
 
-def test_a_sustained_attack_grows_one_alert_per_window():
-    events = burst("2026-12-01 10:00", 40, step_seconds=30)  # 10:00 to 10:19:30
+def test_a_sustained_attack_grows_one_alert_a_day_in_the_tenant_zone():
+    events = burst("2026-12-01 10:00", 40, step_seconds=30)  # 10:00 to 10:19:30, across windows
     keys = {f.dedup_key for e in events[9:] for f in run(e, FakeHistory(events))}
-    assert keys == {"brute_force:ana@acme.example:2026-12-01T10:00:00+00:00",
-                    "brute_force:ana@acme.example:2026-12-01T10:15:00+00:00"}
+    assert keys == {"brute_force:ana@acme.example:2026-12-01"}
+    # Past midnight in Berlin (23:00 UTC) is the next day's alert.
+    night = burst("2026-12-01 22:50", 20, step_seconds=60)
+    keys = {f.dedup_key for e in night[9:] for f in run(e, FakeHistory(night))}
+    assert keys == {"brute_force:ana@acme.example:2026-12-01",
+                    "brute_force:ana@acme.example:2026-12-02"}
 
 
 def test_an_unknown_account_is_judged_by_its_login():

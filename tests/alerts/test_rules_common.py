@@ -35,6 +35,14 @@ def test_dedup_keys_fit_the_column_and_stay_distinct():
     assert long_a.startswith("brute_force:aaa")
 
 
+def test_days_are_the_tenant_calendar_days():
+    from alerts.rules.common import local_day
+    assert local_day(at("2026-12-01 22:59"), "Europe/Berlin") == "2026-12-01"
+    assert local_day(at("2026-12-01 23:00"), "Europe/Berlin") == "2026-12-02"
+    assert local_day(at("2026-12-01 03:00"), "America/New_York") == "2026-11-30"
+    assert local_day(at("2026-12-01 03:00"), "Not/A_Zone") == "2026-12-01"
+
+
 def test_windows_are_fixed_utc_buckets():
     assert window_start(at("2026-12-01 10:14:59"), 15) == at("2026-12-01 10:00")
     assert window_start(at("2026-12-01 10:15:00"), 15) == at("2026-12-01 10:15")

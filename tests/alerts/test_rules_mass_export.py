@@ -77,7 +77,7 @@ def test_the_same_window_is_one_alert_and_sign_ins_are_not_judged():
     b = export("2026-12-01 10:00", 100)
     [fa] = run(a, FakeHistory(exports=[a, b]))
     [fb] = run(b, FakeHistory(exports=[a, b]))
-    assert fa.dedup_key == fb.dedup_key == "mass_export:7:2026-12-01T00:00:00+00:00"
+    assert fa.dedup_key == fb.dedup_key == "mass_export:7:2026-12-01"
     assert fb.event_ids == (a.id, b.id)
     assert rule.evaluate(signin("2026-12-01 09:00"), FakeHistory(), DEFAULTS, TENANT) == []
 
