@@ -47,7 +47,6 @@ Kind = Literal["int", "time", "bool", "str"]
 # Alert.dedup_key's column length.
 DEDUP_KEY_MAX = 200
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$")
 _INT = re.compile(r"^[+-]?[0-9]{1,12}$")
 _TRUE = {"1", "true", "on", "yes"}
@@ -265,13 +264,6 @@ def local_day(at: dt.datetime, timezone: str) -> str:
     key is the same when a batch is replayed. A new day opens a new alert (the admin's "today").
     """
     return at.astimezone(zone(timezone)).date().isoformat()
-
-
-def window_start(at: dt.datetime, minutes: int) -> dt.datetime:
-    """The start of the fixed UTC window of ``minutes`` that ``at`` falls in."""
-    seconds = minutes * 60
-    elapsed = int((at - _EPOCH).total_seconds())
-    return _EPOCH + dt.timedelta(seconds=elapsed - elapsed % seconds)
 
 
 def iso(at: dt.datetime) -> str:

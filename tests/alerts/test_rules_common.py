@@ -19,7 +19,6 @@ from alerts.rules.common import (
     network_of,
     params_data,
     place_label,
-    window_start,
 )
 from alerts.rules.countries import NAMES, country_name
 from tests.alerts.fakes import FakeHistory, at
@@ -41,14 +40,6 @@ def test_days_are_the_tenant_calendar_days():
     assert local_day(at("2026-12-01 23:00"), "Europe/Berlin") == "2026-12-02"
     assert local_day(at("2026-12-01 03:00"), "America/New_York") == "2026-11-30"
     assert local_day(at("2026-12-01 03:00"), "Not/A_Zone") == "2026-12-01"
-
-
-def test_windows_are_fixed_utc_buckets():
-    assert window_start(at("2026-12-01 10:14:59"), 15) == at("2026-12-01 10:00")
-    assert window_start(at("2026-12-01 10:15:00"), 15) == at("2026-12-01 10:15")
-    assert window_start(at("2026-12-01 23:59"), 24 * 60) == at("2026-12-01 00:00")
-    berlin = at("2026-12-01 10:07").astimezone(dt.timezone(dt.timedelta(hours=1)))
-    assert window_start(berlin, 15) == at("2026-12-01 10:00")
 
 
 @pytest.mark.parametrize(("ip", "network"), [
