@@ -289,7 +289,7 @@ def device_value(browser_family: str, os_family: str, device_type: str) -> str:
 
 def num(value: object, digits: int = 0) -> str:
     """A figure for a sentence, grouped the current language's way ("2,436")."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         return "?"
     if digits == 0:
         return number_format(round(value), force_grouping=True)

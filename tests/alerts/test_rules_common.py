@@ -144,6 +144,13 @@ def test_durations_read_as_minutes_then_hours():
         assert duration(None) == "?"
 
 
+def test_figures_are_grouped_and_odd_ones_read_as_a_question_mark():
+    from alerts.rules.common import num
+    with translation.override("en"):
+        assert [num(2436.4), num(10_000), num(9.96, 1)] == ["2,436", "10,000", "10.0"]
+        assert [num(float("nan")), num(float("inf")), num("12"), num(True)] == ["?"] * 4
+
+
 @given(st.one_of(st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(str),
                  st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){3}\Z"), st.text(max_size=20)),
        st.sampled_from([16, 24, 32]), st.sampled_from([48, 64, 128]))
