@@ -19,9 +19,10 @@ from security.policies.password.models import (
 )
 from security.policies.sessions.models import SessionPolicy
 from security.sessions.models import UserSession
-from security.signin.models import DeviceCookie
+from security.signin.models import CeilingLift, DeviceCookie
 
 __all__ = [
+    "CeilingLift",
     "DeviceCookie",
     "LockoutPolicy",
     "MfaPolicy",

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from axes.models import AccessAttempt
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from accounts.models import User, normalize_email
 from security.policies.cache import tenant_rules
 from security.policies.lockout.rules import DEFAULT_RULES, LockoutRules
 from security.policies.lockout.selectors import lockout_rules_for, lockout_rules_for_domain
+from security.signin.ceiling import account_ceiling_lift, throttled_accounts
 from security.signin.refusal import render_signin_failure
 from tenants.models import Tenant
 
@@ -106,8 +107,8 @@ class LockedAccount:
 
 def locked_accounts_list(*, tenant: Tenant, person: User | None = None,
                          now: datetime | None = None) -> list[LockedAccount]:
-    """People of this tenant (or just ``person``) locked out right now, one row per (person, IP)
-    bucket; three queries."""
+    """People of this tenant (or just ``person``) locked out right now: one row per (person, IP)
+    bucket, and one without an IP per person at their account's ceiling; four queries."""
     rules = lockout_rules_for(tenant=tenant)
     now = now or timezone.now()
     # axes' table is platform-wide: the tenant's people's addresses are what scope it.
@@ -122,19 +123,32 @@ def locked_accounts_list(*, tenant: Tenant, person: User | None = None,
         .filter(failures__gte=rules.limit)
         .order_by("-last_attempt_at", "username")
     )
-    people = {p.email: p for p in User.objects.for_tenant(tenant).filter(
-        email__in={b["username"] for b in buckets})}
-    return [
+    # The account's ceiling across all IPs: one row with no IP (every unrecognised browser).
+    throttled = throttled_accounts(tenant=tenant, rules=rules, user=person, now=now)
+    people_found = list(User.objects.for_tenant(tenant).filter(
+        Q(email__in={b["username"] for b in buckets}) | Q(pk__in=[t.user_id for t in throttled])))
+    people = {p.email: p for p in people_found}
+    ids = {p.pk: p for p in people_found}
+    locked = [
         LockedAccount(person=people[b["username"]], ip_address=b["ip_address"], failures=b["failures"],
                       last_attempt_at=b["last_attempt_at"],
                       unlocks_at=b["last_attempt_at"] + rules.cooloff)
         for b in buckets if b["username"] in people
     ]
+    # Lifts by itself once the window has passed its failures: at the latest a window after the last.
+    locked += [
+        LockedAccount(person=ids[t.user_id], ip_address=None, failures=t.failures,
+                      last_attempt_at=t.last_failure_at, unlocks_at=t.last_failure_at + rules.ceiling_window)
+        for t in throttled if t.user_id in ids
+    ]
+    return sorted(locked, key=lambda row: row.last_attempt_at, reverse=True)
 
 
 def lockout_reset(*, person: User) -> int:
-    """End a person's lockout now, on every IP; returns the attempts removed. Who may do it and
-    its audit entry are the caller's (``people.services.person_unlock``)."""
+    """End a person's lockout now, on every IP, and lift their account's ceiling; returns the
+    attempts removed. Who may do it and its audit entry are the caller's
+    (``people.services.person_unlock``)."""
     from axes.utils import reset  # axes' utils import its handler: loaded only for an unlock
 
+    account_ceiling_lift(user=person)
     return int(reset(username=person.email))

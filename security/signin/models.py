@@ -42,3 +42,22 @@ class DeviceCookie(TenantOwned):
 
     def __str__(self) -> str:
         return f"device cookie {self.pk} of {self.user_id}"
+
+
+class CeilingLift(TenantOwned):
+    """When the account's ceiling was last lifted by an unlock: failures before it no longer count.
+
+    The ceiling counts the record, which is never edited; an unlock moves this mark instead.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("person"))
+    lifted_at = models.DateTimeField(_("lifted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account ceiling lift")
+        verbose_name_plural = _("account ceiling lifts")
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="ceiling_lift_one_per_person")]
+
+    def __str__(self) -> str:
+        return f"ceiling lifted for {self.user_id} at {self.lifted_at:%Y-%m-%d %H:%M}"

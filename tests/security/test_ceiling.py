@@ -128,3 +128,36 @@ def test_one_bounded_query_that_stops_at_the_ceiling(two_tenants, make_client):
     assert f"LIMIT {rules.ceiling}" in sql and '"tenant_id" =' in sql and "occurred_at\" <=" in sql
     # The refused attempts were recorded, and are not counted.
     assert LoginEvent.objects.for_tenant(a.tenant).filter(reason=Reason.ACCOUNT_THROTTLED).count() == 10
+
+
+def test_helpdesk_sees_the_ceiling_and_an_unlock_lifts_it(two_tenants, make_client, signed_in):
+    from security.signin.lockout import locked_accounts_list
+
+    a = two_tenants.a
+    lockout_policy_update(tenant=a.tenant, actor=a.owner, failure_limit=5, cooloff_minutes=15,
+                          account_ceiling=10, ceiling_hours=12)
+    with time_machine.travel(NOW, tick=True):
+        for host in (1, 2):
+            bot = make_client()
+            for attempt in range(5):
+                post_signin(bot, a.member.email, f"guess-{attempt}", ip=f"127.0.0.{host}")
+        rows = locked_accounts_list(tenant=a.tenant, person=a.member)
+        ceiling_rows = [row for row in rows if row.ip_address is None]
+        assert len(ceiling_rows) == 1 and ceiling_rows[0].failures == 10
+        assert ceiling_rows[0].unlocks_at - ceiling_rows[0].last_attempt_at == timedelta(hours=12)
+        assert locked_accounts_list(tenant=two_tenants.b.tenant) == []
+        # The per-IP buckets expire after their cool-off; the ceiling stays.
+    with time_machine.travel(NOW + timedelta(minutes=30), tick=True):
+        assert [row.ip_address for row in locked_accounts_list(tenant=a.tenant)] == [None]
+        assert post_signin(make_client(), a.member.email, PASSWORD, ip="127.0.0.9").status_code == 200
+        helpdesk = make_client()
+        assert post_signin(helpdesk, a.helpdesk.email, PASSWORD, ip="127.0.0.40").status_code == 302
+        assert a.member.email in helpdesk.get("/people/locked/").content.decode()
+        assert helpdesk.post(f"/people/{a.member.pk}/unlock/").status_code == 302
+        assert locked_accounts_list(tenant=a.tenant) == []
+        # A new browser signs in again; the failures before the unlock no longer count …
+        assert post_signin(make_client(), a.member.email, PASSWORD, ip="127.0.0.9").status_code == 302
+        assert account_failures_count(user=a.member, rules=lockout_rules_for(tenant=a.tenant)) == 0
+        # … but new ones do.
+        post_signin(make_client(), a.member.email, "again", ip="127.0.0.3")
+        assert account_failures_count(user=a.member, rules=lockout_rules_for(tenant=a.tenant)) == 1
