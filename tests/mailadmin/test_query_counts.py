@@ -39,7 +39,7 @@ MARGIN = 2
 # when a page gets cheaper; raising one needs a reason in the commit.
 BOUNDS = {
     "/people/": 6,
-    "/dashboard/": 14,  # +1: open alerts by severity (one grouped count)
+    "/dashboard/": 15,  # +1: open alerts by severity (one grouped count); +1: accounts at their ceiling
     "/me/mfa/": 6,
     "/me/sessions/": 5,
     "/policies/password/": 7,
