@@ -312,6 +312,11 @@ def text(value: object, default: str = "?") -> str:
     return value if isinstance(value, str) and value else default
 
 
+def items(value: object) -> list[Any]:
+    """A stored list, or nothing when the evidence holds something else there."""
+    return value if isinstance(value, list) else []
+
+
 def integer(value: object, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 

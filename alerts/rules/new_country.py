@@ -25,6 +25,7 @@ from alerts.rules.common import (
     dedup_key,
     in_learning_period,
     integer,
+    items,
     param_fields,
     parse_params,
     place_label,
@@ -106,7 +107,7 @@ def evaluate(event: Event, history: History, params: Params,
 
 def describe(evidence: Mapping[str, Any]) -> str:
     """The finding's evidence in one sentence of the current language."""
-    known = [country_name(c) for c in evidence.get("known_countries") or [] if isinstance(c, str)]
+    known = [country_name(c) for c in items(evidence.get("known_countries")) if isinstance(c, str)]
     values = {
         "place": place_label(evidence.get("country"), evidence.get("city")),
         "days": integer(evidence.get("days"), 0) or text(evidence.get("days")),

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from activity.models import Outcome
 from alerts.rules.base import Event, Finding, History, Severity, TenantContext
-from alerts.rules.common import Spec, dedup_key, integer, param_fields, parse_params, text
+from alerts.rules.common import Spec, dedup_key, integer, items, param_fields, parse_params, text
 from alerts.rules.common import zone as tz_zone
 
 CODE = "unusual_hour"
@@ -235,7 +235,8 @@ def _ranges_text(hours: Iterable[int]) -> str:
 
 def describe(evidence: Mapping[str, Any]) -> str:
     """The finding's evidence in one sentence of the current language."""
-    hours = [h for h in evidence.get("usual_hours") or [] if isinstance(h, int) and 0 <= h < 24]
+    hours = [h for h in items(evidence.get("usual_hours"))
+             if isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 24]
     values = {
         "time": text(evidence.get("local_time")), "zone": text(evidence.get("timezone"), "UTC"),
         "start": text(evidence.get("quiet_start")), "end": text(evidence.get("quiet_end")),

@@ -166,3 +166,29 @@ def test_the_fast_network_path_agrees_with_ipaddress(ip, v4, v6):
         prefix = v4 if address.version == 4 else v6
         expected = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     assert network_of(ip, v4_prefix=v4, v6_prefix=v6) == expected
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+              st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=10)
+EVIDENCE_KEYS = sorted({"days", "country", "city", "known_countries", "browser_family",
+                        "os_family", "device_type", "to_country", "from_country", "distance_km",
+                        "shortest_km", "elapsed_minutes", "speed_kmh", "accuracy_km", "quiet",
+                        "outside_usual", "usual_hours", "local_time", "timezone", "failures",
+                        "login", "minutes", "ip_count", "threshold", "locked_out", "throttled",
+                        "account_count", "network", "same_ip", "success_ip", "policy", "mode",
+                        "ip", "first_success_at", "rows", "exports", "ratio", "exports_ratio",
+                        "by_rows", "by_exports", "median_daily_rows", "median_daily_exports",
+                        "window_hours", "baseline_days", "quiet_start", "quiet_end",
+                        "learned_from", "usual_days"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(EVIDENCE_KEYS), JSON_VALUES, max_size=12))
+def test_describe_never_fails_on_stored_evidence_of_any_shape(evidence):
+    with translation.override("en"):
+        for module in RULES.values():
+            assert isinstance(module.describe(evidence), str)
