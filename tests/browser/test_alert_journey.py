@@ -1,5 +1,5 @@
 """The alert journey: an employee signs in from a new country, the detector opens an alert and the
-outbox holds their "Was this you?" e-mail; they open its link without signing in and report it;
+outbox worker delivers their "Was this you?" e-mail to a real SMTP server; they open its link without signing in and report it;
 their sessions end; an admin sees the high-severity report, acknowledges and resolves it.
 
 The country is simulated the way a deployment behind a proxy sees it: one trusted proxy and an
@@ -23,9 +23,11 @@ from activity.capture.types import ClientInfo, DeviceType
 from activity.services import login_event_record
 from alerts.models import Alert
 from alerts.tasks import alerts_detect_task
+from notifications.delivery import deliver_due
 from notifications.models import OutboxMessage
 from security.models import UserSession
 from tests.factories import PASSWORD
+from tests.notifications.support import SmtpHandler, smtp_server
 from tests.security.signin_support import CHROME_WINDOWS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,7 +54,7 @@ def _usual_history(user) -> None:
                            outcome="success", reason="", occurred_at=today - dt.timedelta(days=days))
 
 
-@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXY_CIDRS=[])
+@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXY_CIDRS=[], NOTIFICATIONS_DELIVER_ON_COMMIT=False)
 def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
         live_server, page: Page, browser: Browser):
     from tests.conftest import _tenant_set
@@ -76,10 +78,16 @@ def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
     alerts_detect_task()  # what beat runs every few seconds
     opened = Alert.objects.for_tenant(acme.tenant).get(rule="new_country", user=member)
     assert opened.evidence["country"] == "GB"
-    message = OutboxMessage.objects.for_tenant(acme.tenant).get(kind="alert_was_this_you")
-    assert message.to == member.email
-    assert message.subject.startswith("New sign-in to your account: Chrome on Windows, United Kingdom")
-    link = re.search(r"https?://\S+(/alerts/report/\S+/)", message.body).group(1)
+    queued = OutboxMessage.objects.for_tenant(acme.tenant).get(kind="alert_was_this_you")
+    assert queued.to == member.email
+    # The outbox worker delivers it to a real SMTP server, where the person's mail arrives.
+    with smtp_server(SmtpHandler()) as mailbox:
+        deliver_due()
+    [received] = [m for m in mailbox.received if m["To"] == member.email]
+    assert str(received["Subject"]).startswith(
+        "New sign-in to your account: Chrome on Windows, United Kingdom")
+    text = received.get_payload(decode=True).decode()
+    link = re.search(r"https?://\S+(/alerts/report/\S+/)", text).group(1)
 
     # The e-mail is read elsewhere, not signed in: the link's page only asks.
     phone = browser.new_context().new_page()
