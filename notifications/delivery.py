@@ -39,6 +39,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from notifications.models import (
@@ -101,13 +102,15 @@ def _claim[R: (OutboxMessage, WebhookDelivery)](model: type[R], *, now: datetime
         rows = list(due.order_by("next_attempt_at", "pk")
                     .select_for_update(skip_locked=True, of=("self",))[:count])
         lease = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+        if rows:
+            # One plain UPDATE for the batch (the rows are locked: the +1 is the attempt count).
+            model.objects.filter(pk__in=[row.pk for row in rows]).update(
+                attempts=F("attempts") + 1, status=Status.SENDING, claimed_until=lease,
+                next_attempt_at=lease)
         for row in rows:
             row.attempts += 1
             row.status = Status.SENDING
             row.claimed_until = row.next_attempt_at = lease
-        if rows:
-            model.objects.bulk_update(rows, ["attempts", "status", "claimed_until",
-                                             "next_attempt_at"])
     return rows
 
 
