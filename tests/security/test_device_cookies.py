@@ -159,3 +159,16 @@ def test_an_expired_cookie_is_ignored(two_tenants, make_client, low_ceiling):
         _reach_ceiling(make_client, a.member.email)
         assert post_signin(laptop, a.member.email, PASSWORD, ip="127.0.0.50").status_code == 200
         assert _last_reason(a.tenant, a.member) == Reason.ACCOUNT_THROTTLED
+
+
+def test_expired_rows_are_purged_by_the_daily_task(two_tenants, make_client):
+    from security.tasks import device_cookies_purge_task
+
+    with time_machine.travel(NOW, tick=False):
+        post_signin(make_client(), two_tenants.a.member.email, PASSWORD)
+    with time_machine.travel(NOW + timedelta(days=100), tick=False):
+        post_signin(make_client(), two_tenants.b.member.email, PASSWORD)
+    with time_machine.travel(NOW + timedelta(days=181), tick=False):
+        assert device_cookies_purge_task.delay().get() == 1
+        assert device_cookies_purge_task.delay().get() == 0  # twice is harmless
+    assert list(DeviceCookie.objects.values_list("user", flat=True)) == [two_tenants.b.member.pk]
