@@ -62,6 +62,9 @@ app.conf.update(
         # Hourly so each tenant gets its reminder on its own local day; idempotent per threshold.
         "password-expiry-reminders": {"task": "security.password_expiry_reminders",
                                       "schedule": crontab(minute=15), "options": {"expires": 3000}},
+        # Daily: forget device cookies past their 180 days (security.signin.device_cookies).
+        "device-cookies-purge": {"task": "security.device_cookies_purge",
+                                 "schedule": crontab(minute=45, hour=3), "options": {"expires": 6 * 3600}},
         # Every 5 s: the outbox (e-mails, webhooks). Rows are claimed with SKIP LOCKED, so runs
         # may overlap; one that waited longer than the next tick is dropped, not piled up.
         "notifications-deliver": {"task": "notifications.deliver_due", "schedule": 5.0,
