@@ -30,6 +30,8 @@ from accounts.models import User
 from activity.lifetime import RetentionRules
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.partitions import day_bounds
+from alerts.models import AlertEvidence
+from notifications.models import OutboxMessage, Status, WebhookDelivery
 from retention.models import LegalHold
 from security.sessions.models import UserSession
 from tenants.models import Invitation, MailDomain, Tenant
@@ -40,9 +42,14 @@ AUDIT_TABLE = "activity_auditlogentry"
 SESSION_TABLE = "security_usersession"
 INVITATION_TABLE = "tenants_invitation"
 AXES_TABLES = ("axes_accessattempt", "axes_accesslog", "axes_accessfailurelog")
+OUTBOX_TABLE = "notifications_outboxmessage"
+WEBHOOK_TABLE = "notifications_webhookdelivery"
+EVIDENCE_TABLE = "alerts_alertevidence"  # not deleted: its raw IP and User-Agent are blanked
 # The tables a tenant's receipt reports, in the order pages show them.
 TENANT_TABLES = (LOGIN_TABLE, EXPORT_TABLE, SESSION_TABLE, INVITATION_TABLE, *AXES_TABLES,
-                 AUDIT_TABLE)
+                 OUTBOX_TABLE, WEBHOOK_TABLE, AUDIT_TABLE, EVIDENCE_TABLE)
+# Delivered (or finally failed) messages and deliveries: pending ones are still work to do.
+_SETTLED = (Status.SENT, Status.FAILED)
 DJANGO_SESSION_TABLE = "django_session"
 
 
@@ -135,6 +142,12 @@ def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime, ho
     export = ExportEvent.objects.for_tenant(tenant).filter(occurred_at__lt=record_cutoff).order_by()
     sessions = UserSession.objects.for_tenant(tenant).filter(last_seen_at__lt=cutoff).order_by()
     invitations = Invitation.objects.for_tenant(tenant).filter(expires_at__lt=cutoff).order_by()
+    # A message's time is its delivery, or its creation when it never got through.
+    settled_before = (Q(status__in=_SETTLED) & (Q(sent_at__lt=cutoff)
+                                                | Q(sent_at__isnull=True, created_at__lt=cutoff)))
+    outbox = OutboxMessage.objects.for_tenant(tenant).filter(settled_before).order_by()
+    outbox_keep = (Q(user_id__in=ids) | Q(to__in=emails)) if held else None
+    webhooks = WebhookDelivery.objects.for_tenant(tenant).filter(settled_before).order_by()
     audit = AuditLogEntry.objects.for_tenant(tenant).filter(
         timestamp__lt=audit_cutoff(rules, now)).order_by()
     result: dict[str, tuple[QuerySet[Model], QuerySet[Model]]] = {
@@ -142,6 +155,8 @@ def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime, ho
         EXPORT_TABLE: _split(export, person_q(), whole),
         SESSION_TABLE: _split(sessions, person_q(), whole),
         INVITATION_TABLE: _split(invitations, person_q(), whole),
+        OUTBOX_TABLE: _split(outbox, outbox_keep, whole),
+        WEBHOOK_TABLE: _split(webhooks, None, whole),
         AUDIT_TABLE: _split(audit, audit_keep, whole),
     }
     for table, model in zip(AXES_TABLES, (AccessAttempt, AccessLog, AccessFailureLog), strict=True):
@@ -166,3 +181,19 @@ def platform_querysets(*, rules: RetentionRules, now: dt.datetime,
         tenant__isnull=True, timestamp__lt=audit_cutoff(rules, now)).order_by()
     result[DJANGO_SESSION_TABLE] = Session.objects.filter(expire_date__lt=session_cutoff).order_by()
     return result
+
+
+def evidence_to_blank(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime,
+                      holds: Holds) -> tuple[QuerySet[AlertEvidence], QuerySet[AlertEvidence]]:
+    """(alert evidence whose raw IP and User-Agent are due to be blanked, evidence holds keep).
+
+    Alerts keep their rule, counts and the coarse columns (country, browser and OS family)."""
+    raw = Q(ip__isnull=False) | ~Q(user_agent="")
+    due = (AlertEvidence.objects.for_tenant(tenant)
+           .filter(raw, occurred_at__lt=purge_cutoff(rules, now)).order_by())
+    if holds.whole_tenant:
+        return due.none(), due
+    if holds.person_ids:
+        keep = Q(alert__user_id__in=sorted(holds.person_ids))
+        return due.exclude(keep), due.filter(keep)
+    return due, due.none()

@@ -11,8 +11,9 @@ batches, or the next night).
 Batches: rows of a tenant are deleted ``batch_size`` at a time, each batch its own short
 transaction: the ids are read first, then deleted by id (on the partitioned tables with the
 time bound too, so only the old partitions are visited). No signal, no collector, no cascade:
-nothing holds a foreign key to these rows (axes' attempt expirations are deleted with their
-attempts).
+nothing holds a foreign key to these rows except what ``_DEPENDENTS`` lists (axes' attempt
+expirations, the outbox's delivery attempts), deleted first in the same transaction. Alert
+evidence is not deleted: its raw IP and User-Agent are blanked in batches the same way.
 """
 
 from __future__ import annotations
@@ -26,8 +27,17 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Model, QuerySet
 
 from activity.partitions import PARTITIONED_TABLES, partitions_list
+from alerts.models import AlertEvidence
+from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery
 from retention.due import Holds
 from retention.models import RolledUpDay
+
+# Rows that point at a purged row without a database cascade: deleted with it, first.
+_DEPENDENTS: dict[type[Model], tuple[tuple[type[Model], str], ...]] = {
+    AccessAttempt: ((AccessAttemptExpiration, "access_attempt_id"),),
+    OutboxMessage: ((DeliveryAttempt, "message_id"),),
+    WebhookDelivery: ((DeliveryAttempt, "webhook_delivery_id"),),
+}
 
 
 @dataclass
@@ -51,10 +61,32 @@ def delete_batch(rows: QuerySet[Model], *, batch_size: int, time_column: str | N
         target = model._base_manager.filter(pk__in=ids)
         if time_column is not None and before is not None:
             target = target.filter(**{f"{time_column}__lt": before})
-        if model is AccessAttempt:
-            AccessAttemptExpiration._base_manager.filter(access_attempt_id__in=ids)._raw_delete(
-                connection.alias)
+        for dependent, column in _DEPENDENTS.get(model, ()):
+            dependent._base_manager.filter(**{f"{column}__in": ids})._raw_delete(connection.alias)
         return int(target._raw_delete(connection.alias))
+
+
+def blank_batch(rows: QuerySet[AlertEvidence], *, batch_size: int) -> int:
+    """Blank the raw IP and User-Agent of up to ``batch_size`` evidence rows; returns how many."""
+    with transaction.atomic():
+        ids = list(rows.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return 0
+        return int(AlertEvidence._base_manager.filter(pk__in=ids).update(ip=None, user_agent=""))
+
+
+def blank_all(rows: QuerySet[AlertEvidence], *, batch_size: int, pause: Callable[[], bool],
+              on_batch: Callable[[int], None]) -> tuple[int, bool]:
+    total = 0
+    while True:
+        done = blank_batch(rows, batch_size=batch_size)
+        total += done
+        if done:
+            on_batch(done)
+        if done < batch_size:
+            return total, True
+        if not pause():
+            return total, False
 
 
 def delete_all(rows: QuerySet[Model], *, batch_size: int, pause: Callable[[], bool],

@@ -10,7 +10,9 @@ What is counted (UTC days):
 - reason, country, browser, OS and device: attempts (every event but sign-outs);
 - ``signins.mfa``: successful sign-ins by second factor ("" = none);
 - ``signins.people``: distinct people with a successful sign-in that day (key "");
-- ``exports.dataset`` and ``exports.rows``: exports and their rows, by dataset.
+- ``exports.dataset`` and ``exports.rows``: exports and their rows, by dataset;
+- ``alerts.rule`` and ``alerts.severity``: alerts opened that day (alerts are never purged, only
+  their evidence's raw IP and User-Agent are blanked, so these are live on every day).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.db.models.functions import TruncDate
 
 from activity.models import ExportEvent, LoginEvent, Outcome
 from activity.partitions import day_bounds
+from alerts.models import Alert
 from retention.models import Metric
 
 # (tenant_id, day) -> metric -> key -> count
@@ -82,6 +85,11 @@ def activity_counts(*, tenant_ids: Iterable[int], since: dt.date, until: dt.date
     exports_list = list(exports)
     _add(counts, exports_list, Metric.EXPORTS_BY_DATASET, "dataset", "n")
     _add(counts, exports_list, Metric.EXPORT_ROWS_BY_DATASET, "dataset", "rows")
+    alerts = (Alert.objects.filter(tenant_id__in=ids, created_at__gte=day_bounds(since)[0],
+                                   created_at__lt=day_bounds(until)[1]).order_by()
+              .annotate(day=TruncDate("created_at", tzinfo=dt.UTC)))
+    for metric, field in ((Metric.ALERTS_BY_RULE, "rule"), (Metric.ALERTS_BY_SEVERITY, "severity")):
+        _add(counts, alerts.values("tenant_id", "day", field).annotate(n=Count("id")), metric, field, "n")
     return dict(counts)
 
 

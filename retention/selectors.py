@@ -27,7 +27,10 @@ PURGED_TABLES: Mapping[str, Promise] = MappingProxyType({
     "axes_accessattempt": _("Failed sign-in counters"),
     "axes_accesslog": _("Lockout access log"),
     "axes_accessfailurelog": _("Lockout failure log"),
+    due.OUTBOX_TABLE: _("Delivered e-mails"),
+    due.WEBHOOK_TABLE: _("Delivered webhook events"),
     due.AUDIT_TABLE: _("Audit entries"),
+    due.EVIDENCE_TABLE: _("Alert evidence (IP address and browser string blanked)"),
 })
 
 
@@ -60,8 +63,10 @@ def purge_preview(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime | N
     holds = due.holds_in_force(tenant=tenant, now=now)
     rows: dict[str, int] = {}
     held: dict[str, int] = {}
-    for table, (delete, keep) in due.due_querysets(tenant=tenant, rules=rules, now=now,
-                                                   holds=holds).items():
+    querysets = due.due_querysets(tenant=tenant, rules=rules, now=now, holds=holds)
+    querysets[due.EVIDENCE_TABLE] = due.evidence_to_blank(tenant=tenant, rules=rules, now=now,
+                                                          holds=holds)
+    for table, (delete, keep) in querysets.items():
         rows[table] = delete.count()
         held[table] = keep.count() if holds.any else 0
     return PurgePreview(rows=MappingProxyType(rows), held=MappingProxyType(held),

@@ -41,7 +41,7 @@ from activity.models import ExportEvent, LoginEvent
 from activity.partitions import day_bounds
 from retention import due
 from retention.models import DailyActivity, RolledUpDay, SweepReceipt, SweepRun
-from retention.purge import delete_all, droppable_partitions, partition_drop
+from retention.purge import blank_all, delete_all, droppable_partitions, partition_drop
 from retention.rollup import activity_counts, event_totals
 from retention.selectors import purge_preview
 from retention.services import legal_holds_expire
@@ -265,8 +265,15 @@ class Sweep:
             work.rows[table] += deleted
             if not finished:
                 break
+        blank, blank_kept = due.evidence_to_blank(tenant=work.tenant, rules=work.rules, now=self.now,
+                                                  holds=work.holds)
+        if self._time_left():
+            blanked, _finished = blank_all(blank, batch_size=self.batch_size, pause=self._pause,
+                                           on_batch=on_batch)
+            work.rows[due.EVIDENCE_TABLE] += blanked
         if work.holds.any:
-            work.held = sum(kept.count() for _rows, kept in querysets.values())
+            work.held = (sum(kept.count() for _rows, kept in querysets.values())
+                         + blank_kept.count())
         work.seconds += time.monotonic() - started
 
     def _purge_platform(self) -> dict[str, int]:
