@@ -124,7 +124,6 @@ def _was_this_you(alert: Alert) -> None:
             "evidence": evidence,
             "report_url": absolute(reverse("alert_report_link", args=[token])),
             "history_url": absolute(reverse("my_signins")),
-            "explained": alert_explained(alert),
         }
         subject = _("New sign-in to your account: %(summary)s") % {"summary": summary}
         body = render_to_string("alerts/email/was_this_you.txt", context)

@@ -113,7 +113,7 @@ def _trust_candidates(alert: Alert, evidence: list[Any]) -> dict[str, str]:
         return {}
     latest = evidence[0]
     out: dict[str, str] = {}
-    if latest.ip:
+    if latest.ip and latest.ip != "0.0.0.0":  # noqa: S104  # nosec B104  # the record's "unknown address", not a bind
         prefix = 24 if ":" not in latest.ip else 64
         out[TrustKind.NETWORK] = services.trust_value_clean(TrustKind.NETWORK,
                                                             f"{latest.ip}/{prefix}")
