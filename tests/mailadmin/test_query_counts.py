@@ -39,7 +39,8 @@ MARGIN = 2
 # when a page gets cheaper; raising one needs a reason in the commit.
 BOUNDS = {
     "/people/": 6,
-    "/dashboard/": 15,  # +1: open alerts by severity (one grouped count); +1: accounts at their ceiling
+    "/dashboard/": 17,  # +1: open alerts by severity (one grouped count); +1: accounts at their ceiling;
+    # +2: the 14-day sign-ins chart (rolled-up days, then the live days grouped by day and outcome)
     "/me/mfa/": 6,
     "/me/sessions/": 5,
     "/policies/password/": 7,
