@@ -144,6 +144,15 @@ class Reason(models.TextChoices):
     ACCOUNT_SECURED = "account_secured", _("Session ended: account secured after a compromise")
 
 
+class Protocol(models.TextChoices):
+    """How the attempt reached us: the console's own sign-in, or a mail client through Dovecot."""
+
+    WEB = "web", _("Web")
+    IMAP = "imap", _("IMAP")
+    POP3 = "pop3", _("POP3")
+    SUBMISSION = "submission", _("SMTP submission")
+
+
 class MfaMethod(models.TextChoices):
     NONE = "", _("None")
     TOTP = "totp", _("Authenticator app")
@@ -200,6 +209,10 @@ class LoginEvent(ChoiceLabels, TenantOwned, ClientFields):
     # A correlation handle across one session's events, not a credential: see
     # activity.services.session_reference.
     session_ref = models.CharField(_("session"), max_length=16, blank=True)
+    # Mail clients sign in through Dovecot's policy hook (security.mailauth). The database
+    # default too, so bulk loads (COPY with a column list) that predate the column keep working.
+    protocol = models.CharField(_("protocol"), max_length=16, choices=Protocol.choices,
+                                default=Protocol.WEB, db_default=Protocol.WEB)
 
     objects = AppendOnlyQuerySet.as_manager()  # type: ignore[misc]  # narrows TenantOwned.objects
 
@@ -220,6 +233,7 @@ class LoginEvent(ChoiceLabels, TenantOwned, ClientFields):
             models.CheckConstraint(condition=models.Q(reason__in=[*Reason.values, ""]), name="login_reason_known"),
             models.CheckConstraint(condition=models.Q(mfa_method__in=MfaMethod.values), name="login_mfa_known"),
             models.CheckConstraint(condition=models.Q(device_type__in=DeviceType.values), name="login_device_known"),
+            models.CheckConstraint(condition=models.Q(protocol__in=Protocol.values), name="login_protocol_known"),
         ]
 
     def __str__(self) -> str:
