@@ -29,6 +29,7 @@ from activity.models import (
     LoginEvent,
     MfaMethod,
     Outcome,
+    Protocol,
     Reason,
 )
 from activity.signals import record_committed_send
@@ -135,6 +136,7 @@ def login_event_build(
     mfa_method: MfaMethod | str = "",
     session_key: str | None = None,
     occurred_at: datetime | None = None,
+    protocol: Protocol | str = Protocol.WEB,
 ) -> LoginEvent:
     """The unsaved row of one sign-in attempt, second-factor step or sign-out of ``tenant``.
 
@@ -143,9 +145,11 @@ def login_event_build(
 
     ``attempted_login`` is what was typed as the login (normalised, bounded, neutralised);
     ``session_key`` is the session's key after any rotation and is stored only as its
-    ``session_reference``. Unknown ``outcome``/``reason``/``mfa_method`` codes raise ValueError.
+    ``session_reference``. ``protocol``: ``web`` for the console, ``imap``/``pop3``/``submission``
+    for a mail client (security.mailauth). Unknown codes raise ValueError.
     """
     _check_person(tenant, user)
+    protocol = Protocol(protocol)
     outcome = Outcome(outcome)
     reason = Reason(reason) if reason else ""
     mfa_method = MfaMethod(mfa_method)
@@ -159,6 +163,7 @@ def login_event_build(
         reason=reason,
         mfa_method=mfa_method,
         session_ref=session_reference(session_key),
+        protocol=protocol,
         **client.as_fields(),
     )
 
