@@ -72,11 +72,15 @@ def test_owner_places_a_hold_on_a_person_and_on_the_company(two_tenants, make_cl
     ({"reason": "x" * 1001, "ends_on": "+30"}, "at most 1000 characters"),
     ({"reason": "x", "ends_on": "+30", "person": "OTHER"}, "Select a valid choice"),
     ({"reason": "x", "ends_on": "+30", "person": "abc"}, "Select a valid choice"),
+    ({"reason": "x", "ends_on": "+30", "person": "9" * 30}, "Select a valid choice"),
+    ({"reason": "x", "ends_on": "+30", "person": "-1"}, "Select a valid choice"),
+    ({"reason": "bad\x00byte", "ends_on": "+30"}, "Null characters are not allowed"),
+    ({"reason": "x", "ends_on": "9" * 40}, "Enter a valid date"),
 ])
 def test_bad_input_is_refused_with_a_field_error(two_tenants, make_client, data, message) -> None:
     a, b = two_tenants.a, two_tenants.b
     values = dict(data)
-    if values["ends_on"][0] in "+-":
+    if values["ends_on"][0] in "+-" and values["ends_on"][1:].isdigit():
         values["ends_on"] = (today() + dt.timedelta(days=int(values["ends_on"]))).isoformat()
     if values.get("person") == "OTHER":
         values["person"] = str(b.member.pk)  # another tenant's person

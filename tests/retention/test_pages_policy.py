@@ -159,6 +159,8 @@ def test_a_tampered_stale_foreign_or_expired_confirmation_changes_nothing(two_te
     ({"visible_days": "ninety"}, "visible_days", "Enter a whole number"),
     ({"purge_days": ""}, "purge_days", "This field is required"),
     ({"purge_days": "1e9"}, "purge_days", "Enter a whole number"),
+    ({"purge_days": "9" * 40}, "purge_days", "less than or equal to 100000"),
+    ({"audit_days": "3\x0065"}, "audit_days", "Enter a whole number"),
 ])
 def test_bad_input_shows_field_errors_and_saves_nothing(two_tenants, make_client, values, field,
                                                         message) -> None:
