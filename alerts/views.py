@@ -316,7 +316,11 @@ def _rule_form(request: ConsoleRequest, code: str, setting: Any, data: Any = Non
     defaults = module.params_from({})
     for name in module.PARAM_FIELDS:
         initial[f"p_{name}"] = saved.get(name, _param_initial(getattr(defaults, name, None)))
-    return RuleSettingForm(data, rule=code, initial=initial, prefix=code)
+    form = RuleSettingForm(data, rule=code, initial=initial, prefix=code)
+    if not request.user.can(Cap.ALERTS_TRIAGE):  # auditors read the settings
+        for field in form.fields.values():
+            field.disabled = True
+    return form
 
 
 def _param_initial(value: Any) -> Any:
@@ -358,9 +362,10 @@ def alert_rules_view(request: ConsoleRequest) -> HttpResponse:
                         return redirect(reverse("alert_rules") + f"#rule-{code}")
             status = 400
         forms_by_rule.append((code, str(module.TITLE), form))
+    refused = str(RULES[posted].TITLE) if status == 400 and posted else None
     return render(request, "alerts/alert_rules.html", {
         "rules": forms_by_rule, "can_edit": request.user.can(Cap.ALERTS_TRIAGE),
-        "posted": posted}, status=status)
+        "posted": posted, "refused": refused}, status=status)
 
 
 # --- Trusts -------------------------------------------------------------------------------------
