@@ -107,7 +107,7 @@ def period_from_query(params: Mapping[str, Any], *, today: dt.date) -> tuple[Per
                   month=None), errors
 
 
-def months_choices(*, today: dt.date, count: int = 24) -> list[str]:
+def months_choices(*, today: dt.date, count: int = 36) -> list[str]:
     """The last ``count`` months, newest first, as "YYYY-MM" (the month picker's options)."""
     months, first = [], today.replace(day=1)
     for _n in range(count):
