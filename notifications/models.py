@@ -46,7 +46,7 @@ class OutboxMessage(TenantOwned):
     # Encrypted: bodies carry one-time links (invitations, "Was this you?") whose tokens are
     # otherwise only stored hashed.
     body = EncryptedTextField(_("body"))
-    html = EncryptedTextField(_("HTML body"), blank=True, default="")
+    html = EncryptedTextField(_("HTML body"), null=True, blank=True)  # null: text only
     language = models.CharField(_("language"), max_length=16, blank=True, default="")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                              blank=True, related_name="+", verbose_name=_("person"),

@@ -52,7 +52,7 @@ def email_enqueue(*, tenant: Tenant, to: str, subject: str, body: str, idempoten
                   kind: str, html: str = "", user: User | None = None) -> OutboxMessage:
     """Put one e-mail in the outbox, in the caller's transaction; a used key returns its row."""
     values: dict[str, Any] = {
-        "to": to, "subject": " ".join(subject.split())[:255], "body": body, "html": html,
+        "to": to, "subject": " ".join(subject.split())[:255], "body": body, "html": html or None,
         "kind": kind[:64], "user": user, "language": (get_language() or "")[:16],
     }
     try:
