@@ -79,11 +79,6 @@ def _sqlite_register(connection) -> None:
                                           deterministic=True)
 
 
-def visible_days(*, tenant: Tenant) -> int:
-    """How many days back the default views reach for ``tenant`` (its retention policy)."""
-    return lifetime.retention_rules(tenant=tenant).visible_days
-
-
 def visible_since(*, tenant: Tenant, now: datetime | None = None) -> datetime:
     """The oldest instant the default views show for ``tenant`` (now minus the visible days)."""
     return lifetime.visible_since(tenant=tenant, now=now)

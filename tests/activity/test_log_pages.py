@@ -336,7 +336,6 @@ def test_my_exports_are_mine_only(two_tenants, make_client, globex_rows) -> None
 
 
 @time_machine.travel(datetime(2026, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-@override_settings(ACTIVITY_VISIBLE_DAYS=90)
 def test_own_history_is_the_visible_window(two_tenants, make_client) -> None:
     a = two_tenants.a
     login(a.tenant, user=a.member, at=datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # 91 days ago
