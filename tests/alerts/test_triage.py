@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from activity.models import AuditLogEntry
-from alerts.models import Alert, AlertActivity, Trust
+from alerts.models import Alert, AlertActivity, RuleSetting, Trust
 from alerts.services import (
     TrustRequest,
     alert_acknowledge,
@@ -230,3 +230,34 @@ def test_trust_request_of_a_wide_network_is_refused(two_tenants):
     assert alert.status == "open"
     assert not Trust.objects.exists()
     assert trust_revoke  # imported for the revoke test above
+
+
+GARBAGE = ["", "x", "-1", "0", "99999999999999999999", "1e3", "%00", "<script>", "😀" * 50]
+
+
+def test_garbage_input_never_500s_and_changes_nothing(two_tenants, signed_in):
+    a = two_tenants.a
+    alert = make_alert(a.member)
+    client = signed_in(a.owner)
+    for value in GARBAGE:
+        for data in ({"action": value}, {"action": "assign", "assignee": value},
+                     {"action": "acknowledge", "trust_country": value or "on"}):
+            response = client.post(f"/alerts/{alert.pk}/act/", data)
+            unassign = data == {"action": "assign", "assignee": ""}  # "Nobody": valid, no change
+            assert response.status_code == (302 if unassign else 400), (data, response.status_code)
+        for data in ({"action": value, "alerts": [alert.pk]},
+                     {"action": "resolve", "alerts": [value], "confirm": "1"}):
+            assert client.post("/alerts/bulk/", data).status_code in (200, 302), data
+        for param in ("status", "severity", "rule", "person", "mode", "date_from", "cursor",
+                      "size"):
+            assert client.get("/alerts/", {param: value}).status_code == 200, (param, value)
+            assert client.get("/alerts/export/", {param: value}).status_code in (200, 400)
+        assert client.post("/alerts/rules/", {"rule": value}).status_code in (302, 400)
+        assert client.post("/alerts/rules/", {"rule": "brute_force", "brute_force-p_failures": value,
+                                              "brute_force-mode": value}).status_code == 400
+    alert.refresh_from_db()
+    assert (alert.status, alert.assignee_id) == ("open", None)
+    assert list(AlertActivity.objects.filter(alert=alert).values_list("kind", flat=True)) == [
+        "opened"]
+    assert not Trust.objects.exists()
+    assert not RuleSetting.objects.exists()
