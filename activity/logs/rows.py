@@ -196,7 +196,12 @@ def audit_rows(entries: list[AuditLogEntry], *, window: Window | None = None) ->
     for entry in entries:
         model = entry.content_type.model_class() if entry.content_type_id else None
         changes = entry.changes if isinstance(entry.changes, dict) else {}
-        shown = (_change(model, str(name), value) for name, value in changes.items())
+        shown = [_change(model, str(name), value) for name, value in changes.items()]
+        if GREY_ZONE_CHANGE in changes and isinstance(entry.additional_data, dict):
+            client = entry.additional_data
+            browser = " · ".join(str(client.get(k) or "").strip()[:80] for k in ("browser", "os")
+                                 if client.get(k))
+            shown.append((_("Browser and system"), "—", browser or "—"))
         rows.append(AuditRow(
             entry=entry,
             actor=str(entry.actor) if entry.actor else (entry.actor_email or _("System")),
