@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from notifications.events import EVENT_TYPES
+from notifications.models import Status
 
 # Service errors that are about the URL: shown under the URL field, not above the form.
 URL_ERROR_CODES = {"invalid", "scheme", "http", "credentials", "console", "unresolved", "private"}
@@ -26,3 +27,10 @@ class WebhookEndpointEditForm(WebhookEndpointForm):
     active = forms.BooleanField(label=_("Active"), required=False,
                                 help_text=_("A disabled webhook receives nothing; its undelivered "
                                             "events are dropped."))
+
+
+class EmailLogFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("All statuses")), *Status.choices])
+    to = forms.CharField(label=_("Recipient"), required=False, max_length=254)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -70,6 +70,9 @@ class OutboxMessage(TenantOwned):
             models.Index(fields=["tenant", "next_attempt_at"], condition=_DUE, name="outbox_due"),
             models.Index(fields=["tenant", "created_at"], name="outbox_tenant_created"),
             models.Index(fields=["tenant", "sent_at"], name="outbox_tenant_sent"),
+            # The e-mail log: newest first, all or by status.
+            models.Index(fields=["tenant", "-id"], name="outbox_tenant_log"),
+            models.Index(fields=["tenant", "status", "-id"], name="outbox_tenant_status"),
         ]
 
     def __str__(self) -> str:

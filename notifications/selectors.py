@@ -1,10 +1,10 @@
-"""Reading webhook endpoints and their delivery log (every query names the tenant)."""
+"""Reading the e-mail log, webhook endpoints and their delivery log (every query names the tenant)."""
 
 from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, Subquery
 
-from notifications.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from tenants.access import get_for_tenant_or_404
 from tenants.models import Tenant
 
@@ -35,3 +35,20 @@ def webhook_delivery_list(*, tenant: Tenant, endpoint: WebhookEndpoint, before: 
     attempts = DeliveryAttempt.objects.for_tenant(tenant).order_by("at", "id")
     return list(deliveries.order_by("-id")
                 .prefetch_related(Prefetch("delivery_attempts", queryset=attempts))[:limit])
+
+
+EMAIL_PAGE = 50
+
+
+def outbox_message_list(*, tenant: Tenant, status: str = "", to: str = "",
+                        before: int | None = None,
+                        limit: int = EMAIL_PAGE) -> list[OutboxMessage]:
+    """The tenant's e-mails, newest first, without their bodies; keyset by id (``before``)."""
+    messages = OutboxMessage.objects.for_tenant(tenant).defer("body", "html")
+    if status:
+        messages = messages.filter(status=status)
+    if to:
+        messages = messages.filter(to__icontains=to)
+    if before is not None:
+        messages = messages.filter(pk__lt=before)
+    return list(messages.order_by("-id")[:limit])

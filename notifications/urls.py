@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, path
 from notifications import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("emails/", views.email_log_view, name="email_log"),
     path("webhooks/", views.webhook_list_view, name="webhooks"),
     path("webhooks/new/", views.webhook_create_view, name="webhook_create"),
     path("webhooks/<int:pk>/", views.webhook_detail_view, name="webhook_detail"),

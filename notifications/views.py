@@ -1,4 +1,5 @@
-"""Webhook pages: list, create (the secret shown once), edit, test, disable, rotate, delete, log."""
+"""The e-mail log, and the webhook pages: list, create (the secret shown once), edit, test, disable,
+rotate, delete, delivery log."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.requests import ConsoleRequest
 from notifications import selectors, services
 from notifications.events import EVENT_TYPES
-from notifications.forms import URL_ERROR_CODES, WebhookEndpointEditForm, WebhookEndpointForm
+from notifications.forms import (
+    URL_ERROR_CODES,
+    EmailLogFilterForm,
+    WebhookEndpointEditForm,
+    WebhookEndpointForm,
+)
 from notifications.models import WebhookEndpoint
 from tenants.access import requires
 from tenants.roles import Cap
@@ -28,6 +34,27 @@ def _secret_page(request: ConsoleRequest, endpoint: WebhookEndpoint, secret: str
     # Rendered, not redirected: the secret is in this one response (no-store) and nowhere else.
     return render(request, "notifications/webhook_secret.html",
                   {"endpoint": endpoint, "secret": secret, "created": created})
+
+
+@require_safe
+@requires(Cap.AUDIT_VIEW)
+def email_log_view(request: ConsoleRequest) -> HttpResponse:
+    """Every e-mail the console sent (or is still trying to send) for the company, without bodies."""
+    form = EmailLogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.outbox_message_list(
+        tenant=request.tenant, status=filters.get("status") or "", to=filters.get("to") or "",
+        before=filters.get("before"), limit=selectors.EMAIL_PAGE + 1)
+    more = len(rows) > selectors.EMAIL_PAGE
+    rows = rows[:selectors.EMAIL_PAGE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    if more and rows:
+        query["before"] = str(rows[-1].pk)
+    return render(request, "notifications/email_log.html", {
+        "form": form, "messages_page": rows, "next_query": query.urlencode() if more else "",
+        "first_page": not filters.get("before"),
+    })
 
 
 @require_safe
