@@ -1,0 +1,315 @@
+"""Retention sweep: QuerySet.delete() (+1 receiver) and batched DELETE vs our sweep; time, WAL, growth.
+
+Data: ``--events`` (default 20,000,000) sign-in events across ``--tenants`` (default 100)
+Zipf-sized tenants over ``--days`` (default 360) days ending yesterday, so with the default
+180-day retention half of them (10M) are past purge, loaded with ``generate_activity``'s loader
+(COPY into the real daily partitions) into a throwaway PostgreSQL 15 (tests/harness.py's way).
+Each scenario runs on its own copy of the loaded database (``CREATE DATABASE … TEMPLATE``), so
+every side deletes the same rows from the same starting state.
+
+Sides, each measured as wall time and WAL bytes (``pg_current_wal_lsn()`` before and after):
+
+- **QuerySet.delete()** — ``LoginEvent.objects.filter(occurred_at__lt=cutoff).delete()`` with one
+  ``post_delete`` receiver connected (as any project with auditlog or axes has), so Django's
+  collector fetches every row and deletes by primary key, in one transaction.
+- **batched DELETE** — Sentry's loop, ``DELETE … WHERE id IN (SELECT id … WHERE occurred_at <
+  cutoff LIMIT 10000)``, each batch committed, until nothing is left.
+- **ours** — ``retention.sweep.retention_sweep`` (no pause between batches): roll up the expired
+  days into DailyActivity, then drop the whole day partitions past every tenant's purge day. The
+  roll-up and the purge are timed apart; the purge is what compares with the baselines (which do
+  not roll anything up), and the total is shown too.
+
+The baselines at 10M rows would take hours, so they run on a sample (``--sample``, default 200,000
+expired rows, in a database of twice that), as does ours, for a side-by-side at equal size; ours
+also runs at full size. Rows at full size for the baselines are extrapolated per row from the
+sample, labelled as such. Growth: ours purging 1/10 of the full expiry (a database of
+``--events``/10) against the full one; target ≤ 2x the time for 10x the rows.
+
+Targets (issue 10): ours ≥ 100x faster than QuerySet.delete(), ≥ 10x faster than batched DELETE,
+WAL per purged row ≤ 1/100 of batched DELETE. ``--quick``: 200,000 events, 10 tenants, a 20,000
+row sample (a minute or two; proves nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+PURGE_DAYS = 180
+
+
+@dataclass
+class Result:
+    side: str
+    rows: int
+    seconds: float
+    wal_bytes: int
+    note: str = ""
+    rollup_seconds: float | None = None
+    rollup_wal: int = 0
+
+    @property
+    def per_row_us(self) -> float:
+        return self.seconds / self.rows * 1e6 if self.rows else 0.0
+
+    @property
+    def wal_per_row(self) -> float:
+        return self.wal_bytes / self.rows if self.rows else 0.0
+
+
+# --- the database ---------------------------------------------------------------------------------
+def _admin(server: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(f"{server}/postgres", autocommit=True)
+
+
+def _use(database: str) -> None:
+    """Point Django's default connection at another database of the same server."""
+    from django.db import connections
+
+    connections.close_all()
+    connections.databases["default"]["NAME"] = database
+    connections["default"].settings_dict["NAME"] = database
+
+
+def _copy(server: str, template: str, name: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    _use(name)
+
+
+def _drop(server: str, name: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _wal() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def _expired(cutoff: Any) -> int:
+    from activity.models import LoginEvent
+
+    return LoginEvent.objects.filter(occurred_at__lt=cutoff).count()
+
+
+def _load(server: str, name: str, *, events: int, tenants: int, days: int, seed: int) -> float:
+    """A database ``name`` with the events loaded (a template for the scenarios); rows/s."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from activity.management.synthetic import activity_generate, tenants_create
+
+    with _admin(server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _use(name)
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"Loading {events:,} events, {tenants} tenants, {days} days into {name}…", file=sys.stderr,
+          flush=True)
+    result = activity_generate(tenants=tenants_create(count=tenants, prefix=f"b{name[-6:]}"),
+                               people=max(200, events // 400), events=events, days=days, seed=seed,
+                               anomalies=False)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) activity_loginevent")
+    return result.events / result.seconds if result.seconds else 0.0
+
+
+# --- the sides ------------------------------------------------------------------------------------
+def _cutoff() -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from activity.partitions import day_bounds
+
+    return day_bounds((timezone.now() - dt.timedelta(days=PURGE_DAYS)).astimezone(dt.UTC).date())[0]
+
+
+def _queryset_delete(cutoff: Any) -> int:
+    from django.db.models.signals import post_delete
+
+    from activity.models import LoginEvent
+
+    seen = [0]
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen[0] += 1  # what auditlog or axes would do per row, minus the work
+
+    post_delete.connect(receiver, sender=LoginEvent, dispatch_uid="bench.sweep")
+    try:
+        deleted, _by_model = LoginEvent.objects.filter(occurred_at__lt=cutoff).delete()
+    finally:
+        post_delete.disconnect(dispatch_uid="bench.sweep", sender=LoginEvent)
+    return int(deleted)
+
+
+def _batched_delete(cutoff: Any) -> int:
+    from django.db import connection
+
+    total = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM activity_loginevent WHERE id IN (SELECT id FROM activity_loginevent"
+                           " WHERE occurred_at < %s LIMIT 10000)", [cutoff])
+            total += cursor.rowcount
+            if cursor.rowcount < 10_000:
+                return total
+
+
+def _ours() -> tuple[int, float, int]:
+    """(rows purged, seconds of roll-up, WAL bytes of roll-up) of one sweep."""
+    from retention.sweep import retention_sweep
+
+    marks: list[tuple[float, int]] = []
+
+    def hook(point: str) -> None:
+        if point == "rolled_up":
+            marks.append((time.perf_counter(), _wal()))
+
+    started, wal = time.perf_counter(), _wal()
+    run = retention_sweep(pause_seconds=0, budget_seconds=24 * 3600, hook=hook)
+    rolled, rolled_wal = ((marks[-1][0] - started, marks[-1][1] - wal) if marks else (0.0, 0))
+    purged = sum(r.rows_purged.get("activity_loginevent", 0) for r in run.receipts.all())
+    if run.status != run.Status.COMPLETED:
+        raise AssertionError(f"the sweep ended {run.status}: {run.error}")
+    return purged, rolled, rolled_wal
+
+
+def _measure(side: str, fn: Any, *, note: str = "") -> Result:
+    from django.db import transaction
+
+    cutoff = _cutoff()
+    expected = _expired(cutoff)
+    wal = _wal()
+    started = time.perf_counter()
+    rollup: float | None = None
+    rollup_wal = 0
+    if side == "ours":
+        rows, rollup, rollup_wal = fn()
+    elif side == "QuerySet.delete()":
+        with transaction.atomic():
+            rows = fn(cutoff)
+    else:
+        rows = fn(cutoff)
+    seconds = time.perf_counter() - started
+    wal_bytes = _wal() - wal
+    left = _expired(cutoff)
+    if rows != expected or left:
+        raise AssertionError(f"{side}: deleted {rows:,} of {expected:,} expired rows, {left:,} left")
+    if rollup is not None:  # the purge alone compares with the baselines; the roll-up is apart
+        return Result(side, rows, seconds - rollup, wal_bytes - rollup_wal, note,
+                      rollup_seconds=rollup, rollup_wal=rollup_wal)
+    return Result(side, rows, seconds, wal_bytes, note)
+
+
+def _scenario(server: str, template: str, side: str, fn: Any, note: str = "") -> Result:
+    name = f"{template}_run"
+    _copy(server, template, name)
+    try:
+        print(f"  {side} on {template}…", file=sys.stderr, flush=True)
+        result = _measure(side, fn, note=note)
+        print(f"  {side} on {template}: {result.rows:,} rows in {result.seconds:.2f} s, "
+              f"{result.wal_bytes / 1e6:.1f} MB WAL"
+              + (f" (roll-up apart: {result.rollup_seconds:.2f} s, {result.rollup_wal / 1e6:.1f} MB WAL)"
+                 if result.rollup_seconds is not None else ""), file=sys.stderr, flush=True)
+        return result
+    finally:
+        _drop(server, name)
+
+
+# --- report ---------------------------------------------------------------------------------------
+def _table(results: list[Result], full: Result) -> str:
+    from bench.common import markdown_table
+
+    ours = next(r for r in results if r.side == "ours" and r.note == "sample")
+    rows = []
+    for r in results:
+        speed = (r.seconds / ours.seconds) if ours.seconds and r.note == "sample" else None
+        wal = (r.wal_per_row / ours.wal_per_row) if ours.wal_per_row and r.note == "sample" else None
+        rows.append([r.side, r.note, f"{r.rows:,}", f"{r.seconds:.2f} s",
+                     (f"{r.rollup_seconds:.2f} s, {r.rollup_wal / 1e6:.1f} MB WAL"
+                      if r.rollup_seconds is not None else "-"),
+                     f"{r.per_row_us:.2f}", f"{r.wal_bytes / 1e6:.1f} MB", f"{r.wal_per_row:.1f}",
+                     f"{speed:.1f}x" if speed else "-", f"{wal:.0f}x" if wal else "-"])
+    for r in results:
+        if r.note == "sample" and r.side != "ours":
+            seconds = r.per_row_us * full.rows / 1e6
+            rows.append([r.side, "full, extrapolated", f"{full.rows:,}", f"{seconds:.0f} s",
+                         "-", f"{r.per_row_us:.2f}", f"{r.wal_per_row * full.rows / 1e6:.0f} MB",
+                         f"{r.wal_per_row:.1f}",
+                         f"{seconds / full.seconds:.0f}x vs ours full" if full.seconds else "-",
+                         f"{r.wal_per_row / full.wal_per_row:.0f}x vs ours full" if full.wal_per_row else "-"])
+    return markdown_table(["side", "size", "rows purged", "purge time", "roll-up (apart)", "µs/row",
+                           "WAL", "WAL B/row", "time vs ours", "WAL/row vs ours"], rows)
+
+
+def run(argv: list[str]) -> int:
+    from bench.common import machine_report, throwaway_postgres
+
+    parser = argparse.ArgumentParser(prog="python -m bench sweep", description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=20_000_000)
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--days", type=int, default=2 * PURGE_DAYS)
+    parser.add_argument("--sample", type=int, default=200_000, help="expired rows of the baselines' sample")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="200k events, 10 tenants, 20k sample")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.tenants, args.sample = 200_000, 10, 20_000
+    with throwaway_postgres("mailadmin-bench-sweep-") as (url, version):
+        from bench.common import django_on_postgres
+
+        django_on_postgres(url)
+        server = url.rsplit("/", 1)[0]
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        rates = [_load(server, "sample", events=2 * args.sample, tenants=args.tenants,
+                       days=args.days, seed=args.seed)]
+        results = [
+            _scenario(server, "sample", "QuerySet.delete()", _queryset_delete, "sample"),
+            _scenario(server, "sample", "batched DELETE", _batched_delete, "sample"),
+            _scenario(server, "sample", "ours", _ours, "sample"),
+        ]
+        rates.append(_load(server, "tenth", events=args.events // 10, tenants=args.tenants,
+                           days=args.days, seed=args.seed))
+        results.append(_scenario(server, "tenth", "ours", _ours, "1/10"))
+        _drop(server, "tenth")
+        rates.append(_load(server, "full", events=args.events, tenants=args.tenants, days=args.days,
+                           seed=args.seed))
+        results.append(_scenario(server, "full", "ours", _ours, "full"))
+        full = results[-1]
+        tenth = results[-2]
+        print("## bench sweep\n")
+        print(machine_report({"PostgreSQL": version, "events": f"{args.events:,}",
+                              "tenants": str(args.tenants), "days": str(args.days),
+                              "load rate": f"{min(rates):,.0f} to {max(rates):,.0f} rows/s"}))
+        print()
+        print(_table(results, full))
+        growth = full.seconds / tenth.seconds if tenth.seconds else float("inf")
+        print(f"\nGrowth: purging {full.rows:,} rows took {full.seconds:.2f} s, {tenth.rows:,} rows "
+              f"{tenth.seconds:.2f} s: {growth:.2f}x the time for {full.rows / max(1, tenth.rows):.1f}x "
+              f"the rows (target ≤ 2x).")
+        print("Baselines at full size are extrapolated per row from the sample (marked); they were not run.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
