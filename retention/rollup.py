@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
@@ -66,6 +67,37 @@ def _add(counts: Counts, rows: Iterable[Mapping[str, Any]], metric: str, field: 
         slot[metric][key] = slot[metric].get(key, 0) + number
 
 
+def _breakdown_sql() -> str:
+    """LOGIN_BREAKDOWNS as one GROUPING SETS query: one scan of the days instead of seven."""
+    keys = []
+    for n, (_metric, field, condition) in enumerate(LOGIN_BREAKDOWNS):
+        when = {_ATTEMPTS: f"outcome <> '{Outcome.SIGNOUT.value}'",
+                _SUCCESS: f"outcome = '{Outcome.SUCCESS.value}'"}.get(condition)
+        keys.append(f'CASE WHEN {when} THEN "{field}" END AS k{n}' if when else f'"{field}" AS k{n}')
+    names = [f"k{n}" for n in range(len(LOGIN_BREAKDOWNS))]
+    sets = ", ".join(f"(tenant_id, day, {name})" for name in names)
+    # Built from this module's constants only (column names, outcome codes); values are parameters.
+    return (f"SELECT tenant_id, day, GROUPING({', '.join(names)}), {', '.join(names)}, count(*)"  # noqa: S608  # nosec B608
+            f" FROM (SELECT tenant_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, {', '.join(keys)}"
+            " FROM activity_loginevent WHERE tenant_id = ANY(%s) AND occurred_at >= %s"
+            f" AND occurred_at < %s) AS r GROUP BY GROUPING SETS ({sets})")
+
+
+def _login_breakdowns_one_scan(counts: Counts, ids: list[int], since: dt.date, until: dt.date) -> None:
+    width = len(LOGIN_BREAKDOWNS)
+    with connection.cursor() as cursor:
+        cursor.execute(_breakdown_sql(), [ids, day_bounds(since)[0], day_bounds(until)[1]])
+        for tenant_id, day, grouping, *values_and_count in cursor.fetchall():
+            values, number = values_and_count[:width], values_and_count[width]
+            # GROUPING()'s bit is 0 for the one key this row is grouped by (leftmost = highest).
+            index = next(n for n in range(width) if not grouping & (1 << (width - 1 - n)))
+            if values[index] is None:  # the rows the breakdown leaves out (sign-outs, failures)
+                continue
+            slot = counts.setdefault((int(tenant_id), day), {}).setdefault(LOGIN_BREAKDOWNS[index][0], {})
+            key = str(values[index])
+            slot[key] = slot.get(key, 0) + int(number)
+
+
 def activity_counts(*, tenant_ids: Iterable[int], since: dt.date, until: dt.date) -> Counts:
     """Every metric of the given tenants' record for each UTC day in [since, until]."""
     ids = list(tenant_ids)
@@ -74,9 +106,12 @@ def activity_counts(*, tenant_ids: Iterable[int], since: dt.date, until: dt.date
         return {}
     day = TruncDate("occurred_at", tzinfo=dt.UTC)
     logins = _window(LoginEvent.objects.all(), ids, since, until).annotate(day=day)
-    for metric, field, condition in LOGIN_BREAKDOWNS:
-        rows = logins.filter(condition).values("tenant_id", "day", field).annotate(n=Count("id"))
-        _add(counts, rows, metric, field, "n")
+    if connection.vendor == "postgresql":
+        _login_breakdowns_one_scan(counts, ids, since, until)
+    else:
+        for metric, field, condition in LOGIN_BREAKDOWNS:
+            rows = logins.filter(condition).values("tenant_id", "day", field).annotate(n=Count("id"))
+            _add(counts, rows, metric, field, "n")
     people = (logins.filter(_SUCCESS, user_id__isnull=False).values("tenant_id", "day")
               .annotate(n=Count("user_id", distinct=True)))
     _add(counts, people, Metric.SIGNIN_PEOPLE, None, "n")

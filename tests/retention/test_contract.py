@@ -216,3 +216,31 @@ def test_receipt_selectors_are_tenant_scoped_and_skip_dry_runs(two_tenants: TwoT
     SweepReceipt.objects.create(tenant=b.tenant, run=real)
     assert selectors.last_receipt(tenant=a.tenant) == mine and mine.total_purged == 4
     assert selectors.sweep_receipts_list(tenant=a.tenant) == [mine]
+
+
+def test_the_one_scan_aggregation_on_postgresql_counts_what_the_per_metric_queries_count(two_tenants: TwoTenants):
+    from django.db import connection
+
+    from retention import rollup
+
+    a, b = two_tenants.a, two_tenants.b
+    day = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    sign_ins(a.tenant, a.member, [day, day + dt.timedelta(hours=20)], mfa="totp", country="FR")
+    sign_ins(a.tenant, a.admin, [day, day + dt.timedelta(days=2)], country="")
+    sign_ins(a.tenant, None, [day], outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT, login="x@y.example")
+    sign_ins(a.tenant, a.member, [day], outcome=Outcome.SIGNOUT, reason=Reason.SIGNED_OUT)
+    sign_ins(a.tenant, a.member, [day], outcome=Outcome.DENIED, reason=Reason.HOURS_DENIED)
+    sign_ins(b.tenant, b.member, [day, day - dt.timedelta(days=1)])
+    assert connection.vendor == "postgresql"
+    ids = [a.tenant.pk, b.tenant.pk]
+    fast = rollup.activity_counts(tenant_ids=ids, since=dt.date(2026, 11, 18), until=dt.date(2026, 11, 23))
+    vendor = connection.vendor
+    try:
+        connection.vendor = "sqlite-like"  # the portable per-metric queries, on the same rows
+        slow = rollup.activity_counts(tenant_ids=ids, since=dt.date(2026, 11, 18), until=dt.date(2026, 11, 23))
+    finally:
+        connection.vendor = vendor
+    assert fast == slow
+    assert fast[(a.tenant.pk, dt.date(2026, 11, 21))][Metric.SIGNINS_BY_MFA] == {"totp": 1}
+    assert fast[(a.tenant.pk, dt.date(2026, 11, 20))][Metric.SIGNINS_BY_COUNTRY] == {
+        "FR": 1, "": 1, "US": 2}
