@@ -401,6 +401,7 @@ _LABELS: dict[str, Any] = {
     "type": gettext_lazy("Object type"),
     "action": gettext_lazy("Action"),
     "grey": gettext_lazy("Records pending deletion"),
+    "month": gettext_lazy("Month"),  # the Reports page's monthly CSV (retention)
 }
 
 

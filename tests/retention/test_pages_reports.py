@@ -171,6 +171,8 @@ def test_a_month_and_its_csv(two_tenants, make_client) -> None:
                 event.row_count) == (a.owner, "report_month", "csv", {"month": "2026-11"},
                                      "completed", len(lines))
         assert event.byte_count == len(response.content)
+        export_log = body(client.get("/logs/exports/"))
+        assert "report_month" in export_log and "Month: 2026-11" in export_log
         # A month that does not exist (or is in the future) is refused, and nothing is recorded.
         for bad in ("2026-13", "2027-01", "", "nope"):
             refused = client.get(f"{CSV_URL}?month={bad}")
