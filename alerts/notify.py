@@ -29,9 +29,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from alerts.links import report_link_issue
 from alerts.models import Alert, AlertEvidence, ModeChoices, SeverityChoices
 from alerts.preferences import DigestOptOut
+from alerts.report.links import report_link_issue
 from alerts.rules.countries import country_name
 from alerts.selectors import alert_explained, rule_title
 from notifications.services import email_enqueue, webhook_event_enqueue

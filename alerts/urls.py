@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from alerts import views
+from alerts.report import views as report_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.alerts_list_view, name="alerts_list"),
@@ -16,6 +17,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("digest/", views.alert_digest_view, name="alert_digest"),
     path("<int:pk>/", views.alert_detail_view, name="alert_detail"),
     path("<int:pk>/act/", views.alert_action_view, name="alert_action"),
-    path("report/signin/<int:pk>/", views.signin_report_view, name="signin_report"),
-    path("report/<str:token>/", views.report_link_view, name="alert_report_link"),
+    path("report/signin/<int:pk>/", report_views.signin_report_view, name="signin_report"),
+    path("report/<str:token>/", report_views.report_link_view, name="alert_report_link"),
 ]

@@ -11,9 +11,9 @@ from django.core import signing
 from django.utils import timezone
 
 from accounts.models import User
-from alerts.links import report_link_issue
 from alerts.models import Alert, AlertEvidence
 from alerts.preferences import ReportLink
+from alerts.report.links import report_link_issue
 from security.models import UserSession
 from tests.alerts.triage_support import quiet_detector, signin  # noqa: F401
 from tests.mailadmin.test_cross_tenant_urls import UNKNOWN_TOKENS

@@ -1,7 +1,7 @@
 """"This wasn't me": an employee reports a sign-in to their account that they did not make.
 
 Two ways in, one service: a POST on a row of their own sign-in history (signed in), or the
-signed single-use link of a "Was this you?" e-mail (not signed in: ``alerts.links``). Either
+signed single-use link of a "Was this you?" e-mail (not signed in: ``alerts.report.links``). Either
 opens (or grows) a high-severity ``this_wasnt_me`` alert with the sign-in as evidence, notes it
 on the alert the e-mail was about, and secures the account
 (``security.signin.compromise.account_secure_after_compromise``: every session ends, device
@@ -25,7 +25,6 @@ from activity.models import LoginEvent, Outcome
 from activity.selectors import login_event_get
 from activity.services import audit_entry_record
 from alerts import notify
-from alerts.links import LinkProblem, report_link_check
 from alerts.models import (
     UNRESOLVED,
     Alert,
@@ -35,6 +34,7 @@ from alerts.models import (
     SeverityChoices,
 )
 from alerts.preferences import ReportLink
+from alerts.report.links import LinkProblem, report_link_check
 from alerts.selectors import REPORT_RULE
 from security.signin.compromise import account_secure_after_compromise
 from tenants.roles import Cap
