@@ -2,15 +2,19 @@
 
 Design (README, "Alerts"):
 
-- **What is new.** A ``DetectionCursor`` per tenant and kind of row holds the newest id and time
-  processed. LoginEvent ids come from one identity sequence, but concurrent transactions commit
-  out of id order: a sign-in that took id 100 can commit after id 101 was already processed. So
-  every run reads the rows above the watermark *and* the rows of a trailing window before it
-  (``ALERTS_DETECT_LOOKBACK_SECONDS``, by time) that it has not processed yet; the cursor keeps
-  the ids it processed inside that window (``recent``), so a row is evaluated once, and a row
-  that committed late within the window is still seen. Everything is idempotent anyway (one
-  unresolved alert per key, evidence unique per alert and event, ``count`` = distinct evidence),
-  so a batch replayed after a crash changes nothing.
+- **What is new.** A ``DetectionCursor`` per tenant and kind of row holds the (time, id) of the
+  newest row processed; each run reads the rows after it in (time, id) order through the
+  record's ``(tenant, -occurred_at, -id)`` index. Time, not id, because an id cursor on the
+  partitioned table walks every tenant's rows. Rows do not commit in order, though: a sign-in
+  stamped 10:00:00.1 can commit after one stamped 10:00:00.2 was processed (so can a lower id
+  after a higher one). So every run also reads the rows of a trailing window before the cursor
+  (``ALERTS_DETECT_LOOKBACK_SECONDS``, 120) that it has not processed yet: the cursor keeps the
+  ids it processed inside that window (``recent``), so each row is evaluated once and a row that
+  committed late is still seen, as long as it commits within the window of its own timestamp
+  (a sign-in's transaction lasts milliseconds; a web server's clock running more than two minutes
+  behind is the one case it misses). Everything is idempotent anyway (one unresolved alert per
+  key, evidence unique per alert and event, ``count`` = distinct evidence), so a batch replayed
+  after a crash changes nothing.
 - **Batches.** One transaction per batch: lock the cursor row, read the batch, fetch the history
   every enabled rule needs for every person, login and network of the batch at once
   (``alerts.history``), evaluate, write every finding (alerts, evidence, timeline) in bulk,
@@ -200,13 +204,14 @@ def _recent(cursor: DetectionCursor) -> dict[int, float]:
 
 
 def _advance(cursor: DetectionCursor, processed: Iterable[tuple[int, dt.datetime]], *,
-             new_ids_max: int, now: dt.datetime) -> None:
+             now: dt.datetime, keyset: bool = True) -> None:
     recent = _recent(cursor)
     for event_id, at in processed:
         recent[event_id] = at.timestamp()
-        if cursor.last_at is None or at > cursor.last_at:
+        if keyset and (cursor.last_at is None or (at, event_id) > (cursor.last_at, cursor.last_id)):
+            cursor.last_at, cursor.last_id = at, event_id
+        elif not keyset and (cursor.last_at is None or at > cursor.last_at):
             cursor.last_at = at
-    cursor.last_id = max(cursor.last_id, new_ids_max)
     start = _window_start(cursor, now)
     floor = start.timestamp() if start is not None else float("-inf")
     kept = sorted((i, a) for i, a in recent.items() if a >= floor)
@@ -215,15 +220,24 @@ def _advance(cursor: DetectionCursor, processed: Iterable[tuple[int, dt.datetime
 
 
 def _signin_rows(cursor: DetectionCursor, *, tenant_id: int, limit: int, now: dt.datetime) -> list[Row]:
-    record = LoginEvent.objects.filter(tenant_id=tenant_id).order_by("id")
-    fresh = list(record.filter(id__gt=cursor.last_id).values_list(*EVENT_COLUMNS)[:limit])
+    """The next rows after the cursor in (time, id) order, and the window's late commits.
+
+    Both read the record's (tenant, -occurred_at, -id) index, so a batch costs its own rows, not
+    a walk over other tenants' ids or over this tenant's whole history.
+    """
+    record = LoginEvent.objects.filter(tenant_id=tenant_id).order_by("occurred_at", "id")
+    fresh = record
+    if cursor.last_at is not None:
+        fresh = (record.filter(occurred_at__gte=cursor.last_at)
+                 .exclude(occurred_at=cursor.last_at, id__lte=cursor.last_id))
+    rows = {int(r[0]): r for r in fresh.values_list(*EVENT_COLUMNS)[:limit]}
     start = _window_start(cursor, now)
-    late: list[Row] = []
-    if start is not None:
-        late = list(record.filter(occurred_at__gte=start, id__lte=cursor.last_id)
+    if start is not None and cursor.last_at is not None:
+        for row in (record.filter(occurred_at__gte=start, occurred_at__lte=cursor.last_at)
                     .exclude(id__in=list(_recent(cursor)))
-                    .values_list(*EVENT_COLUMNS)[:limit])
-    return late + fresh
+                    .values_list(*EVENT_COLUMNS)[:limit]):
+            rows.setdefault(int(row[0]), row)
+    return list(rows.values())
 
 
 def _export_rows(cursor: DetectionCursor, *, tenant_id: int, limit: int, now: dt.datetime) -> list[Row]:
@@ -491,8 +505,7 @@ def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_si
             found = _evaluate(signin_rules, events, (), history, _context(tenant), result)
             findings_write(tenant_id=tenant.pk, found=found, signin=collected, exports={},
                            now=now, result=result)
-        _advance(cursor, ((e.id, e.occurred_at) for e in events),
-                 new_ids_max=max((e.id for e in events if e.id > cursor.last_id), default=0), now=now)
+        _advance(cursor, ((e.id, e.occurred_at) for e in events), now=now)
         cursor.save(update_fields=["last_id", "last_at", "recent", "updated_at"])
         result.events = len(events)
         result.batches = 1
@@ -521,8 +534,7 @@ def export_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_si
             found = _evaluate(export_rules, (), samples, history, _context(tenant), result)
             findings_write(tenant_id=tenant.pk, found=found, signin={}, exports={},
                            now=now, result=result)
-        _advance(cursor, ((int(r[0]), r[5]) for r in rows), new_ids_max=0,
-                 now=now)
+        _advance(cursor, ((int(r[0]), r[5]) for r in rows), now=now, keyset=False)
         cursor.save(update_fields=["last_id", "last_at", "recent", "updated_at"])
         result.exports = len(samples)
         result.batches = 1
@@ -544,7 +556,7 @@ def tenant_detect(*, tenant: Tenant, batch_size: int | None = None, max_batches:
             total.add(step)
             batches += 1
             # A short batch means the tenant is caught up (the late-row query is bounded too).
-            if step.events + step.exports < size:
+            if step.events + step.exports < size or not step.batches:
                 break
     return total
 

@@ -130,6 +130,8 @@ class AlertEvidence(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "occurred_at"], name="alert_evidence_tenant_time"),
+            # "Does this event already prove an alert of this rule?" (the detector, per batch).
+            models.Index(fields=["tenant", "event_id"], name="alert_evidence_tenant_event"),
         ]
 
     def __str__(self) -> str:
@@ -248,9 +250,9 @@ class Trust(TenantOwned):
 class DetectionCursor(TenantOwned):
     """The detector's watermark for one tenant and one kind of record row.
 
-    ``last_id`` / ``last_at`` are the newest row processed; every run also re-reads a trailing
-    window before ``last_at`` (``ALERTS_DETECT_LOOKBACK_SECONDS``) so a row that committed late
-    with a lower id is not skipped (see ``alerts.detect``).
+    ``last_at`` / ``last_id`` are the newest row processed in (time, id) order; every run also
+    reads the trailing window before ``last_at`` (``ALERTS_DETECT_LOOKBACK_SECONDS``) for rows
+    not in ``recent``, so a row that committed late is not skipped (see ``alerts.detect``).
     """
 
     kind = models.CharField(_("kind"), max_length=8, choices=EventKind.choices,
