@@ -340,6 +340,15 @@ WEBHOOKS_TIMEOUT_SECONDS = _env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_ALLOW_HTTP = _env_bool("WEBHOOKS_ALLOW_HTTP", False)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 
+# --- Mail clients (security/mailauth) ---
+# Dovecot's auth-policy endpoint (/mailauth/policy): empty secret = the endpoint answers 404.
+# Dovecot sends it as ``auth_policy_server_api_header = X-API-Key:<secret>``.
+MAILADMIN_MAIL_POLICY_SECRET = _env("MAILADMIN_MAIL_POLICY_SECRET")
+# Where the mail servers call from (the request's own peer address, never a forwarded header).
+MAILADMIN_MAIL_POLICY_NETWORKS = _env_list("MAILADMIN_MAIL_POLICY_NETWORKS", "127.0.0.1/32,::1/128")
+# When deciding fails (the database is away): let mail sign-ins through (open) or refuse them.
+MAILADMIN_MAIL_POLICY_FAIL_OPEN = _env_bool("MAILADMIN_MAIL_POLICY_FAIL_OPEN", False)
+
 # --- I18N -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 # Every user-facing string is marked for translation; a language is listed here only once its
