@@ -286,6 +286,8 @@ def _mfa_decision(*, user: User, tenant: Tenant, ctx: SignInContext) -> Decision
 def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_method: str,
               reason: str, password_change_required: bool) -> None:
     """Every step allowed: sign in on a fresh session key, index the session, record success."""
+    # Read again here: an account secured while this sign-in waited at the second factor.
+    password_change_required = password_change_required or user.must_change_password
     pending_clear(request)
     login(request, user, backend=AUTH_BACKEND)
     if password_change_required:

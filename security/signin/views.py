@@ -15,7 +15,7 @@ from accounts.mfa.flows import totp_enroll_step
 from accounts.mfa.forms import MfaCodeForm
 from security.signin.device_cookies import device_cookie_apply
 from security.signin.forms import SignInForm
-from security.signin.pending import pending_clear, pending_get
+from security.signin.pending import PASSWORD_CHANGE_SESSION_KEY, pending_clear, pending_get
 from security.signin.pipeline import (
     SignInResult,
     mfa_attempt,
@@ -34,7 +34,7 @@ def _after(request: HttpRequest, result: SignInResult) -> HttpResponse:
         return redirect("signin_mfa")
     if result.status == "mfa_enroll":
         return redirect("signin_mfa_enroll")
-    if result.password_change_required:
+    if result.password_change_required or request.session.get(PASSWORD_CHANGE_SESSION_KEY):
         response = redirect("password_change")
     else:
         response = redirect(request.session.pop(NEXT_SESSION_KEY, None) or "home")

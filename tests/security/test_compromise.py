@@ -113,3 +113,17 @@ def test_a_reason_is_required(two_tenants):
     with pytest.raises(ValidationError):
         account_secure_after_compromise(user=two_tenants.a.member, reason="   ")
     assert not User.objects.get(pk=two_tenants.a.member.pk).must_change_password
+
+
+def test_a_sign_in_waiting_at_the_second_factor_still_must_change_the_password(two_tenants, client):
+    """Someone with the password, half-way through enrolling their own authenticator when the
+    person reports the compromise, ends up on the password change page, not in the console."""
+    a = two_tenants.a
+    from security.policies.mfa.services import mfa_policy_update
+
+    mfa_policy_update(tenant=a.tenant, actor=a.owner, requirement="required_all", grace_days=0)
+    assert post_signin(client, a.member.email, PASSWORD)["Location"] == reverse("signin_mfa_enroll")
+    account_secure_after_compromise(user=a.member, actor=a.member, reason="this_wasnt_me")
+    response, _totp = _enrol_at_signin(client)
+    assert response["Location"] == reverse("password_change")
+    assert client.get("/me/")["Location"] == reverse("password_change")
