@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -45,6 +46,9 @@ _KNOWN_ATTR = "_mailadmin_device_cookie"  # (user id, DeviceCookie | None), once
 _ISSUE_ATTR = "_mailadmin_device_cookie_issue"  # the value to set on the response
 # Refresh last_used_at at most this often (a write on a sign-in only when it is stale).
 _TOUCH_RESOLUTION = timedelta(hours=1)
+# Browsers remembered per person; the daily purge forgets the least recently used beyond these
+# (private windows and wiped browsers would otherwise add a row at every sign-in).
+KEEP_PER_PERSON = 20
 
 
 def _hash(nonce: str) -> str:
@@ -149,11 +153,19 @@ def device_cookies_revoke(*, user: User) -> int:
 
 
 def device_cookies_purge_expired(*, now: datetime | None = None) -> int:
-    """Forget device cookies past their expiry, tenant by tenant (beat, daily; idempotent, and a
-    run killed half-way leaves only rows the next run deletes). Returns how many went."""
+    """Forget device cookies past their expiry, and all but each person's ``KEEP_PER_PERSON``
+    most recently used, tenant by tenant (beat, daily; idempotent, and a run killed half-way
+    leaves only rows the next run deletes). Returns how many went."""
     now = now or timezone.now()
     total = 0
     for tenant in Tenant.objects.only("pk").iterator():
-        deleted, _ = DeviceCookie.objects.for_tenant(tenant).filter(expires_at__lte=now).delete()
+        rows = DeviceCookie.objects.for_tenant(tenant)
+        deleted, _ = rows.filter(expires_at__lte=now).delete()
+        surplus = list(
+            rows.annotate(rank=Window(RowNumber(), partition_by=F("user_id"),
+                                      order_by=[F("last_used_at").desc(), F("id").desc()]))
+            .filter(rank__gt=KEEP_PER_PERSON).values_list("pk", flat=True))
+        if surplus:
+            deleted += rows.filter(pk__in=surplus).delete()[0]
         total += int(deleted)
     return total

@@ -172,3 +172,18 @@ def test_expired_rows_are_purged_by_the_daily_task(two_tenants, make_client):
         assert device_cookies_purge_task.delay().get() == 1
         assert device_cookies_purge_task.delay().get() == 0  # twice is harmless
     assert list(DeviceCookie.objects.values_list("user", flat=True)) == [two_tenants.b.member.pk]
+
+
+def test_the_purge_keeps_each_persons_most_recent_browsers(two_tenants, make_client):
+    from security.signin.device_cookies import KEEP_PER_PERSON, device_cookies_purge_expired
+
+    member = two_tenants.a.member
+    for minute in range(KEEP_PER_PERSON + 3):  # a private window at every sign-in
+        with time_machine.travel(NOW + timedelta(minutes=minute), tick=False):
+            post_signin(make_client(), member.email, PASSWORD)
+    post_signin(make_client(), two_tenants.b.member.email, PASSWORD)
+    newest = list(DeviceCookie.objects.filter(user=member).order_by("-last_used_at")
+                  .values_list("pk", flat=True)[:KEEP_PER_PERSON])
+    assert device_cookies_purge_expired() == 3
+    assert sorted(DeviceCookie.objects.filter(user=member).values_list("pk", flat=True)) == sorted(newest)
+    assert DeviceCookie.objects.filter(user=two_tenants.b.member).count() == 1
