@@ -330,7 +330,9 @@ MAILADMIN_GEOIP2_CITY_DB = _env("MAILADMIN_GEOIP2_CITY_DB")
 # commits. With a worker and beat, the beat task delivers them and no request ever sends.
 NOTIFICATIONS_DELIVER_ON_COMMIT = _env_bool("NOTIFICATIONS_DELIVER_ON_COMMIT",
                                             CELERY_TASK_ALWAYS_EAGER)
-NOTIFICATIONS_MAX_ATTEMPTS = _env_int("NOTIFICATIONS_MAX_ATTEMPTS", 10)
+# 40 attempts with the backoff below keep trying for about a day (a mail outage overnight loses
+# nothing); then the row is marked failed and shows so in the e-mail log.
+NOTIFICATIONS_MAX_ATTEMPTS = _env_int("NOTIFICATIONS_MAX_ATTEMPTS", 40)
 NOTIFICATIONS_RETRY_BASE_SECONDS = _env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
 NOTIFICATIONS_RETRY_MAX_SECONDS = _env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600)
 # A claimed row whose worker died is due again after this; longer than a batch of slow sends.
