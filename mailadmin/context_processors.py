@@ -28,6 +28,7 @@ NAVIGATION = [
         ("signin_log", _("Sign-in log"), Cap.LOGS_VIEW),
         ("export_log", _("Export log"), Cap.LOGS_VIEW),
         ("audit_trail", _("Audit trail"), Cap.AUDIT_VIEW),
+        ("email_log", _("E-mail log"), Cap.AUDIT_VIEW),
     ]),
     (_("Policies"), [
         ("policy_password", _("Passwords"), Cap.POLICY_VIEW),
