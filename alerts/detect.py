@@ -364,7 +364,8 @@ _EXPORT_EVIDENCE_COLUMNS = ("id", "user_id", "occurred_at", "dataset", "row_coun
 
 
 def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int, Row],
-                   exports: dict[int, Row], now: dt.datetime, result: DetectResult) -> None:
+                   exports: dict[int, Row], now: dt.datetime, result: DetectResult,
+                   tenant: Tenant | None = None) -> None:
     """Open or grow the alerts of these findings, with evidence and timeline, in bulk."""
     groups: dict[tuple[str, str], _Group] = {}
     for item in found:
@@ -393,6 +394,7 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
     _missing_rows(tenant_id, groups.values(), signin, exports)
     people = users_existing({f.user_id for g in groups.values() for f in g.findings
                              if f.user_id is not None})
+    tenant = Tenant.objects.get(pk=tenant_id) if tenant is None else tenant
 
     new_alerts: list[tuple[Alert, _Group, list[int]]] = []
     grown: list[tuple[Alert, _Group, list[int]]] = []
@@ -408,6 +410,7 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
                   if t is not None]
         first_at, last_at = min(times), max(times)
         user_id = latest.user_id if latest.user_id in people else None
+        person = people.get(user_id) if user_id is not None else None
         alert = open_alerts.get((rule, key))
         if alert is None:
             alert = Alert(
@@ -416,6 +419,10 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
                 evidence=dict(latest.evidence), first_seen=first_at, last_seen=last_at,
                 count=len(fresh), created_at=now, updated_at=now,
             )
+            # The objects in hand, so notification does not fetch them again per alert.
+            alert.tenant = tenant
+            if person is not None:
+                alert.user = person
             new_alerts.append((alert, group, fresh))
         else:
             if last_at >= alert.last_seen:
@@ -504,7 +511,7 @@ def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_si
                                     place_of=place_of, rows=collected)
             found = _evaluate(signin_rules, events, (), history, _context(tenant), result)
             findings_write(tenant_id=tenant.pk, found=found, signin=collected, exports={},
-                           now=now, result=result)
+                           now=now, result=result, tenant=tenant)
         _advance(cursor, ((e.id, e.occurred_at) for e in events), now=now)
         cursor.save(update_fields=["last_id", "last_at", "recent", "updated_at"])
         result.events = len(events)
@@ -533,7 +540,7 @@ def export_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_si
             history = history_fetch(tenant_id=tenant.pk, events=(), samples=samples, needs=needs)
             found = _evaluate(export_rules, (), samples, history, _context(tenant), result)
             findings_write(tenant_id=tenant.pk, found=found, signin={}, exports={},
-                           now=now, result=result)
+                           now=now, result=result, tenant=tenant)
         _advance(cursor, ((int(r[0]), r[5]) for r in rows), now=now, keyset=False)
         cursor.save(update_fields=["last_id", "last_at", "recent", "updated_at"])
         result.exports = len(samples)

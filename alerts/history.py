@@ -313,9 +313,9 @@ def export_sample_from_row(row: Row, *, tenant_id: int) -> ExportSample:
                         dataset=str(dataset), row_count=int(row_count or 0))
 
 
-def users_existing(user_ids: Collection[int]) -> set[int]:
-    """Which of these people still exist (a finding about a deleted person keeps no FK)."""
+def users_existing(user_ids: Collection[int]) -> dict[int, User]:
+    """Which of these people still exist (a finding about a deleted person keeps no FK), with
+    their tenant, so what notifies about their alerts does not fetch them again."""
     if not user_ids:
-        return set()
-    return set(User.objects.filter(pk__in=list(user_ids)).values_list("pk", flat=True))
-
+        return {}
+    return {user.pk: user for user in User.objects.filter(pk__in=list(user_ids)).select_related("tenant")}
