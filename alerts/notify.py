@@ -43,6 +43,7 @@ WAS_THIS_YOU_RULES = frozenset({"new_device", "new_country", "impossible_travel"
 EMAIL_KIND_WAS_THIS_YOU = "alert_was_this_you"
 EMAIL_KIND_ADMIN = "alert_admin"
 EMAIL_KIND_DIGEST = "alert_digest"
+EMAIL_KIND_ASSIGNED = "alert_assigned"
 
 
 def absolute(path: str) -> str:
@@ -151,6 +152,23 @@ def alert_seen_again(*, alert: Alert) -> None:
     Nobody is told again: the alert is already in front of the admins (at once or in the digest)
     and the person was asked once per alert; the new evidence is on the alert page.
     """
+
+
+def alert_assigned(*, alert: Alert, assignee: User, actor: User) -> None:
+    """Tell ``assignee`` that ``actor`` gave them the alert (nothing when they took it themselves)."""
+    if assignee.pk == actor.pk or not assignee.email:
+        return
+    with translation.override(_language(assignee)):
+        title = rule_title(alert.rule)
+        subject = _("Alert assigned to you: %(title)s") % {"title": title}
+        body = render_to_string("alerts/email/assigned.txt", {
+            "alert": alert, "title": title, "actor": actor, "explained": alert_explained(alert),
+            "severity": SeverityChoices(alert.severity).label,
+            "url": absolute(reverse("alert_detail", args=[alert.pk]))})
+        email_enqueue(tenant=alert.tenant, to=assignee.email, subject=subject, body=body,
+                      idempotency_key=f"alert:{alert.pk}:assigned:{assignee.pk}:"
+                                      f"{alert.updated_at.isoformat()}",
+                      kind=EMAIL_KIND_ASSIGNED, user=assignee)
 
 
 def alert_updated(*, alert: Alert, change: str, actor: User | None) -> None:

@@ -153,6 +153,8 @@ def alert_assign(*, alert: Alert, actor: User, assignee: User | None, note: str 
                                      kind=AlertActivity.Kind.ASSIGNED, note=note or after)
         audit_entry_record(obj=locked, actor=actor, changes={"assignee": [before, after]})
         notify.alert_updated(alert=locked, change="assignee", actor=actor)
+        if assignee is not None:
+            notify.alert_assigned(alert=locked, assignee=assignee, actor=actor)
     return locked
 
 

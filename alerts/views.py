@@ -139,6 +139,7 @@ def _detail_context(request: ConsoleRequest, alert: Alert,
         "timeline": selectors.alert_timeline(alert=alert),
         "form": form,
         "can_triage": can_triage,
+        "can_view_logs": request.user.can(Cap.LOGS_VIEW),
         "unresolved": alert.is_unresolved,
         "can_acknowledge": alert.status == AlertStatus.OPEN,
         "trust_candidates": [(kind, TrustKind(kind).label, value)

@@ -14,7 +14,7 @@ from alerts.services import (
     alerts_bulk_apply,
     trust_revoke,
 )
-from notifications.models import WebhookDelivery, WebhookEndpoint
+from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from tests.alerts.triage_support import make_alert, quiet_detector, signin  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,8 @@ def test_assign_only_to_an_admin_of_the_tenant(two_tenants, signed_in):
     alert.refresh_from_db()
     assert alert.assignee_id == a.admin.pk
     assert AlertActivity.objects.filter(alert=alert, kind="assigned").count() == 1
+    told = OutboxMessage.objects.for_tenant(a.tenant).get(kind="alert_assigned")
+    assert told.to == a.admin.email and "assigned an alert to you" in told.body
     for other in (a.member, two_tenants.b.admin):
         response = client.post(f"/alerts/{alert.pk}/act/", {"action": "assign",
                                                              "assignee": other.pk})
