@@ -45,11 +45,16 @@ def report_link_issue(*, alert: Alert | None, user: User, event_id: int) -> str:
     if user.tenant_id is None:
         raise ValueError("operators have no sign-in history to report")
     now = timezone.now()
-    nonce = secrets.token_urlsafe(24)
-    link = ReportLink.objects.create(tenant_id=user.tenant_id, user=user, alert=alert,
-                                     event_id=event_id, nonce=nonce, created_at=now,
-                                     expires_at=now + VALID_FOR)
-    return signing.dumps([user.tenant_id, link.pk, nonce], salt=SALT, compress=False)
+    # The same notification issued again (a replayed batch) reuses its row: one link per e-mail.
+    link = (ReportLink.objects.filter(tenant_id=user.tenant_id, user=user, alert=alert,
+                                      event_id=event_id, used_at__isnull=True,
+                                      expires_at__gt=now).order_by("pk").first()
+            if alert is not None else None)
+    if link is None:
+        link = ReportLink.objects.create(tenant_id=user.tenant_id, user=user, alert=alert,
+                                         event_id=event_id, nonce=secrets.token_urlsafe(24),
+                                         created_at=now, expires_at=now + VALID_FOR)
+    return signing.dumps([user.tenant_id, link.pk, link.nonce], salt=SALT, compress=False)
 
 
 def report_link_check(token: str, *, for_update: bool = False) -> LinkCheck:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from alerts.detect import tenant_detect
 from alerts.models import Alert
 from alerts.notify import alert_opened, alerts_digest_send
+from alerts.preferences import ReportLink
 from alerts.services import digest_opt_out_set
 from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from tests.alerts.triage_support import GERMANY, make_alert, quiet_detector, signin  # noqa: F401
@@ -45,6 +46,7 @@ def test_was_this_you_in_the_persons_language_and_time_zone(two_tenants, client)
     # Running the notification twice sends nothing twice.
     alert_opened(alert=alert)
     assert _mail(a.tenant, "alert_was_this_you").count() == 1
+    assert ReportLink.objects.filter(alert=alert).count() == 1
 
 
 def test_only_device_country_and_travel_ask_the_person(two_tenants):
