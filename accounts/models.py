@@ -118,4 +118,5 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.tenant.timezone if self.tenant is not None else "UTC"
 
 
+from accounts.mailclients.models import *  # noqa: E402,F403  (client-specific passwords)
 from accounts.mfa.models import *  # noqa: E402,F403  (MFA devices live in accounts.mfa)
