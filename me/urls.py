@@ -10,4 +10,5 @@ urlpatterns = [
     path("me/password/", views.password_change_view, name="password_change"),
     path("me/sessions/", views.my_sessions_view, name="my_sessions"),
     path("me/mfa/", include("me.mfa.urls")),
+    path("me/mail-clients/", include("me.mailclients.urls")),
 ]
