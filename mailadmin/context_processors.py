@@ -49,6 +49,7 @@ NAVIGATION = [
         ("password_change", _("Password"), Cap.SELF_SERVICE),
         ("mfa_manage", _("Two-step sign-in"), Cap.SELF_SERVICE),
         ("my_sessions", _("My sessions"), Cap.SELF_SERVICE),
+        ("mail_clients", _("Mail client passwords"), Cap.SELF_SERVICE),
         ("my_signins", _("My sign-in history"), Cap.SELF_SERVICE),
         ("my_exports", _("My exports"), Cap.SELF_SERVICE),
     ]),
