@@ -19,6 +19,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
+from accounts.mailclients.models import MailClientPassword
+from accounts.mailclients.services import mail_client_password_create
 from accounts.mfa.models import BackupCode, BackupCodeDevice, EncryptedTOTPDevice
 from accounts.models import User
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent
@@ -52,6 +54,7 @@ ROUTE_KINDS: dict[str, str] = {
     "people/<int:pk>/signins/": "person",
     "logs/signins/<int:pk>/": "signin_event",
     "me/mfa/devices/<int:pk>/remove/": "mfa_device",
+    "me/mail-clients/<int:pk>/revoke/": "mail_client_password",  # Acme's own: the actor's
     "alerts/<int:pk>/": "alert",
     "alerts/<int:pk>/act/": "alert",
     "alerts/trusts/<int:pk>/revoke/": "trust",
@@ -104,6 +107,7 @@ class Objects:
     trust: Trust
     legal_hold: LegalHold
     webhook_endpoint: WebhookEndpoint
+    mail_client_password: MailClientPassword
 
 
 LOCK_ATTEMPTS = 5  # the default lockout limit
@@ -144,6 +148,7 @@ def _objects(tenant_set, make_client) -> Objects:
         webhook_endpoint=WebhookEndpoint.objects.create(
             tenant=tenant, url="https://203.0.113.10/hook", secret="walk-secret-" + "x" * 20,
             event_types=["alert.opened"]),
+        mail_client_password=mail_client_password_create(user=person, name="Walk phone")[0],
     )
 
 
@@ -173,6 +178,8 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
         "webhooks": list(WebhookEndpoint.objects.for_tenant(tenant).order_by("pk")
                          .values_list("pk", "url", "description", "active", "secret_rotated_at")),
         "webhook_deliveries": WebhookDelivery.objects.for_tenant(tenant).count(),
+        "mail_client_passwords": list(MailClientPassword.objects.for_tenant(tenant).order_by("pk")
+                                      .values_list("pk", "revoked_at")),
     }
 
 
@@ -187,6 +194,8 @@ def _id(objects: Objects, kind: str, *, own_device: EncryptedTOTPDevice | None,
         if actor is None:  # the other tenant's: a sign-in of their person
             return objects.signin_event.pk
         return LoginEvent.objects.for_tenant(actor.tenant).filter(user=actor).latest("pk").pk
+    if kind == "mail_client_password" and actor is not None:  # Acme's own: the actor's, fresh
+        return mail_client_password_create(user=actor, name=f"walk {MailClientPassword.objects.count()}")[0].pk
     if kind == "mfa_device":
         if own_device is not None:
             return own_device.pk
