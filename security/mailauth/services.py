@@ -1,0 +1,169 @@
+"""Mail-client sign-ins under the tenant's policies: Dovecot's ``allow`` and ``report`` commands.
+
+Design: Dovecot asks ``allow`` before it checks the password and ``report`` after, and it checks
+the password itself (the SQL passdb over ``mailadmin_mail_passdb``, client-specific passwords
+only). So the order differs from the web pipeline in one respect: the policies that can refuse
+(lockout, the account's ceiling, account state, network allowlist, sign-in hours) are decided
+*before* the password, and a refused client never gets to try one — stronger against IMAP brute
+force, and the mail client is told nothing more than "authentication failed" either way.
+
+The counters are the web sign-in's: the per-(address, IP) lockout is django-axes' (asked and fed
+with a request standing for the mail client's address), the per-account ceiling counts the
+record's ``bad_credentials`` rows, which mail failures write too. Exactly one LoginEvent per
+attempt: written at ``allow`` when it refuses (the report of a refused attempt, if any, is not
+recorded again), otherwise at ``report`` with the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth import user_login_failed
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.mailclients.services import mail_client_password_use
+from accounts.models import User, normalize_email
+from activity.capture import ClientInfo, DeviceType, ip_country
+from activity.models import Outcome, Reason
+from activity.services import login_event_record
+from security.mailauth.attempt import MailAttempt
+from security.policies.base import Decision, SignInContext
+from security.policies.cache import tenant_rules
+from security.policies.hours import rules as hours
+from security.policies.hours.selectors import hours_rules_for
+from security.policies.lockout.selectors import lockout_rules_for
+from security.policies.network import rules as network
+from security.policies.network.selectors import network_rules_for
+from security.signin.ceiling import account_ceiling_reached
+from tenants.models import MailDomain, Tenant
+
+logger = logging.getLogger(__name__)
+
+ALLOW = 0
+REFUSE = -1
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAnswer:
+    """Dovecot's reply: ``status`` 0 lets the attempt go on, -1 refuses it; ``msg`` is logged."""
+
+    status: int
+    msg: str = ""
+    reason: str = ""
+
+
+def _client(attempt: MailAttempt) -> ClientInfo:
+    return ClientInfo(ip=attempt.ip, country=ip_country(attempt.ip), user_agent=attempt.client_id,
+                      browser_family=attempt.client_name, browser_version=attempt.client_version,
+                      os_family="", os_version="", device_type=DeviceType.OTHER)
+
+
+def _axes_request(attempt: MailAttempt) -> HttpRequest:
+    """A request standing for the mail client, so axes counts it in the web sign-in's buckets."""
+    request = HttpRequest()
+    request.method = "POST"
+    request.path = request.path_info = f"/mail/{attempt.protocol}"
+    request.META = {"REMOTE_ADDR": attempt.ip, "HTTP_USER_AGENT": attempt.client_id[:255]}
+    return request
+
+
+def _person_and_tenant(attempt: MailAttempt) -> tuple[User | None, Tenant | None]:
+    if not attempt.login_is_clean:
+        return None, None
+    login = normalize_email(attempt.login)
+    user = User.objects.select_related("tenant").filter(email=login).first()
+    if user is not None and user.tenant_id is not None:
+        return user, user.tenant
+    domain = login.rsplit("@", 1)[-1] if "@" in login else ""
+    found = MailDomain.objects.select_related("tenant").filter(domain=domain).first() if domain else None
+    return None, (found.tenant if found else None)
+
+
+def _account_state_reason(user: User) -> str | None:
+    if user.status == User.Status.SUSPENDED:
+        return Reason.ACCOUNT_SUSPENDED
+    if user.status == User.Status.OFFBOARDED:
+        return Reason.ACCOUNT_OFFBOARDED
+    if user.status == User.Status.INVITED:
+        return Reason.ACCOUNT_INVITED
+    if user.tenant is None or not user.tenant.is_active:
+        return Reason.TENANT_SUSPENDED
+    return None
+
+
+def _policy_decisions(user: User, tenant: Tenant, ip: str) -> list[Decision]:
+    ctx = SignInContext(ip=ip, now=timezone.now(), role=user.role, user_id=user.pk)
+    return [
+        network.evaluate(ctx, tenant_rules("network", tenant, lambda: network_rules_for(tenant=tenant))),
+        hours.evaluate(ctx, tenant_rules("hours", tenant, lambda: hours_rules_for(tenant=tenant))),
+    ]
+
+
+def _refusal(attempt: MailAttempt, user: User | None, tenant: Tenant | None) -> str | None:
+    """The reason to refuse before the password, or None (monitor verdicts are not refusals)."""
+    credentials = {"email": normalize_email(attempt.login)}
+    if not AxesProxyHandler.is_allowed(_axes_request(attempt), credentials):
+        return Reason.LOCKED_OUT
+    if user is None or tenant is None:
+        return None  # an unknown account fails at the passdb and is recorded by the report
+    if account_ceiling_reached(user=user, rules=tenant_rules(
+            "lockout", tenant, lambda: lockout_rules_for(tenant=tenant))):
+        return Reason.ACCOUNT_THROTTLED  # mail clients have no device cookie to vouch for them
+    state = _account_state_reason(user)
+    if state is not None:
+        return state
+    for decision in _policy_decisions(user, tenant, attempt.ip):
+        if not decision.allowed:
+            return str(decision.reason)
+    return None
+
+
+def _record(attempt: MailAttempt, *, user: User | None, tenant: Tenant, outcome: str, reason: str) -> None:
+    login_event_record(tenant=tenant, user=user, attempted_login=attempt.login, client=_client(attempt),
+                       outcome=outcome, reason=reason, protocol=attempt.protocol)
+
+
+def mail_policy_allow(*, attempt: MailAttempt) -> PolicyAnswer:
+    """Dovecot's ``allow``: refuse (and record) or let the password be checked (record nothing yet)."""
+    user, tenant = _person_and_tenant(attempt)
+    if tenant is None:
+        # An address on no tenant's domain (or not a clean one) belongs to nobody's log, as on the
+        # web; no account can match it in the passdb either.
+        return PolicyAnswer(REFUSE, "unknown account", Reason.UNKNOWN_ACCOUNT)
+    with transaction.atomic():
+        reason = _refusal(attempt, user, tenant)
+        if reason is None:
+            return PolicyAnswer(ALLOW)
+        _record(attempt, user=user, tenant=tenant, outcome=Outcome.DENIED if reason in (
+            Reason.NETWORK_DENIED, Reason.HOURS_DENIED) else Outcome.FAILURE, reason=reason)
+    return PolicyAnswer(REFUSE, "refused by policy", reason)
+
+
+def mail_policy_report(*, attempt: MailAttempt) -> PolicyAnswer:
+    """Dovecot's ``report``: record the attempt's outcome once, count a failure, note the client's use."""
+    if attempt.policy_reject:
+        return PolicyAnswer(ALLOW)  # recorded when ``allow`` refused it
+    user, tenant = _person_and_tenant(attempt)
+    if tenant is None:
+        if not attempt.login_is_clean and attempt.login:
+            logger.warning("mail sign-in with an unusable login from %s", attempt.ip)
+        return PolicyAnswer(ALLOW)
+    with transaction.atomic():
+        if not attempt.success:
+            user_login_failed.send(sender=__name__, credentials={"email": normalize_email(attempt.login)},
+                                   request=_axes_request(attempt))
+            _record(attempt, user=user, tenant=tenant, outcome=Outcome.FAILURE,
+                    reason=Reason.BAD_CREDENTIALS if user is not None else Reason.UNKNOWN_ACCOUNT)
+            return PolicyAnswer(ALLOW)
+        reason = ""
+        if user is not None:
+            monitored = [d.reason for d in _policy_decisions(user, tenant, attempt.ip) if d.monitored]
+            reason = str(monitored[0]) if monitored else ""
+            if attempt.mail_client_id is not None:
+                mail_client_password_use(user=user, password_id=attempt.mail_client_id, ip=attempt.ip)
+        _record(attempt, user=user, tenant=tenant, outcome=Outcome.SUCCESS, reason=reason)
+    return PolicyAnswer(ALLOW)
