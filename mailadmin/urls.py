@@ -18,4 +18,5 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("retention/", include("retention.urls")),
     path("notifications/", include("notifications.urls")),
+    path("mailauth/", include("security.mailauth.urls")),
 ]
