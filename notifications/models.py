@@ -106,9 +106,11 @@ class WebhookEndpoint(TenantOwned):
 class WebhookDelivery(TenantOwned):
     """One event for one endpoint: the webhook's outbox row."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
+    # No database constraint or single-column index (see DeliveryAttempt): deleting an endpoint
+    # deletes its deliveries first, by (tenant, endpoint) (``webhook_endpoint_delete``).
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.DO_NOTHING,
                                  related_name="deliveries", verbose_name=_("endpoint"),
-                                 db_index=False)
+                                 db_index=False, db_constraint=False)
     event_type = models.CharField(_("event type"), max_length=64)
     payload = models.JSONField(_("payload"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
@@ -145,18 +147,22 @@ class WebhookDelivery(TenantOwned):
 class DeliveryAttempt(TenantOwned):
     """One try at delivering a message or a webhook delivery, successful or not."""
 
-    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="delivery_attempts", db_index=False)
-    webhook_delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, null=True,
-                                         blank=True, related_name="delivery_attempts", db_index=False)
+    message = models.ForeignKey(OutboxMessage, on_delete=models.DO_NOTHING, null=True, blank=True,
+                                related_name="delivery_attempts", db_index=False,
+                                db_constraint=False)
+    webhook_delivery = models.ForeignKey(WebhookDelivery, on_delete=models.DO_NOTHING, null=True,
+                                         blank=True, related_name="delivery_attempts",
+                                         db_index=False, db_constraint=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
     ok = models.BooleanField(_("delivered"))
     error = models.TextField(_("error"), blank=True, default="")
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
     response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
 
-    # Foreign keys without their own single-column index: every index here starts with the tenant.
-    # A purge deletes a tenant's attempts by (tenant, at) before the rows they belong to.
+    # Every index here starts with the tenant, so the two keys have no single-column index, and
+    # no database constraint either: PostgreSQL would check each deleted message or delivery
+    # against this table without an index to do it with. Whoever deletes those rows deletes
+    # their attempts first, naming the tenant (``webhook_endpoint_delete``, the retention purge).
 
     class Meta:
         verbose_name = _("delivery attempt")

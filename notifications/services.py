@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications.delivery import deliver_rows
 from notifications.events import EVENT_TYPES, TEST_EVENT
-from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from notifications.ssrf import webhook_target
 from notifications.webhooks import secret_generate
 from tenants.models import Tenant
@@ -188,7 +188,13 @@ def webhook_endpoint_delete(*, tenant: Tenant, actor: User, endpoint: WebhookEnd
     """Delete an endpoint with its delivery log."""
     _check_actor(tenant, actor)
     _check_endpoint(tenant, endpoint)
-    endpoint.delete()
+    with transaction.atomic():
+        # Children first, each by an index led by the tenant (the keys have no constraint).
+        deliveries = WebhookDelivery.objects.for_tenant(tenant).filter(endpoint=endpoint)
+        DeliveryAttempt.objects.for_tenant(tenant).filter(
+            webhook_delivery__in=deliveries.values("pk")).delete()
+        deliveries.delete()
+        endpoint.delete()
 
 
 def webhook_test_send(*, tenant: Tenant, actor: User, endpoint: WebhookEndpoint) -> WebhookDelivery:

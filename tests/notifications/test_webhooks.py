@@ -247,3 +247,24 @@ def test_https_checks_the_certificate_against_the_urls_host(two_tenants, dns, mo
     failed = WebhookDelivery.objects.for_tenant(a.tenant).get(endpoint=bad)
     assert "certificate" in failed.last_error.lower() and failed.last_status_code is None
     assert WebhookDelivery.objects.for_tenant(a.tenant).get(endpoint=good).status == Status.SENT
+
+
+@worker_mode
+def test_deleting_an_endpoint_deletes_its_deliveries_and_attempts_only(two_tenants, dns):
+    from notifications.services import webhook_endpoint_delete
+
+    dns["hooks.customer.test"] = [PUBLIC]
+    a, b = two_tenants.a, two_tenants.b
+    gone, _s = _endpoint(a.tenant, a.admin, "https://hooks.customer.test/gone")
+    kept, _s = _endpoint(a.tenant, a.admin, "https://hooks.customer.test/kept")
+    theirs, _s = _endpoint(b.tenant, b.admin, "https://hooks.customer.test/theirs")
+    for tenant in (a.tenant, b.tenant):
+        webhook_event_enqueue(tenant=tenant, event_type="alert.opened", payload={},
+                              idempotency_key="e1")
+    dns["hooks.customer.test"] = ["10.9.9.9"]  # refused at delivery: an attempt each, no network
+    assert deliver_due().failed == 3
+    webhook_endpoint_delete(tenant=a.tenant, actor=a.admin, endpoint=gone)
+    assert not WebhookDelivery.objects.filter(endpoint_id=gone.pk).exists()
+    assert not DeliveryAttempt.objects.filter(webhook_delivery__endpoint_id=gone.pk).exists()
+    remaining = DeliveryAttempt.objects.values_list("webhook_delivery__endpoint_id", flat=True)
+    assert sorted(remaining) == sorted([kept.pk, theirs.pk])
