@@ -392,7 +392,7 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
     ).values_list("alert__rule", "alert__dedup_key", "event_id", "event_kind"):
         proven[(rule, key)].add((event_id, kind))
     _missing_rows(tenant_id, groups.values(), signin, exports)
-    people = users_existing({f.user_id for g in groups.values() for f in g.findings
+    people = users_existing(tenant_id=tenant_id, user_ids={f.user_id for g in groups.values() for f in g.findings
                              if f.user_id is not None})
     tenant = Tenant.objects.get(pk=tenant_id) if tenant is None else tenant
 
@@ -439,9 +439,9 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
             grown.append((alert, group, fresh))
 
     if new_alerts:
-        Alert.objects.bulk_create([a for a, _, _ in new_alerts])
+        Alert.objects.for_tenant(tenant).bulk_create([a for a, _, _ in new_alerts])
     if grown:
-        Alert.objects.bulk_update([a for a, _, _ in grown],
+        Alert.objects.for_tenant(tenant).bulk_update([a for a, _, _ in grown],
                                   ["evidence", "severity", "first_seen", "last_seen", "count",
                                    "updated_at", "user"])
     evidence: list[AlertEvidence] = []
@@ -460,9 +460,9 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
                                       kind=ActivityKind.SEEN_AGAIN, to_status=alert.status,
                                       note=""))
     if evidence:
-        AlertEvidence.objects.bulk_create(evidence, ignore_conflicts=True)
+        AlertEvidence.objects.for_tenant(tenant).bulk_create(evidence, ignore_conflicts=True)
     if timeline:
-        AlertActivity.objects.bulk_create(timeline)
+        AlertActivity.objects.for_tenant(tenant).bulk_create(timeline)
     result.alerts_opened += len(new_alerts)
     result.alerts_grown += len(grown)
     for alert, _group, _fresh in new_alerts:

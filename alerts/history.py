@@ -313,9 +313,10 @@ def export_sample_from_row(row: Row, *, tenant_id: int) -> ExportSample:
                         dataset=str(dataset), row_count=int(row_count or 0))
 
 
-def users_existing(user_ids: Collection[int]) -> dict[int, User]:
+def users_existing(*, tenant_id: int, user_ids: Collection[int]) -> dict[int, User]:
     """Which of these people still exist (a finding about a deleted person keeps no FK), with
     their tenant, so what notifies about their alerts does not fetch them again."""
     if not user_ids:
         return {}
-    return {user.pk: user for user in User.objects.filter(pk__in=list(user_ids)).select_related("tenant")}
+    return {user.pk: user for user in User.objects.filter(tenant_id=tenant_id, pk__in=list(user_ids))
+            .select_related("tenant")}
