@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.requests import ConsoleRequest
@@ -156,11 +157,11 @@ def alert_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
 
 
 _DONE = {
-    "acknowledge": _("Alert acknowledged."),
-    "resolve": _("Alert resolved."),
-    "false_positive": _("Alert marked as a false positive."),
-    "assign": _("Assignment saved."),
-    "note": _("Note added."),
+    "acknowledge": gettext_lazy("Alert acknowledged."),
+    "resolve": gettext_lazy("Alert resolved."),
+    "false_positive": gettext_lazy("Alert marked as a false positive."),
+    "assign": gettext_lazy("Assignment saved."),
+    "note": gettext_lazy("Note added."),
 }
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -56,14 +56,15 @@ def signin_report_view(request: ConsoleRequest, pk: int) -> HttpResponse:
 
 
 _LINK_PROBLEMS = {
-    LinkProblem.INVALID: _("This link is not valid. It may have been cut short or changed. If you "
-                           "did not make a sign-in you were told about, change your password and "
-                           "tell your administrator."),
-    LinkProblem.EXPIRED: _("This link has expired: links in “Was this you?” e-mails work for 7 "
-                           "days. Sign in and report the sign-in from your sign-in history, or "
-                           "tell your administrator."),
-    LinkProblem.USED: _("This link has been used already: the sign-in was reported and your "
-                        "account was secured. Sign in with a new password to continue."),
+    LinkProblem.INVALID: gettext_lazy(
+        "This link is not valid. It may have been cut short or changed. If you did not make a "
+        "sign-in you were told about, change your password and tell your administrator."),
+    LinkProblem.EXPIRED: gettext_lazy(
+        "This link has expired: links in “Was this you?” e-mails work for 7 days. Sign in and "
+        "report the sign-in from your sign-in history, or tell your administrator."),
+    LinkProblem.USED: gettext_lazy(
+        "This link has been used already: the sign-in was reported and your account was "
+        "secured. Sign in with a new password to continue."),
 }
 
 
