@@ -101,6 +101,14 @@ def _claim[R: (OutboxMessage, WebhookDelivery)](model: type[R], *, now: datetime
             due = due.filter(pk__in=ids)
         rows = list(due.order_by("next_attempt_at", "pk")
                     .select_for_update(skip_locked=True, of=("self",))[:count])
+        # A row whose every attempt ended with its worker gone (a message that crashes workers)
+        # would be claimed forever: after the last attempt it fails like any other.
+        exhausted = [row.pk for row in rows if row.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS]
+        if exhausted:
+            model.objects.filter(pk__in=exhausted).update(
+                status=Status.FAILED, claimed_until=None,
+                last_error="No outcome was recorded for the last attempt (the worker stopped).")
+            rows = [row for row in rows if row.pk not in exhausted]
         lease = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
         if rows:
             # One plain UPDATE for the batch (the rows are locked: the +1 is the attempt count).

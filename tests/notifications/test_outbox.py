@@ -205,3 +205,17 @@ def test_two_workers_at_once_deliver_each_row_once():
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"p{n}@concurrent.example" for n in range(60))
     assert OutboxMessage.objects.for_tenant(tenant).filter(attempts=1, status=Status.SENT).count() == 60
     assert DeliveryAttempt.objects.for_tenant(tenant).count() == 60
+
+
+@worker_mode
+@override_settings(NOTIFICATIONS_MAX_ATTEMPTS=3)
+def test_a_message_whose_workers_keep_dying_fails_after_the_last_attempt(two_tenants):
+    message = _enqueue(two_tenants.a.tenant)
+    now = timezone.now()
+    # Three claims, each by a worker that died before recording anything.
+    OutboxMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, attempts=3,
+                                                       next_attempt_at=now - timedelta(seconds=1))
+    assert deliver_due(now=now).claimed == 0
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and "worker stopped" in message.last_error
+    assert mail.outbox == []
