@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -161,3 +161,33 @@ def test_helpdesk_sees_the_ceiling_and_an_unlock_lifts_it(two_tenants, make_clie
         # … but new ones do.
         post_signin(make_client(), a.member.email, "again", ip="127.0.0.3")
         assert account_failures_count(user=a.member, rules=lockout_rules_for(tenant=a.tenant)) == 1
+
+
+def test_a_recognised_browser_costs_no_more_queries_than_a_new_one(two_tenants, make_client):
+    """New browser: the ceiling's count, and the cookie's row rides in the sign-in's INSERT.
+    Returning browser: the cookie's look-up instead of the count."""
+    member = two_tenants.a.member
+    post_signin(make_client(), two_tenants.a.auditor.email, PASSWORD)  # warm caches
+    laptop = make_client()
+
+    def signin_sql() -> list[str]:
+        reset_queries()  # each request resets the log: capture from its start
+        with CaptureQueriesContext(connection) as captured:
+            assert post_signin(laptop, member.email, PASSWORD).status_code == 302
+        return [q["sql"] for q in captured]
+
+    first = signin_sql()
+    laptop.post("/signout/")
+    again = signin_sql()
+
+    def ceiling_counts(sql: list[str]) -> int:
+        return sum(q.startswith("SELECT COUNT(*)") and "activity_loginevent" in q for q in sql)
+
+    def cookie_lookups(sql: list[str]) -> int:
+        return sum(q.startswith("SELECT") and 'FROM "security_devicecookie"' in q for q in sql)
+
+    assert (ceiling_counts(first), cookie_lookups(first)) == (1, 0)
+    assert (ceiling_counts(again), cookie_lookups(again)) == (0, 1)
+    assert sum("INSERT" in q and "security_devicecookie" in q for q in first) == 1
+    assert not any("security_devicecookie" in q and "INSERT" in q for q in again)
+    assert len(again) <= len(first)
