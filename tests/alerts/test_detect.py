@@ -11,12 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from activity.models import LoginEvent
+from activity.services import export_event_complete, export_event_start
 from alerts import detect, notify
 from alerts.detect import tenant_detect
 from alerts.models import Alert, AlertActivity, AlertEvidence, DetectionCursor, RuleSetting, Trust
 from alerts.rules import RULES
 from alerts.rules.base import Finding, Severity
-from tests.alerts.detect_support import START, event, habit, record, snapshot
+from tests.alerts.detect_support import START, client, event, habit, record, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +327,31 @@ def test_the_query_count_of_a_batch_does_not_grow_with_its_size(two_tenants):
         assert result.events == n and result.findings > 0
         counts[n] = len(queries)
     assert counts[10] == counts[500], counts
+
+
+def _export(tenant, user, at: dt.datetime, rows: int):
+    started = export_event_start(tenant=tenant, user=user, client=client(), dataset="signins",
+                                 format="csv", filters={}, occurred_at=at)
+    return export_event_complete(event=started, row_count=rows, byte_count=rows * 80,
+                                 completed_at=at + dt.timedelta(minutes=1))
+
+
+def test_completed_exports_are_judged_once_and_a_mass_export_opens_an_alert(two_tenants):
+    acme = two_tenants.a
+    base = START + 40 * DAY
+    for day in range(0, 30, 3):
+        _export(acme.tenant, acme.auditor, base + day * DAY, 200)
+    big = _export(acme.tenant, acme.auditor, base + 31 * DAY, 50_000)
+    # Started but not finished: its row count is not known yet, so it waits.
+    export_event_start(tenant=acme.tenant, user=acme.admin, client=client(), dataset="signins",
+                       format="csv", filters={}, occurred_at=base + 31 * DAY)
+
+    result = tenant_detect(tenant=acme.tenant)
+
+    assert result.exports == 11
+    alert = Alert.objects.for_tenant(acme.tenant).get(rule="mass_export")
+    assert alert.user_id == acme.auditor.pk
+    evidence = alert.evidence_events.get(event_id=big.pk)
+    assert evidence.event_kind == "export"
+    assert tenant_detect(tenant=acme.tenant).exports == 0
+    assert not Alert.objects.for_tenant(two_tenants.b.tenant).exists()
