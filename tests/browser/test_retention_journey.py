@@ -68,8 +68,8 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     total = OLD_SIGNINS + OLD_FAILURES
     expect(page.get_by_test_id("preview-total")).to_contain_text(
         f"The next sweep will delete {total + 1} records for good")
-    expect(page.get_by_test_id("purge-preview")).to_contain_text(f"{total} sign-in events")
-    expect(page.get_by_test_id("purge-preview")).to_contain_text("1 export events")
+    expect(page.get_by_test_id("purge-preview")).to_contain_text(f"Sign-in events: {total}")
+    expect(page.get_by_test_id("purge-preview")).to_contain_text("Export events: 1")
     assert RetentionPolicy.objects.get(tenant=acme.tenant).purge_days == 365
     page.screenshot(path=str(ARTEFACTS / "retention-confirm.png"), full_page=True)
     page.get_by_test_id("confirm-shorten").click()

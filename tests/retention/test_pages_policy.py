@@ -97,8 +97,9 @@ def test_shortening_previews_then_saves_only_on_confirm(two_tenants, make_client
     expected = purge_preview(tenant=a.tenant, rules=RetentionRules(60, 180, 365)).total
     assert expected >= 1205
     assert f"The next sweep will delete {expected:,} records for good" in page
-    assert "<strong>1,203</strong> sign-in events" in page
-    assert "<strong>2</strong> export events" in page
+    assert "Sign-in events: <strong>1,203</strong>" in page
+    assert "Export events: <strong>2</strong>" in page
+    assert 'class="num shorter"' in page  # the shortened period stands out
     assert "leave the logs and exports at once" in page  # visible days shortened too
     assert policy_values(a.tenant) == (90, 365, 365)  # nothing saved yet
 
