@@ -108,6 +108,7 @@ ACTIONS = [
     ("false_positive", _("Mark false positive")),
     ("assign", _("Assign")),
     ("note", _("Add note")),
+    ("secure", _("Secure the account")),
 ]
 
 

@@ -37,6 +37,7 @@ from alerts.models import (
 from alerts.preferences import DigestOptOut
 from alerts.rules import RULES
 from alerts.rules.common import params_data
+from security.signin.compromise import account_secure_after_compromise
 from tenants.models import Tenant
 from tenants.roles import ADMIN_ROLES, Cap
 
@@ -171,6 +172,29 @@ def alert_note_add(*, alert: Alert, actor: User, note: str) -> AlertActivity:
                                              at=now, kind=AlertActivity.Kind.NOTE, note=note)
         Alert.objects.filter(tenant_id=locked.tenant_id, pk=locked.pk).update(updated_at=now)
         audit_entry_record(obj=locked, actor=actor, changes={"note": ["", note]})
+    return entry
+
+
+def alert_person_secure(*, alert: Alert, actor: User, note: str = "") -> AlertActivity:
+    """The alert was real: end every session of its person and require a new password (and the
+    second factor) at their next sign-in, noted on the timeline."""
+    _check(actor, alert.tenant_id)
+    note = _note(note)
+    person = alert.user
+    if person is None:
+        raise ValidationError(_("This alert concerns no person."), code="no_person")
+    with transaction.atomic():
+        locked = _locked(alert)
+        # Checks that the actor may act on this person (rank), and writes its own audit entry.
+        account_secure_after_compromise(user=person, actor=actor,
+                                        reason=f"alert {locked.pk} ({locked.rule})")
+        now = timezone.now()
+        entry = AlertActivity.objects.create(
+            tenant_id=locked.tenant_id, alert=locked, actor=actor, at=now,
+            kind=AlertActivity.Kind.NOTE,
+            note=(_("Account secured: every session ended; a new password is required at the "
+                    "next sign-in.") + (f"\n{note}" if note else "")))
+        Alert.objects.filter(tenant_id=locked.tenant_id, pk=locked.pk).update(updated_at=now)
     return entry
 
 

@@ -162,6 +162,8 @@ _DONE = {
     "false_positive": gettext_lazy("Alert marked as a false positive."),
     "assign": gettext_lazy("Assignment saved."),
     "note": gettext_lazy("Note added."),
+    "secure": gettext_lazy("The account is secured: every session ended, and a new password is "
+                           "required at the next sign-in."),
 }
 
 
@@ -187,6 +189,8 @@ def alert_action_view(request: ConsoleRequest, pk: int) -> HttpResponse:
             elif action == "assign":
                 services.alert_assign(alert=alert, actor=actor, assignee=data.get("assignee"),
                                       note=note)
+            elif action == "secure":
+                services.alert_person_secure(alert=alert, actor=actor, note=note)
             else:
                 services.alert_note_add(alert=alert, actor=actor, note=note)
         except ValidationError as exc:

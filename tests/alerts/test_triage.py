@@ -263,3 +263,26 @@ def test_garbage_input_never_500s_and_changes_nothing(two_tenants, signed_in):
         "opened"]
     assert not Trust.objects.exists()
     assert not RuleSetting.objects.exists()
+
+
+def test_securing_the_persons_account_from_the_alert(two_tenants, signed_in, make_client):
+    a = two_tenants.a
+    laptop = make_client()
+    assert laptop.post("/signin/", {"email": a.member.email,
+                                    "password": "Correct-horse-battery-9"}).status_code == 302
+    alert = make_alert(a.member)
+    client = signed_in(a.admin)
+    response = client.post(f"/alerts/{alert.pk}/act/", {"action": "secure", "note": "Confirmed"})
+    assert response.status_code == 302
+    a.member.refresh_from_db()
+    assert a.member.must_change_password
+    assert laptop.get("/me/").status_code == 302  # their session ended
+    assert AlertActivity.objects.filter(alert=alert, kind="note",
+                                        note__contains="Account secured").exists()
+    # Nobody secures someone above their rank: an admin cannot secure the owner's account.
+    above = make_alert(a.owner)
+    response = client.post(f"/alerts/{above.pk}/act/", {"action": "secure"})
+    assert response.status_code == 400
+    a.owner.refresh_from_db()
+    assert not a.owner.must_change_password
+    assert not AlertActivity.objects.filter(alert=above, kind="note").exists()
