@@ -72,12 +72,14 @@ def _axes_request(attempt: MailAttempt) -> HttpRequest:
 
 
 def _person_and_tenant(attempt: MailAttempt) -> tuple[User | None, Tenant | None]:
-    if not attempt.login_is_clean:
-        return None, None
+    """The account (only for a clean login) and the tenant whose log the attempt belongs to."""
     login = normalize_email(attempt.login)
-    user = User.objects.select_related("tenant").filter(email=login).first()
-    if user is not None and user.tenant_id is not None:
-        return user, user.tenant
+    if attempt.login_is_clean:
+        user = User.objects.select_related("tenant").filter(email=login).first()
+        if user is not None and user.tenant_id is not None:
+            return user, user.tenant
+    # An unknown address, or one with invalid or control characters in its local part, is
+    # recorded under the tenant owning its mail domain (escaped), and never matches an account.
     domain = login.rsplit("@", 1)[-1] if "@" in login else ""
     found = MailDomain.objects.select_related("tenant").filter(domain=domain).first() if domain else None
     return None, (found.tenant if found else None)
@@ -133,6 +135,9 @@ def mail_policy_allow(*, attempt: MailAttempt) -> PolicyAnswer:
     if tenant is None:
         # An address on no tenant's domain (or not a clean one) belongs to nobody's log, as on the
         # web; no account can match it in the passdb either.
+        return PolicyAnswer(REFUSE, "unknown account", Reason.UNKNOWN_ACCOUNT)
+    if not attempt.login_is_clean:
+        _record(attempt, user=None, tenant=tenant, outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT)
         return PolicyAnswer(REFUSE, "unknown account", Reason.UNKNOWN_ACCOUNT)
     with transaction.atomic():
         reason = _refusal(attempt, user, tenant)
