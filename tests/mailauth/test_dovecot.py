@@ -15,6 +15,7 @@ from accounts.mailclients.models import MailClientPassword
 from accounts.mailclients.services import mail_client_password_create, mail_client_password_revoke
 from accounts.models import User
 from activity.models import LoginEvent
+from security.policies.lockout.models import LockoutPolicy
 from security.policies.mfa.models import MfaPolicy
 from security.policies.network.models import NetworkAllowEntry, NetworkPolicy
 from tests.factories import PASSWORD
@@ -126,3 +127,21 @@ def test_imap_failures_and_the_web_sign_in_share_the_lockout(two_tenants, doveco
     # Another loopback address is its own bucket: the owner's other device still works.
     assert imap_login(dovecot.imap_port, member.email, plaintext, source="127.0.0.9")
     assert _events(member, expected=8)[-1].reason == ""
+
+
+def test_twenty_wrong_passwords_from_several_addresses_hit_the_ceiling_shared_with_the_web(
+        two_tenants, dovecot, client):
+    member = two_tenants.a.member
+    LockoutPolicy.objects.create(tenant=member.tenant, account_ceiling=20, ceiling_hours=12)
+    _row, plaintext = mail_client_password_create(user=member, name="Phone")
+    for i in range(20):  # 4 per address: under the per-address limit of 5 everywhere
+        assert not imap_login(dovecot.imap_port, member.email, WRONG, source=f"127.0.0.{11 + i // 4}")
+    _events(member, expected=20)
+    # The right client password from a fresh address is refused, and so is the web sign-in of a
+    # browser the account has never used (no device cookie).
+    assert not imap_login(dovecot.imap_port, member.email, plaintext, source="127.0.0.30")
+    response = client.post("/signin/", {"email": member.email, "password": PASSWORD})
+    assert response.status_code != 302
+    reasons = [(e.protocol, e.reason) for e in _events(member, expected=22)]
+    assert reasons[:20] == [("imap", "bad_credentials")] * 20
+    assert reasons[20:] == [("imap", "account_throttled"), ("web", "account_throttled")]
