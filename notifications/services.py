@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications.delivery import deliver_rows
 from notifications.events import EVENT_TYPES, TEST_EVENT
-from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from notifications.models import (
+    DeliveryAttempt,
+    OutboxMessage,
+    Status,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from notifications.ssrf import webhook_target
 from notifications.webhooks import secret_generate
 from tenants.models import Tenant
@@ -212,3 +219,23 @@ def webhook_test_send(*, tenant: Tenant, actor: User, endpoint: WebhookEndpoint)
                                  "sent_by": actor.email},
                         idempotency_key=key)
     return WebhookDelivery.objects.for_tenant(tenant).get(endpoint=endpoint, idempotency_key=key)
+
+
+# --- Operators ----------------------------------------------------------------------------------
+
+
+def outbox_failed_requeue(*, tenant: Tenant, since: datetime, kind: str = "") -> int:
+    """Give failed e-mails and webhook deliveries created since ``since`` a fresh set of attempts
+    (after a mail or network outage longer than the retries); returns how many were requeued."""
+    now = timezone.now()
+    fields = {"status": Status.PENDING, "attempts": 0, "next_attempt_at": now,
+              "claimed_until": None}
+    messages = OutboxMessage.objects.for_tenant(tenant).filter(status=Status.FAILED,
+                                                                 created_at__gte=since)
+    if kind:
+        messages = messages.filter(kind=kind)
+    count = messages.update(**fields)
+    if not kind:
+        count += WebhookDelivery.objects.for_tenant(tenant).filter(
+            status=Status.FAILED, created_at__gte=since, endpoint__active=True).update(**fields)
+    return count

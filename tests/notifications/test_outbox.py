@@ -219,3 +219,29 @@ def test_a_message_whose_workers_keep_dying_fails_after_the_last_attempt(two_ten
     message.refresh_from_db()
     assert message.status == Status.FAILED and "worker stopped" in message.last_error
     assert mail.outbox == []
+
+
+@worker_mode
+def test_operators_requeue_what_failed_during_a_long_outage(two_tenants):
+    from django.core.management import CommandError, call_command
+
+    a, b = two_tenants.a.tenant, two_tenants.b.tenant
+    old = _enqueue(a, key="old")
+    OutboxMessage.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=9))
+    failed = [_enqueue(a, key="f1"), _enqueue(b, key="f2")]
+    sent = _enqueue(a, key="sent")
+    OutboxMessage.objects.filter(pk__in=[old.pk, *(m.pk for m in failed)]).update(
+        status=Status.FAILED, attempts=40)
+    OutboxMessage.objects.filter(pk=sent.pk).update(status=Status.SENT)
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    call_command("outbox_requeue", "--since", since, "--tenant", "acme")
+    assert deliver_due().sent == 1  # Acme's recent failure only
+    call_command("outbox_requeue", "--since", since)
+    assert deliver_due().sent == 1  # then Globex's
+    assert sorted(m.to[0] for m in mail.outbox) == ["someone@acme.example"] * 2
+    old.refresh_from_db()
+    assert old.status == Status.FAILED  # older than --since
+    with pytest.raises(CommandError):
+        call_command("outbox_requeue", "--since", "yesterday")
+    with pytest.raises(CommandError):
+        call_command("outbox_requeue", "--since", since, "--tenant", "nobody")
