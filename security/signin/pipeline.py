@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Literal
 
 from axes.handlers.proxy import AxesProxyHandler
-from django.contrib.auth import login, logout, user_login_failed
+from django.contrib.auth import SESSION_KEY, login, logout, user_login_failed
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
@@ -289,6 +289,12 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
     # Read again here: an account secured while this sign-in waited at the second factor.
     password_change_required = password_change_required or user.must_change_password
     pending_clear(request)
+    if SESSION_KEY in request.session:
+        # Signing in again over a signed-in session (the same person or another): that session
+        # ends here, with its index row, so the new one starts on a fresh key of its own. Django's
+        # login() keeps the key when the same person signs in again.
+        user_session_forget(session_key=request.session.session_key)
+        request.session.flush()
     login(request, user, backend=AUTH_BACKEND)
     if password_change_required:
         # "secured": after a compromise; True: the password no longer meets the policy.
