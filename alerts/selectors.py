@@ -53,9 +53,13 @@ class AlertFilters:
     ends_before: datetime | None = None  # last seen before
 
 
-def alerts_filtered(*, tenant: Tenant, filters: AlertFilters) -> QuerySet[Alert]:
-    """This tenant's alerts matching ``filters``, newest activity first."""
+def alerts_filtered(*, tenant: Tenant, filters: AlertFilters,
+                    seen_since: datetime | None = None) -> QuerySet[Alert]:
+    """This tenant's alerts matching ``filters``, newest activity first; with ``seen_since`` (an
+    export's reading window) only alerts last seen at or after it."""
     alerts = Alert.objects.for_tenant(tenant).select_related("user", "assignee")
+    if seen_since is not None:
+        alerts = alerts.filter(last_seen__gte=seen_since)
     if filters.status == STATUS_UNRESOLVED:
         alerts = alerts.filter(status__in=UNRESOLVED)
     elif filters.status:
@@ -134,9 +138,22 @@ def alert_get(*, tenant: Tenant, pk: object) -> Alert:
                                  tenant=tenant, pk=pk)
 
 
-def alert_evidence_list(*, alert: Alert) -> list[AlertEvidence]:
-    return list(AlertEvidence.objects.filter(tenant_id=alert.tenant_id, alert=alert)
-                .order_by("-occurred_at", "-event_id")[:200])
+EVIDENCE_MAX = 200
+
+
+def alert_evidence_list(*, alert: Alert, since: datetime | None = None) -> list[AlertEvidence]:
+    """The alert's evidence rows, newest first; with ``since`` (the reader's window, see
+    ``activity.selectors.window_get``) only the rows that occurred at or after it."""
+    rows = AlertEvidence.objects.filter(tenant_id=alert.tenant_id, alert=alert)
+    if since is not None:
+        rows = rows.filter(occurred_at__gte=since)
+    return list(rows.order_by("-occurred_at", "-event_id")[:EVIDENCE_MAX])
+
+
+def alert_evidence_hidden_count(*, alert: Alert, before: datetime) -> int:
+    """How many of the alert's evidence rows occurred before ``before`` (the grey zone)."""
+    return (AlertEvidence.objects.filter(tenant_id=alert.tenant_id, alert=alert,
+                                         occurred_at__lt=before).count())
 
 
 def alert_timeline(*, alert: Alert) -> list[AlertActivity]:

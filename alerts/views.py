@@ -29,7 +29,8 @@ from accounts.requests import ConsoleRequest
 from activity.capture import client_info
 from activity.exports.formats import CsvEncoder
 from activity.keyset import SIZE_DEFAULT, CursorInvalid, size_clean
-from activity.services import export_event_complete, export_event_start
+from activity.selectors import Window, window_get
+from activity.services import export_event_complete, export_event_start, grey_zone_access_record
 from alerts import selectors, services
 from alerts.forms import (
     AlertActionForm,
@@ -47,6 +48,7 @@ from tenants.access import requires
 from tenants.roles import Cap
 
 EXPORT_CHUNK = 500
+GREY_PARAM = "grey"  # as on the log pages: include the records pending deletion
 EXPORT_COLUMNS = ("id", "rule", "severity", "status", "mode", "person", "assignee", "first_seen",
                   "last_seen", "count", "explanation")
 
@@ -98,6 +100,10 @@ def alerts_list_view(request: ConsoleRequest) -> HttpResponse:
         "export_url": (reverse("alerts_export") + "?" + _query({k: v for k, v in params.items()
                                                                  if k != "size"})
                        if request.user.can(Cap.LOGS_EXPORT) else None),
+        "grey_export_url": (reverse("alerts_export") + "?" + _query(
+            {**{k: v for k, v in params.items() if k != "size"}, GREY_PARAM: "1"})
+            if request.user.can(Cap.LOGS_EXPORT) and request.user.can(Cap.GREY_ZONE_VIEW)
+            else None),
         "can_triage": request.user.can(Cap.ALERTS_TRIAGE),
         "bulk_actions": [(key, label) for key, label in BulkForm.base_fields["action"].choices],  # type: ignore[attr-defined]
         "display_tz": request.user.effective_timezone,
@@ -123,11 +129,35 @@ def _trust_candidates(alert: Alert, evidence: list[Any]) -> dict[str, str]:
     return out
 
 
+def _evidence_window(request: ConsoleRequest) -> tuple[Window, list[str]]:
+    """The evidence's reading window: the visible days, or with a permitted ``grey=1`` back to
+    the purge date (owners and auditors, Cap.GREY_ZONE_VIEW); anyone else asking is told."""
+    asked = request.GET.get(GREY_PARAM) == "1"
+    allowed = request.user.can(Cap.GREY_ZONE_VIEW)
+    window = window_get(tenant=request.tenant, grey=asked and allowed)
+    errors: list[str] = []
+    if asked and not allowed:
+        errors.append(_("Records pending deletion are shown to owners and auditors only; showing "
+                        "the last %(days)d days.") % {"days": window.rules.visible_days})
+    return window, errors
+
+
 def _detail_context(request: ConsoleRequest, alert: Alert,
                     form: AlertActionForm | None = None) -> dict[str, Any]:
-    evidence = selectors.alert_evidence_list(alert=alert)
+    window, errors = (_evidence_window(request) if request.method in ("GET", "HEAD")
+                      else (window_get(tenant=request.tenant), []))
+    evidence = selectors.alert_evidence_list(alert=alert, since=window.since)
+    hidden = (0 if window.grey else
+              selectors.alert_evidence_hidden_count(alert=alert, before=window.visible_since))
+    if window.grey and any(window.pending(row.occurred_at) for row in evidence):
+        # Only showing rows that are pending deletion is an access to the grey zone.
+        grey_zone_access_record(tenant=request.tenant, actor=request.user,
+                                client=client_info(request), view="alert_detail",
+                                filters={"alert": str(alert.pk)})
     can_triage = request.user.can(Cap.ALERTS_TRIAGE)
-    candidates = _trust_candidates(alert, evidence)
+    # Trust what the visible evidence shows, on the page and on the action alike.
+    candidates = _trust_candidates(alert, [row for row in evidence
+                                           if not window.pending(row.occurred_at)])
     if form is None and can_triage:
         form = AlertActionForm(assignees=selectors.assignee_choices(tenant=request.tenant),
                                initial={"assignee": alert.assignee_id})
@@ -136,7 +166,14 @@ def _detail_context(request: ConsoleRequest, alert: Alert,
         "title": selectors.rule_title(alert.rule),
         "explained": selectors.alert_explained(alert),
         "figures": selectors.evidence_figures(alert.evidence or {}),
-        "evidence": [(row, country_name(row.country) if row.country else "") for row in evidence],
+        "evidence": [(row, country_name(row.country) if row.country else "",
+                      window.deleted_on(row.occurred_at) if window.grey else None,
+                      window.pending(row.occurred_at)) for row in evidence],
+        "errors": errors,
+        "grey": window.grey,
+        "grey_allowed": request.user.can(Cap.GREY_ZONE_VIEW),
+        "grey_hidden": hidden,
+        "visible_days": window.rules.visible_days,
         "timeline": selectors.alert_timeline(alert=alert),
         "form": form,
         "can_triage": can_triage,
@@ -179,7 +216,9 @@ def alert_action_view(request: ConsoleRequest, pk: int) -> HttpResponse:
             if action == "acknowledge":
                 services.alert_acknowledge(alert=alert, actor=actor, note=note)
             elif action in ("resolve", "false_positive"):
-                candidates = _trust_candidates(alert, selectors.alert_evidence_list(alert=alert))
+                visible = window_get(tenant=request.tenant).visible_since
+                candidates = _trust_candidates(
+                    alert, selectors.alert_evidence_list(alert=alert, since=visible))
                 trusts = [services.TrustRequest(kind=kind, value=candidates[kind])
                           for kind in TrustKind.values
                           if data.get(f"trust_{kind}") and kind in candidates]
@@ -242,31 +281,51 @@ def alerts_bulk_view(request: ConsoleRequest) -> HttpResponse:
     return redirect("alerts_list")
 
 
-def _export_rows(alerts: Any, tz: str) -> Iterator[tuple[Any, ...]]:
+def _export_rows(alerts: Any, tz: str, window: Window | None = None) -> Iterator[tuple[Any, ...]]:
+    """One row per alert; with the grey zone (``window``), the day its latest evidence will be
+    deleted, for an alert last seen before the visible window (empty for the others)."""
     zone = zoneinfo.ZoneInfo(tz)
     for alert in alerts.iterator(chunk_size=EXPORT_CHUNK):
-        yield (alert.pk, alert.rule, alert.severity, alert.status, alert.mode,
-               alert.user.email if alert.user else "",
-               alert.assignee.email if alert.assignee else "",
-               alert.first_seen.astimezone(zone).isoformat(),
-               alert.last_seen.astimezone(zone).isoformat(), alert.count,
-               selectors.alert_explained(alert))
+        row: tuple[Any, ...] = (
+            alert.pk, alert.rule, alert.severity, alert.status, alert.mode,
+            alert.user.email if alert.user else "",
+            alert.assignee.email if alert.assignee else "",
+            alert.first_seen.astimezone(zone).isoformat(),
+            alert.last_seen.astimezone(zone).isoformat(), alert.count,
+            selectors.alert_explained(alert))
+        if window is not None:
+            pending = window.pending(alert.last_seen)
+            row += (window.deleted_on(alert.last_seen).isoformat() if pending else "",)
+        yield row
 
 
 @require_safe
 @requires(Cap.ALERTS_VIEW)
 def alerts_export_view(request: ConsoleRequest) -> HttpResponse | StreamingHttpResponse:
-    """The filtered list as CSV, recorded as an ExportEvent (dataset "alerts") before any byte."""
+    """The filtered list as CSV, recorded as an ExportEvent (dataset "alerts") before any byte.
+
+    Alerts last seen before the tenant's visible window are in the grey zone: left out, unless
+    an owner or auditor asks for them (``grey=1``), which the ExportEvent's filters record and
+    which adds the day each one's evidence will be deleted.
+    """
     if not request.user.can(Cap.LOGS_EXPORT):
         raise PermissionDenied
+    grey = request.GET.get(GREY_PARAM) == "1"
+    if grey and not request.user.can(Cap.GREY_ZONE_VIEW):
+        # Not quietly narrowed: a file of other rows than the ones asked for nobody checked.
+        raise PermissionDenied(_("Records pending deletion are exported by owners and auditors "
+                                 "only."))
     form = _filter_form(request)
     if form.is_bound and form.errors:
         return render(request, "alerts/export_error.html",
                       {"errors": [e for errs in form.errors.values() for e in errs]}, status=400)
     filters = form.filters()
-    alerts = selectors.alerts_filtered(tenant=request.tenant, filters=filters)
+    window = window_get(tenant=request.tenant, grey=grey)
+    alerts = selectors.alerts_filtered(tenant=request.tenant, filters=filters,
+                                       seen_since=window.since)
     tz = request.user.effective_timezone
-    recorded = {k: v for k, v in _params(form).items()}
+    recorded = {**_params(form), **({GREY_PARAM: "1"} if window.grey else {})}
+    columns = (*EXPORT_COLUMNS, "deleted_on") if window.grey else EXPORT_COLUMNS
     with transaction.atomic(durable=True):
         event = export_event_start(tenant=request.tenant, user=request.user,
                                    client=client_info(request), dataset="alerts", format="csv",
@@ -277,11 +336,11 @@ def alerts_export_view(request: ConsoleRequest) -> HttpResponse | StreamingHttpR
         rows = byte_count = 0
         complete = False
         try:
-            chunk = encoder.header(EXPORT_COLUMNS)
+            chunk = encoder.header(columns)
             byte_count += len(chunk)
             yield chunk
             batch: list[tuple[Any, ...]] = []
-            for row in _export_rows(alerts, tz):
+            for row in _export_rows(alerts, tz, window if window.grey else None):
                 batch.append(row)
                 if len(batch) >= EXPORT_CHUNK:
                     chunk = encoder.encode(batch)
