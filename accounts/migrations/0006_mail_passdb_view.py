@@ -1,6 +1,8 @@
 """The view Dovecot's SQL passdb reads (PostgreSQL only; see security/mailauth and docker/dovecot/).
 
-One row per active client-specific password of an active person of an active tenant: the
+One row per active client-specific password of an active person of an active tenant whose
+account is not secured after a compromise (``must_change_password``; its client passwords are
+revoked by the flows that secure it, this stops them at once even before that): the
 address, the digest and the hash in Dovecot's own ``{SHA256.HEX}`` scheme. Dovecot asks for
 ``WHERE login = '%u' AND digest = '%{sha256:password}'``, so at most one row comes back (the
 passdb refuses a query returning several) and Dovecot verifies the password against it itself.
@@ -24,6 +26,7 @@ SELECT u.email AS login,
   JOIN accounts_user u ON u.id = p.user_id AND u.tenant_id = p.tenant_id
   JOIN tenants_tenant t ON t.id = u.tenant_id
  WHERE p.revoked_at IS NULL AND u.status = 'active' AND t.status = 'active'
+   AND NOT u.must_change_password
 """
 
 

@@ -94,6 +94,8 @@ def _account_state_reason(user: User) -> str | None:
         return Reason.ACCOUNT_INVITED
     if user.tenant is None or not user.tenant.is_active:
         return Reason.TENANT_SUSPENDED
+    if user.must_change_password:  # secured after a compromise: the web asks for a new password
+        return Reason.ACCOUNT_SECURED
     return None
 
 

@@ -134,3 +134,10 @@ def test_an_error_while_deciding_fails_closed_or_open_as_configured(
     monkeypatch.setattr(services, "_refusal", broken)
     response = _post(client, "allow", _attrs(two_tenants.a.member.email))
     assert response.status_code == 200 and response.json()["status"] == status
+
+
+def test_a_secured_account_is_refused_until_its_password_is_changed(client, two_tenants):
+    member = two_tenants.a.member
+    User.objects.filter(pk=member.pk).update(must_change_password=True)
+    assert _post(client, "allow", _attrs(member.email)).json()["status"] == -1
+    assert list(LoginEvent.objects.values_list("outcome", "reason")) == [("failure", "account_secured")]

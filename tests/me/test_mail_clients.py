@@ -104,6 +104,9 @@ def test_the_passdb_view_has_active_passwords_of_active_people_only(two_tenants)
     mail_client_password_create(user=admin, name="Admin's phone")
     admin.status = admin.Status.SUSPENDED
     admin.save()
+    secured = two_tenants.a.auditor  # "This wasn't me": secured, must choose a new password
+    mail_client_password_create(user=secured, name="Stolen laptop")
+    type(secured).objects.filter(pk=secured.pk).update(must_change_password=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT login, password, mail_client_id FROM mailadmin_mail_passdb")
         rows = cursor.fetchall()
