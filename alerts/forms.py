@@ -205,10 +205,13 @@ class RuleSettingForm(forms.Form):
             value = data.get(f"p_{name}")
             if value is None or value == "":
                 kind = RULES[self.rule].PARAM_FIELDS[name][1]
-                if kind != "bool":
+                if kind == "bool":
+                    value = False
+                elif kind == "str":  # a text param is a list that may be empty (its default)
+                    value = ""
+                else:
                     self.add_error(f"p_{name}", _("Enter a value."))
                     continue
-                value = False
             out[name] = value
         return out
 

@@ -77,9 +77,7 @@ SPECS = {
                                          "there is not a spray."),
                             maximum=200),
 }
-# ``ignore_networks`` is read and checked by params_from but not on the settings form yet: the
-# form refuses an empty text field ("Enter a value."), and an empty list is the default.
-PARAM_FIELDS = param_fields({k: v for k, v in SPECS.items() if k != "ignore_networks"})
+PARAM_FIELDS = param_fields(SPECS)
 MAX_IGNORED = 20
 
 
