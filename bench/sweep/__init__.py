@@ -357,6 +357,8 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--sample", type=int, default=200_000, help="expired rows of the baselines' sample")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="200k events, 10 tenants, 20k sample")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="ours only (the baselines' per-row figures from an earlier run)")
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.tenants, args.sample = 200_000, 10, 20_000
@@ -371,11 +373,11 @@ def run(argv: list[str]) -> int:
             connections.close_all()
         rates = [_load(server, "sample", events=2 * args.sample, tenants=args.tenants,
                        days=args.days, seed=args.seed)]
-        results = [
+        results = [] if args.no_baselines else [
             _scenario(server, "sample", "QuerySet.delete()", _queryset_delete, "sample"),
             _scenario(server, "sample", "batched DELETE", _batched_delete, "sample"),
-            _scenario(server, "sample", "ours", _ours, "sample"),
         ]
+        results.append(_scenario(server, "sample", "ours", _ours, "sample"))
         writes = 300 if args.quick else 2000
         print("  sign-in writes alone and during a sweep on sample…", file=sys.stderr, flush=True)
         alone, during, count, swept = _signin_writes(server, "sample", writes=writes)
