@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.mailclients.services import mail_client_passwords_revoke_all
 from accounts.models import User
 from activity.models import Reason
 from activity.services import audit_entry_record
@@ -47,7 +48,7 @@ def _check_actor(*, user: User, actor: User | None) -> None:
 
 
 def account_secure_after_compromise(*, user: User, actor: User | None = None, reason: str) -> None:
-    """End every session and device cookie of ``user`` and require a new password (and the second
+    """End every session, device cookie and mail-client password of ``user`` and require a new password (and the second
     factor) at the next sign-in; audited. ``reason`` says why, in the audit entry (e.g.
     ``"this_wasnt_me"``, ``"offboarding"``). Safe to call twice."""
     if user.tenant_id is None:
@@ -64,10 +65,13 @@ def account_secure_after_compromise(*, user: User, actor: User | None = None, re
         user.must_change_password = True
         sessions = user_sessions_end_all(user=user, reason=Reason.ACCOUNT_SECURED)
         devices = device_cookies_revoke(user=user)
+        # The mail clients' own passwords too: an attacker who knew the password may have made one.
+        mail_passwords = mail_client_passwords_revoke_all(user=user, actor=None)  # checked above
         audit_entry_record(obj=user, actor=actor, changes={
             "account": ["", "secured after a compromise"],
             "reason": ["", why],
             "must_change_password": [str(bool(was_flagged)), "True"],
             "sessions_ended": ["", str(sessions)],
             "device_cookies_revoked": ["", str(devices)],
+            "mail_client_passwords_revoked": ["", str(mail_passwords)],
         })

@@ -9,6 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts.mailclients.models import MailClientPassword
+from accounts.mailclients.services import mail_client_password_create
 from accounts.models import User
 from activity.models import AuditLogEntry, LoginEvent, Outcome, Reason
 from activity.services import session_reference
@@ -127,3 +129,14 @@ def test_a_sign_in_waiting_at_the_second_factor_still_must_change_the_password(t
     response, _totp = _enrol_at_signin(client)
     assert response["Location"] == reverse("password_change")
     assert client.get("/me/")["Location"] == reverse("password_change")
+
+
+def test_mail_client_passwords_are_revoked(two_tenants):
+    person = two_tenants.a.by_role("member")
+    mail_client_password_create(user=person, name="Phone")
+
+    account_secure_after_compromise(user=person, reason="this_wasnt_me")
+
+    active = MailClientPassword.objects.for_tenant(two_tenants.a.tenant).filter(
+        user=person, revoked_at__isnull=True)
+    assert not active.exists()
