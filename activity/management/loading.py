@@ -155,7 +155,8 @@ def _load_day(cursor: Any, day: date, chunks: list[str], existing: set[date], se
         )
         if not cursor.fetchone()[0]:
             bounds = f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-            cursor.execute(f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING CONSTRAINTS INCLUDING STORAGE)')
+            # INCLUDING DEFAULTS: columns the COPY leaves out (protocol) get the parent's defaults.
+            cursor.execute(f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)')
             # The parent's identity sequence by its resolved name: a default of
             # nextval(pg_get_serial_sequence(...)) would look the sequence up again for every
             # row, which costs more than the rest of the COPY.
