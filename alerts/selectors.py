@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from activity.keyset import Cursor, CursorInvalid, cursor_decode, cursor_encode
@@ -252,10 +254,63 @@ def describe_status_filter(value: str) -> str:
     return _("Open or acknowledged") if value == STATUS_UNRESOLVED else status_label(value)
 
 
-def evidence_figures(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The evidence's figures as (name, value) rows, for the detail page beside the sentence."""
-    return [(str(key).replace("_", " "), str(value)) for key, value in evidence.items()
-            if not isinstance(value, (dict, list))]
+# The keys ``alerts.report.services`` writes in a "This wasn't me" alert's evidence (that module
+# imports this one, so the labels live here, beside ``_report_sentence`` that reads them).
+REPORT_EVIDENCE_LABELS: dict[str, Promise] = {
+    "via": gettext_lazy("Reported from"),
+    "reported_at": gettext_lazy("Reported at (UTC)"),
+    "event_at": gettext_lazy("Time of the sign-in (UTC)"),
+    "event_id": gettext_lazy("Sign-in record number"),
+    "ip": gettext_lazy("IP address"),
+    "country": gettext_lazy("Country"),
+    "browser_family": gettext_lazy("Browser"),
+    "os_family": gettext_lazy("Operating system"),
+    "device_type": gettext_lazy("Device"),
+}
+_REPORT_VIA = {"email": gettext_lazy("the “Was this you?” e-mail"),
+               "history": gettext_lazy("their sign-in history")}
+
+
+def evidence_labels(rule: str) -> Mapping[str, Promise]:
+    """The translated names of ``rule``'s evidence keys (each rule module's EVIDENCE_LABELS)."""
+    if rule == REPORT_RULE:
+        return REPORT_EVIDENCE_LABELS
+    module = RULES.get(rule)
+    return getattr(module, "EVIDENCE_LABELS", {}) if module is not None else {}
+
+
+def _figure(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    if isinstance(value, list):
+        shown = [_figure(item) for item in value if not isinstance(item, (dict, list))]
+        return ", ".join(item for item in shown if item) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_figure(item)}" for key, item in value.items()
+                         if not isinstance(item, (dict, list))) or "—"
+    return None
+
+
+def evidence_figures(evidence: Mapping[str, Any], rule: str = "") -> list[tuple[str, str]]:
+    """The evidence's figures as (translated name, value) rows, for the detail page beside the
+    sentence. A key its rule has no label for (evidence of an older version) is left out: the
+    page never shows a raw key."""
+    labels = evidence_labels(rule)
+    rows: list[tuple[str, str]] = []
+    for key, value in evidence.items():
+        label = labels.get(str(key))
+        if label is None:
+            continue
+        if rule == REPORT_RULE and key == "via" and value in _REPORT_VIA:
+            value = str(_REPORT_VIA[value])
+        shown = _figure(value)
+        if shown is not None:
+            rows.append((str(label), shown))
+    return rows
 
 
 __all__ = ["CursorInvalid"]

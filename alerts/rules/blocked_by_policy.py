@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -92,6 +93,20 @@ def _key(event: Event, policy: str) -> str:
         return dedup_key(CODE, event.user_id, policy)
     source = network_of(event.ip, v4_prefix=24, v6_prefix=64) or event.ip or "-"
     return dedup_key(CODE, event.user_id, policy, source)
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "policy": gettext_lazy("Policy that refused it"),
+    "mode": gettext_lazy("Policy mode"),
+    "reason": gettext_lazy("Reason recorded"),
+    "outcome": gettext_lazy("Outcome"),
+    "ip": gettext_lazy("IP address"),
+    "country": gettext_lazy("Country"),
+    "login": gettext_lazy("Account"),
+    "at": gettext_lazy("Time of the sign-in (UTC)"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

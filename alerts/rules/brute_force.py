@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from activity.models import Outcome, Reason
@@ -112,6 +113,23 @@ def evaluate(event: Event, history: History, params: Params,
             "throttled": reasons.get(Reason.ACCOUNT_THROTTLED, 0),
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "login": gettext_lazy("Account"),
+    "failures": gettext_lazy("Failures"),
+    "minutes": gettext_lazy("Window (minutes)"),
+    "threshold": gettext_lazy("Failures that make an alert"),
+    "first_at": gettext_lazy("First failure (UTC)"),
+    "last_at": gettext_lazy("Last failure (UTC)"),
+    "reasons": gettext_lazy("Failures by reason"),
+    "ip_count": gettext_lazy("Distinct IP addresses"),
+    "ips": gettext_lazy("IP addresses"),
+    "locked_out": gettext_lazy("Tries while locked out"),
+    "throttled": gettext_lazy("Tries over the account ceiling"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -87,6 +88,17 @@ def evaluate(event: Event, history: History, params: Params,
             "at": iso(event.occurred_at),
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "days": gettext_lazy("Days without a sign-in at least"),
+    "ip": gettext_lazy("IP address"),
+    "country": gettext_lazy("Country"),
+    "first_success_at": gettext_lazy("First sign-in ever (UTC)"),
+    "at": gettext_lazy("Time of the sign-in (UTC)"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -139,6 +140,26 @@ def evaluate(event: Event, history: History, params: Params,
             "limit_kmh": params.speed_kmh,
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "from_country": gettext_lazy("Earlier country"),
+    "from_city": gettext_lazy("Earlier city"),
+    "from_ip": gettext_lazy("Earlier IP address"),
+    "from_at": gettext_lazy("Earlier sign-in (UTC)"),
+    "to_country": gettext_lazy("Country"),
+    "to_city": gettext_lazy("City"),
+    "to_ip": gettext_lazy("IP address"),
+    "to_at": gettext_lazy("Time of the sign-in (UTC)"),
+    "distance_km": gettext_lazy("Distance (km)"),
+    "shortest_km": gettext_lazy("Shortest possible distance (km)"),
+    "accuracy_km": gettext_lazy("Location accuracy (km)"),
+    "elapsed_minutes": gettext_lazy("Time between them (minutes)"),
+    "speed_kmh": gettext_lazy("Speed needed (km/h)"),
+    "limit_kmh": gettext_lazy("Speed limit (km/h)"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -137,6 +138,26 @@ def evaluate_export(sample: ExportSample, history: History, params: Params,
             "exports_ratio": round(len(current) / median_exports, 1) if median_exports else None,
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "rows": gettext_lazy("Rows exported"),
+    "exports": gettext_lazy("Exports"),
+    "window_hours": gettext_lazy("Window (hours)"),
+    "by_rows": gettext_lazy("Over the rows limit"),
+    "by_exports": gettext_lazy("Over the exports limit"),
+    "median_daily_rows": gettext_lazy("Usual rows a day (median)"),
+    "median_daily_exports": gettext_lazy("Usual exports a day (median)"),
+    "baseline_days": gettext_lazy("Days the usual is learned from"),
+    "multiplier": gettext_lazy("Times the usual that makes an alert"),
+    "min_rows": gettext_lazy("Rows that make an alert at least"),
+    "min_exports": gettext_lazy("Exports that make an alert at least"),
+    "datasets": gettext_lazy("Datasets"),
+    "ratio": gettext_lazy("Rows against the usual (times)"),
+    "exports_ratio": gettext_lazy("Exports against the usual (times)"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

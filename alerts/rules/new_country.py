@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -103,6 +104,20 @@ def evaluate(event: Event, history: History, params: Params,
             "device_type": event.device_type,
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "country": gettext_lazy("Country"),
+    "ip": gettext_lazy("IP address"),
+    "days": gettext_lazy("Looked back (days)"),
+    "city": gettext_lazy("City"),
+    "known_countries": gettext_lazy("Countries used before"),
+    "browser_family": gettext_lazy("Browser"),
+    "os_family": gettext_lazy("Operating system"),
+    "device_type": gettext_lazy("Device"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -121,6 +122,20 @@ def _known(earlier: Sequence[Event]) -> list[list[str]]:
         if len(known) == KNOWN_SHOWN:
             break
     return [list(t) for t in known]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "browser_family": gettext_lazy("Browser"),
+    "os_family": gettext_lazy("Operating system"),
+    "device_type": gettext_lazy("Device"),
+    "country": gettext_lazy("Country"),
+    "ip": gettext_lazy("IP address"),
+    "days": gettext_lazy("Looked back (days)"),
+    "earlier_successes": gettext_lazy("Earlier sign-ins looked at"),
+    "known_devices": gettext_lazy("Devices used before"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -167,6 +168,22 @@ def evaluate(event: Event, history: History, params: Params,
             "first_at": iso(ordered[0].occurred_at), "last_at": iso(ordered[-1].occurred_at),
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "network": gettext_lazy("Network"),
+    "account_count": gettext_lazy("Distinct accounts"),
+    "accounts": gettext_lazy("Accounts tried"),
+    "failures": gettext_lazy("Failures"),
+    "ips": gettext_lazy("IP addresses"),
+    "ip_count": gettext_lazy("Distinct IP addresses"),
+    "minutes": gettext_lazy("Window (minutes)"),
+    "threshold": gettext_lazy("Accounts that make an alert"),
+    "first_at": gettext_lazy("First failure (UTC)"),
+    "last_at": gettext_lazy("Last failure (UTC)"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

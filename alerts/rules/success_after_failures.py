@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -94,6 +95,23 @@ def evaluate(event: Event, history: History, params: Params,
             "same_ip": event.ip in ips, "ips": list(ips)[:IPS_SHOWN], "ip_count": len(ips),
         },
     )]
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "login": gettext_lazy("Account"),
+    "failures": gettext_lazy("Failures before"),
+    "minutes": gettext_lazy("Window (minutes)"),
+    "threshold": gettext_lazy("Failures that make an alert"),
+    "first_failure_at": gettext_lazy("First failure (UTC)"),
+    "success_at": gettext_lazy("Time of the sign-in (UTC)"),
+    "success_ip": gettext_lazy("IP address of the sign-in"),
+    "success_country": gettext_lazy("Country of the sign-in"),
+    "same_ip": gettext_lazy("Signed in from an address that failed"),
+    "ips": gettext_lazy("IP addresses that failed"),
+    "ip_count": gettext_lazy("Distinct IP addresses that failed"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:

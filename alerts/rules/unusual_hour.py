@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -231,6 +232,24 @@ def evaluate(event: Event, history: History, params: Params,
 
 def _ranges_text(hours: Iterable[int]) -> str:
     return ", ".join(f"{a:02d}:00-{b:02d}:00" for a, b in hour_ranges(hours))
+
+
+# The evidence's keys as the detail page names them ("The rule's figures"), beside the
+# code that writes them: a key added to the evidence gets its label here.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "local_time": gettext_lazy("Time in the organisation's time zone"),
+    "local_date": gettext_lazy("Date in the organisation's time zone"),
+    "timezone": gettext_lazy("Time zone"),
+    "quiet": gettext_lazy("Inside the quiet hours"),
+    "outside_usual": gettext_lazy("Outside the person's usual hours"),
+    "quiet_start": gettext_lazy("Quiet hours start"),
+    "quiet_end": gettext_lazy("Quiet hours end"),
+    "usual_hours": gettext_lazy("The person's usual hours"),
+    "learned_from": gettext_lazy("Sign-ins learned from"),
+    "usual_days": gettext_lazy("Usual hours learned over (days)"),
+    "country": gettext_lazy("Country"),
+    "ip": gettext_lazy("IP address"),
+}
 
 
 def describe(evidence: Mapping[str, Any]) -> str:
