@@ -139,6 +139,8 @@ def alert_opened(*, alert: Alert) -> None:
         return
     webhook_event_enqueue(tenant=alert.tenant, event_type="alert.opened", payload=_payload(alert),
                           idempotency_key=f"alert:{alert.pk}:opened")
+    if alert.last_seen < timezone.now() - dt.timedelta(hours=settings.ALERTS_NOTIFY_MAX_AGE_HOURS):
+        return  # old news (a catch-up): the alerts page and the digest, no e-mail at once
     if alert.rule in WAS_THIS_YOU_RULES:
         _was_this_you(alert)
     if alert.severity == SeverityChoices.HIGH:

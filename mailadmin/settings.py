@@ -321,6 +321,10 @@ ALERTS_DETECT_INTERVAL_SECONDS = float(_env("ALERTS_DETECT_INTERVAL_SECONDS", "2
 ALERTS_DETECT_BATCH_SIZE = _env_int("ALERTS_DETECT_BATCH_SIZE", 2000)
 # Rows that commit this long after a higher id are still detected (see alerts.detect).
 ALERTS_DETECT_LOOKBACK_SECONDS = _env_int("ALERTS_DETECT_LOOKBACK_SECONDS", 120)
+# An alert about a sign-in older than this (the detector catching up after an outage, or judging
+# an existing install's history the first time) e-mails nobody at once: it waits on the alerts
+# page and in the digest, so nobody is asked "Was this you?" about last month.
+ALERTS_NOTIFY_MAX_AGE_HOURS = _env_int("ALERTS_NOTIFY_MAX_AGE_HOURS", 24)
 # Optional GeoIP2 / GeoLite2 City database (.mmdb) for city-precise impossible travel; without
 # it places are country centroids (alerts/data).
 MAILADMIN_GEOIP2_CITY_DB = _env("MAILADMIN_GEOIP2_CITY_DB")

@@ -131,3 +131,14 @@ def test_the_detector_asks_the_person_in_their_language_once(two_tenants):
     assert "Germany" in message.subject
     assert WebhookDelivery.objects.for_tenant(a.tenant).filter(
         event_type="alert.opened", payload__data__id=alert.pk).count() == 1
+
+
+def test_an_alert_about_an_old_sign_in_emails_nobody_at_once(two_tenants):
+    """The detector catching up (an outage, or an existing install's history judged the first
+    time) does not ask people "Was this you?" about last month, nor page the admins."""
+    a = two_tenants.a
+    old = timezone.now() - dt.timedelta(days=3)
+    alert_opened(alert=make_alert(a.member, rule="new_country", severity="high", at=old,
+                                  event=signin(a.member, at=old)))
+    assert not _mail(a.tenant, "alert_was_this_you").exists()
+    assert not _mail(a.tenant, "alert_admin").exists()
