@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import normalize_email
 from activity.capture.types import FAMILY_MAX_LENGTH, DeviceType
-from activity.models import AuditLogEntry, ExportStatus, MfaMethod, Outcome, Reason
+from activity.models import AuditLogEntry, ExportStatus, MfaMethod, Outcome, Protocol, Reason
 from tenants.models import Tenant
 
 # A query value longer than this is not a filter anyone typed; refuse it before any work.
@@ -99,6 +99,7 @@ class LoginEventFilters:
     os: str = ""
     device: str = ""
     mfa: str | None = None  # None: any; "": no second factor; else an MfaMethod value
+    protocol: str = ""  # web, imap, pop3, submission (mail clients through Dovecot), or any
     dates: DateRange = field(default_factory=DateRange)
 
     def as_params(self) -> dict[str, str]:
@@ -111,7 +112,7 @@ class LoginEventFilters:
                 params["exact"] = "1"
         if self.ip or self.network:
             params["ip"] = self.ip or self.network
-        for key in ("country", "outcome", "reason", "browser", "os", "device"):
+        for key in ("country", "outcome", "reason", "browser", "os", "device", "protocol"):
             if value := getattr(self, key):
                 params[key] = value
         if self.mfa is not None:
@@ -315,10 +316,11 @@ def login_filters_from_query(
     device = reader.choice("device", _("Device"), dict(DeviceType.choices))
     mfa_choices = {MFA_NONE: "", **{v: v for v in MfaMethod.values if v}}
     mfa_raw = reader.choice("mfa", _("Second factor"), mfa_choices)
+    protocol = reader.choice("protocol", _("Protocol"), dict(Protocol.choices))
     filters = LoginEventFilters(
         person=person, address=address, address_exact=exact, ip=ip, network=network,
         country=country.upper(), outcome=outcome, reason=reason, browser=browser, os=os_family,
-        device=device, mfa=mfa_choices[mfa_raw] if mfa_raw else None,
+        device=device, mfa=mfa_choices[mfa_raw] if mfa_raw else None, protocol=protocol,
         dates=reader.dates(_zone(tenant, tz)),
     )
     return ParsedFilters(filters=filters, errors=reader.errors)
@@ -392,6 +394,7 @@ _LABELS: dict[str, Any] = {
     "os": gettext_lazy("Operating system"),
     "device": gettext_lazy("Device"),
     "mfa": gettext_lazy("Second factor"),
+    "protocol": gettext_lazy("Protocol"),
     "from": gettext_lazy("From"),
     "to": gettext_lazy("To"),
     "dataset": gettext_lazy("Dataset"),
@@ -415,6 +418,7 @@ def _value_labels() -> dict[str, Callable[[str], str]]:
         "reason": from_choices(dict(Reason.choices)),
         "device": from_choices(dict(DeviceType.choices)),
         "mfa": from_choices(mfa),
+        "protocol": from_choices(dict(Protocol.choices)),
         "status": from_choices(dict(ExportStatus.choices)),
         "type": from_choices(audited_object_types()),
         "action": from_choices(audit_actions()),

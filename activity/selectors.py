@@ -156,6 +156,8 @@ def login_events_filtered(
         events = events.filter(country=filters.country)
     if filters.outcome:
         events = events.filter(outcome=filters.outcome)
+    if filters.protocol:
+        events = events.filter(protocol=filters.protocol)
     if filters.reason:
         events = events.filter(reason=filters.reason)
     if filters.browser:

@@ -21,7 +21,7 @@ from activity.filters import (
     MFA_NONE,
     filters_describe,
 )
-from activity.models import AuditLogEntry, MfaMethod, Outcome, Reason
+from activity.models import AuditLogEntry, MfaMethod, Outcome, Protocol, Reason
 from activity.selectors import Window
 from activity.services import GREY_ZONE_CHANGE
 
@@ -56,6 +56,7 @@ def login_choices(params: dict[str, str]) -> dict[str, Any]:
         "reason_options": _options(Reason.choices, params.get("reason")),
         "device_options": _options(DeviceType.choices, params.get("device")),
         "mfa_options": _options(mfa_methods, params.get("mfa")),
+        "protocol_options": _options(Protocol.choices, params.get("protocol")),
     }
 
 

@@ -22,6 +22,7 @@ from activity.models import (
     ExportStatus,
     MfaMethod,
     Outcome,
+    Protocol,
     Reason,
     RetentionPolicy,
 )
@@ -32,6 +33,7 @@ from activity.selectors import (
     login_events_filtered,
     visible_since,
 )
+from activity.services import login_event_record
 from tenants.models import Tenant
 from tests.activity.test_log_support import PHONE, export, login
 
@@ -55,14 +57,14 @@ def test_empty_query_means_no_filter() -> None:
 def test_every_login_filter_round_trips_through_as_query() -> None:
     query = ("person=7&address=Alice%40Acme.example&exact=1&ip=10.1.2.3/8&country=cn&outcome=failure"
              "&reason=bad_credentials&browser=Chrome&os=Windows&device=mobile&mfa=totp"
-             "&from=2026-03-01&to=2026-03-31")
+             "&protocol=imap&from=2026-03-01&to=2026-03-31")
     parsed = parse(query)
     f = parsed.filters
     assert parsed.errors == []
     assert (f.person, f.address, f.address_exact) == (7, "alice@acme.example", True)
     assert (f.ip, f.network, f.country) == ("", "10.0.0.0/8", "CN")
-    assert (f.outcome, f.reason, f.browser, f.os, f.device, f.mfa) == (
-        "failure", "bad_credentials", "Chrome", "Windows", "mobile", "totp")
+    assert (f.outcome, f.reason, f.browser, f.os, f.device, f.mfa, f.protocol) == (
+        "failure", "bad_credentials", "Chrome", "Windows", "mobile", "totp", "imap")
     assert (f.dates.date_from, f.dates.date_to) == (date(2026, 3, 1), date(2026, 3, 31))
     again = parse(parsed.as_query())
     assert again.filters == f and again.errors == []
@@ -99,6 +101,7 @@ def test_malformed_ip_is_refused_with_a_message(value: str) -> None:
 
 @pytest.mark.parametrize(("key", "value"), [
     ("outcome", "hacked"), ("reason", "because"), ("device", "toaster"), ("mfa", "sms"),
+    ("protocol", "smtp-relay"),
     ("country", "USA"), ("country", "1A"), ("person", "-3"), ("person", "abc"), ("person", "0"),
     ("person", "99999999999999999999"), ("person", "١٢"), ("from", "yesterday"),
     ("from", "99999-01-01"), ("to", "1999-12-31"), ("from", "2026-02-30"), ("to", "2026-3-1"),
@@ -236,6 +239,21 @@ def test_each_login_filter_selects_its_rows_and_never_the_other_tenant(two_tenan
     assert _select(t, "mfa=totp") == {totp.pk}
     assert _select(t, "mfa=none") == {ok.pk, phone_fail.pk, unknown.pk}
     assert _select(t, "outcome=failure&country=CN&device=mobile") == {phone_fail.pk}
+
+
+@pytest.mark.django_db
+def test_the_protocol_filter_tells_mail_clients_from_the_browser(two_tenants) -> None:
+    a, b = two_tenants.a, two_tenants.b
+    web = login(a.tenant, user=a.member)
+    imap = login_event_record(tenant=a.tenant, user=a.member, attempted_login=a.member.email,
+                              client=PHONE, outcome=Outcome.FAILURE,
+                              reason=Reason.BAD_CREDENTIALS, protocol=Protocol.IMAP)
+    login_event_record(tenant=b.tenant, user=b.member, attempted_login=b.member.email,
+                       client=PHONE, outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS,
+                       protocol=Protocol.IMAP)
+    assert _select(a.tenant, "protocol=imap") == {imap.pk}
+    assert _select(a.tenant, "protocol=web") == {web.pk}
+    assert _select(a.tenant, "protocol=pop3") == set()
 
 
 @pytest.mark.django_db

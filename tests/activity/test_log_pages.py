@@ -18,7 +18,16 @@ from django.urls import NoReverseMatch, path, reverse
 from accounts.models import User
 from activity.capture.types import DeviceType
 from activity.keyset import cursor_encode
-from activity.models import AuditLogEntry, ExportEvent, LoginEvent, MfaMethod, Outcome, Reason
+from activity.models import (
+    AuditLogEntry,
+    ExportEvent,
+    LoginEvent,
+    MfaMethod,
+    Outcome,
+    Protocol,
+    Reason,
+)
+from activity.services import login_event_record
 from mailadmin.urls import urlpatterns as project_urls
 from tenants.access import requires
 from tenants.models import Tenant
@@ -529,3 +538,18 @@ def test_filter_options_render_exactly_as_the_template_loops_did(params) -> None
         expected = Template(loop % key).render(Context({"choices": choices, "params": params}))
         assert built[f"{key}_options"] == expected, key
     assert ("selected" in built["mfa_options"]) == ("mfa" in params)
+
+
+def test_the_sign_in_log_filters_by_protocol(two_tenants, signed_in):
+    a = two_tenants.a
+    web = login(a.tenant, user=a.member)
+    imap = login_event_record(tenant=a.tenant, user=a.member, attempted_login=a.member.email,
+                              client=PHONE, outcome=Outcome.FAILURE,
+                              reason=Reason.BAD_CREDENTIALS, protocol=Protocol.IMAP)
+    client = signed_in(a.admin)
+    page = client.get("/logs/signins/?protocol=imap").content.decode()
+    assert '<option value="imap" selected>IMAP</option>' in page
+    assert re.findall(r'data-testid="signin-row" data-event="(\d+)"', page) == [str(imap.pk)]
+    page = client.get("/logs/signins/?protocol=web").content.decode()
+    assert str(imap.pk) not in re.findall(r'data-testid="signin-row" data-event="(\d+)"', page)
+    assert str(web.pk) in re.findall(r'data-testid="signin-row" data-event="(\d+)"', page)
