@@ -40,6 +40,10 @@ _DEPENDENTS: dict[type[Model], tuple[tuple[type[Model], str], ...]] = {
 }
 
 
+def _has_tenant(model: type[Model]) -> bool:
+    return any(f.name == "tenant" for f in model._meta.fields)
+
+
 @dataclass
 class Dropped:
     """One dropped partition: its name, and how many rows of each tenant went with it."""
@@ -61,8 +65,16 @@ def delete_batch(rows: QuerySet[Model], *, batch_size: int, time_column: str | N
         target = model._base_manager.filter(pk__in=ids)
         if time_column is not None and before is not None:
             target = target.filter(**{f"{time_column}__lt": before})
-        for dependent, column in _DEPENDENTS.get(model, ()):
-            dependent._base_manager.filter(**{f"{column}__in": ids})._raw_delete(connection.alias)
+        dependents = _DEPENDENTS.get(model, ())
+        # A tenant-owned dependent's indexes start with the tenant (the outbox's attempts are
+        # indexed by (tenant, message, at)): name the batch's tenants so the delete uses them.
+        tenant_ids = (set(target.values_list("tenant_id", flat=True))
+                      if any(_has_tenant(d) for d, _column in dependents) else set())
+        for dependent, column in dependents:
+            related = dependent._base_manager.filter(**{f"{column}__in": ids})
+            if _has_tenant(dependent):
+                related = related.filter(tenant_id__in=tenant_ids)
+            related._raw_delete(connection.alias)
         return int(target._raw_delete(connection.alias))
 
 
