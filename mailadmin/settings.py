@@ -157,6 +157,11 @@ LOGIN_URL = "signin"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "signin"
 INVITATION_TTL_HOURS = _env_int("MAILADMIN_INVITATION_TTL_HOURS", 72)
+# Password recovery (security.recovery): how long a reset link works, and requests per hour
+# per address (beyond it nothing is sent; the page is the same) and per IP (beyond it a 429).
+PASSWORD_RESET_TTL_MINUTES = _env_int("MAILADMIN_PASSWORD_RESET_TTL_MINUTES", 60)
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = _env_int("MAILADMIN_PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 3)
+PASSWORD_RESET_PER_IP_PER_HOUR = _env_int("MAILADMIN_PASSWORD_RESET_PER_IP_PER_HOUR", 20)
 
 # --- Sessions and cookies -------------------------------------------------------------------
 SESSION_ENGINE = "security.sessions.store"  # the db engine, one statement per write
