@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mailadmin import views
+from mailadmin.i18n import language_switch_view
 
 urlpatterns = [
     path("ops/", admin.site.urls),
     path("healthz", views.healthz_view, name="healthz"),
     path("readyz", views.readyz_view, name="readyz"),
+    path("i18n/setlang/", language_switch_view, name="set_language"),
     path("dashboard/", views.dashboard_view, name="dashboard"),
     path("", include("security.signin.urls")),
     path("", include("people.urls")),

@@ -1,0 +1,37 @@
+"""The language switcher: a signed-out visitor's choice is a cookie, a signed-in person's is theirs.
+
+Django's ``set_language`` keeps the choice in the language cookie and sends the browser back to a
+safe ``next``. A signed-in person's language is also saved on their account, because
+``TenantMiddleware`` applies the person's own language before anything the browser says; without
+that, the switcher would seem to do nothing once signed in. The account change is a ``User`` save,
+which the audit trail records like any other profile change.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from accounts.models import User
+from accounts.services import profile_update
+from tenants.access import PUBLIC, requires
+
+
+@requires(PUBLIC)
+@require_POST
+def language_switch_view(request: HttpRequest) -> HttpResponse:
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if (isinstance(user, User) and user.is_authenticated
+            and language in dict(settings.LANGUAGES) and user.language != language):
+        # An account that no longer validates keeps its language; the cookie still holds.
+        with suppress(ValidationError):
+            profile_update(user=user, display_name=user.display_name, language=language,
+                           timezone_name=user.timezone)
+    return response
