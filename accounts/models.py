@@ -66,6 +66,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when the account is secured after a compromise ("This wasn't me", offboarding, reset):
     # the next sign-in must choose a new password. Cleared by the person's own password change.
     must_change_password = models.BooleanField(_("must change password at next sign-in"), default=False)
+    # A scheduled offboarding (people.offboarding): the beat task carries it out once
+    # ``offboard_at`` has passed; cancelling or reactivating clears all three. After it is
+    # carried out they stay as they were, so the person page says when, why and at whose request.
+    offboard_at = models.DateTimeField(_("offboarding date"), null=True, blank=True)
+    offboard_reason = models.CharField(_("offboarding reason"), max_length=500, blank=True)
+    offboard_requested_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("offboarding requested by"),
+    )
 
     objects = UserManager()
 
@@ -80,6 +89,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["tenant", "role"]),
             models.Index(fields=["tenant", "status"]),
+            # The beat task's "which offboardings are due": only scheduled rows are indexed.
+            models.Index(fields=["offboard_at"], name="user_offboard_due",
+                         condition=models.Q(offboard_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(
