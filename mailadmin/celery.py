@@ -82,6 +82,10 @@ app.conf.update(
         # within its budget and resumes the next night; a second one at once is skipped.
         "retention-sweep": {"task": "retention.sweep", "schedule": crontab(minute=30, hour=2),
                             "options": {"expires": 12 * 3600}},
+        # Every 5 minutes: scheduled offboardings that are due (people.offboarding). Each person
+        # is carried out once under a row lock, so a late or overlapping run changes nothing.
+        "people-offboardings-due": {"task": "people.offboardings_due", "schedule": 300.0,
+                                    "options": {"expires": 290}},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
