@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SHELL := /bin/bash
 APPS := tenants notifications accounts activity security alerts retention people me mailadmin
 
-.PHONY: run test lint check-deploy pytest bench venv dev-deps system-deps clean
+.PHONY: run test lint check-deploy pytest bench venv dev-deps system-deps clean messages compilemessages
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -24,8 +24,23 @@ $(VENV)/.dev: $(PY) requirements/dev.lock
 venv: $(VENV)/.base
 dev-deps: $(VENV)/.dev
 
+# Translations: the catalogues (locale/<lang>/LC_MESSAGES/django.po) are committed, the compiled
+# .mo files are not: gettext's msgfmt (scripts/system-deps) builds them for `make run` and `make test`.
+PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+%.mo: %.po
+	@command -v msgfmt >/dev/null 2>&1 || scripts/system-deps --gettext
+	msgfmt --check -o $@ $<
+compilemessages: $(PO:.po=.mo)
+
+# After the sources changed: every marked string into the catalogue (then translate the new ones,
+# see locale/README.md); tests/i18n fails while one is untranslated or fuzzy.
+messages: $(VENV)/.base
+	@command -v msgfmt >/dev/null 2>&1 || scripts/system-deps --gettext
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location=file --ignore=tests \
+		--ignore=bench --ignore=node_modules --ignore=var --ignore=docs
+
 # MAILADMIN_PORT: the links in e-mails (invitations) point at the port served (PUBLIC_BASE_URL).
-run: $(VENV)/.base
+run: $(VENV)/.base compilemessages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	@echo "Console: http://127.0.0.1:$(PORT)/"
@@ -56,7 +71,7 @@ check-deploy: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
 	env $(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-pytest: $(VENV)/.dev system-deps
+pytest: $(VENV)/.dev system-deps compilemessages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint check-deploy pytest
