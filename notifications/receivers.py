@@ -52,4 +52,6 @@ def mfa_change_email(sender: object, *, user: User, change: str, detail: str = "
 
 def mfa_reset_email(sender: object, *, user: User, **kwargs: Any) -> None:
     """``accounts.mfa.signals.mfa_reset``: an administrator reset the person's two-step sign-in."""
+    if user.status == User.Status.OFFBOARDED:
+        return  # offboarding removes the devices: "set it up again at your next sign-in" is untrue
     _mfa_email(user=user, change="mfa_reset", detail="")
