@@ -10,11 +10,12 @@ same parsed filters, so a page and its export list the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Lookup, Q, QuerySet, Value
+from django.db.models import Count, F, Lookup, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -250,3 +251,36 @@ def login_outcome_counts(*, tenant: Tenant, since: datetime) -> dict[str, int]:
     counts = {outcome: 0 for outcome in Outcome.values}
     counts.update({row["outcome"]: row["n"] for row in rows})
     return counts
+
+
+def last_signin_subquery(*, tenant: Tenant, since: datetime | None = None,
+                         now: datetime | None = None) -> Subquery:
+    """For User querysets: the person's latest successful sign-in within the visible window.
+
+    One LIMIT 1 probe per person on the ``(tenant, user, -occurred_at)`` index; both time bounds
+    are constants, so only the window's day partitions are planned. NULL when there is none.
+    """
+    now = now or timezone.now()
+    since = since or visible_since(tenant=tenant, now=now)
+    return Subquery(
+        LoginEvent.objects.for_tenant(tenant)
+        .filter(user=OuterRef("pk"), outcome=Outcome.SUCCESS, occurred_at__gte=since,
+                occurred_at__lte=now)
+        .order_by("-occurred_at").values("occurred_at")[:1]
+    )
+
+
+def last_signin_by_user(*, tenant: Tenant, user_ids: Iterable[int], since: datetime | None = None,
+                        now: datetime | None = None) -> dict[int, datetime]:
+    """The latest successful sign-in of each of a page of people, from the record; one query.
+
+    Read from LoginEvent rather than ``User.last_login``, so people whose history was loaded
+    (the demo, an import of an older system's log) show it too. People without one are absent.
+    """
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = (User.objects.for_tenant(tenant).filter(pk__in=ids)
+            .annotate(last_signin=last_signin_subquery(tenant=tenant, since=since, now=now))
+            .filter(last_signin__isnull=False).values_list("pk", "last_signin"))
+    return dict(rows)
