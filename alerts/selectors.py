@@ -9,12 +9,12 @@ tenant's id. The list pages by keyset over (last_seen DESC, id DESC), like the l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -187,6 +187,30 @@ def open_alert_counts(*, tenant: Tenant, user: User | None = None) -> dict[str, 
         counts[row["severity"]] = row["n"]
     counts["total"] = sum(counts[value] for value in SeverityChoices.values)
     return counts
+
+
+def _open_alerts(tenant: Tenant) -> QuerySet[Alert]:
+    return Alert.objects.for_tenant(tenant).filter(status__in=UNRESOLVED, mode=ModeChoices.ALERT)
+
+
+def open_alert_totals_by_user(*, tenant: Tenant, user_ids: Iterable[int]) -> dict[int, int]:
+    """Unresolved alerts (mode alert) per person for a page of people; one grouped query.
+    People without any are absent."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = (_open_alerts(tenant).filter(user_id__in=ids).values("user_id")
+            .annotate(n=Count("id")).order_by())
+    return {row["user_id"]: row["n"] for row in rows}
+
+
+def open_alert_total_subquery(*, tenant: Tenant) -> Subquery:
+    """For User querysets (sorting by it): the person's unresolved alerts, counted."""
+    return Subquery(
+        _open_alerts(tenant).filter(user=OuterRef("pk")).order_by().values("user")
+        .annotate(n=Count("id")).values("n")[:1],
+        output_field=IntegerField(),
+    )
 
 
 def trusts_list(*, tenant: Tenant, active_only: bool = True) -> QuerySet[Trust]:
