@@ -32,7 +32,7 @@ NAVIGATION = [
     ]),
     (_("Policies"), [
         ("policy_password", _("Passwords"), Cap.POLICY_VIEW),
-        ("policy_mfa", _("MFA requirement"), Cap.POLICY_VIEW),
+        ("policy_mfa", _("Two-step sign-in"), Cap.POLICY_VIEW),
         ("policy_network", _("Network allowlist"), Cap.POLICY_VIEW),
         ("policy_hours", _("Sign-in hours"), Cap.POLICY_VIEW),
         ("policy_lockout", _("Lockout"), Cap.POLICY_VIEW),

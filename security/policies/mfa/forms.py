@@ -9,7 +9,7 @@ from security.policies.mfa.rules import GRACE_MAX_DAYS, MfaRequirement
 
 
 class MfaPolicyForm(forms.Form):
-    requirement = forms.ChoiceField(label=_("Two-factor authentication"),
+    requirement = forms.ChoiceField(label=_("Two-step sign-in"),
                                     choices=MfaRequirement.choices, widget=forms.RadioSelect)
     grace_days = forms.IntegerField(
         label=_("Grace period in days"), min_value=0, max_value=GRACE_MAX_DAYS,

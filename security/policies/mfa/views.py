@@ -29,6 +29,6 @@ def mfa_policy_view(request: ConsoleRequest) -> HttpResponse:
     return policy_page(
         request, form_class=MfaPolicyForm, save=save, template="security/policies/mfa.html",
         initial={"requirement": policy.requirement, "grace_days": policy.grace_days},
-        success=_("The two-factor policy is saved."), url_name="policy_mfa",
+        success=_("The two-step sign-in policy is saved."), url_name="policy_mfa",
         context={"policy": policy, "grace_ends_at": MfaRules.from_policy(policy).grace_ends_at,
                  "now": timezone.now()})
