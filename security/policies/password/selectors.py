@@ -65,3 +65,18 @@ def password_expiring_list(*, tenant: Tenant, now: datetime | None = None,
     states = (PasswordState.objects.for_tenant(tenant).filter(changed_at__lte=cutoff)
               .select_related("user").order_by("changed_at"))
     return [(state, password_expires_at(state.changed_at, rules)) for state in states]  # type: ignore[misc]
+
+
+def password_expired_exists(*, tenant: Tenant, now: datetime | None = None) -> models.Exists | None:
+    """For User querysets: the person's password is past the policy's expiry (the same instant
+    ``password_expires_at`` gives); None when the policy lets passwords never expire (one query).
+
+    A person without a password state has not signed in since expiry was introduced: their
+    clock starts at their next sign-in, so they are not expired.
+    """
+    policy = password_policy_get(tenant=tenant)
+    if not policy.expiry_days:
+        return None
+    cutoff = (now or timezone.now()) - timedelta(days=policy.expiry_days)
+    return models.Exists(PasswordState.objects.for_tenant(tenant)
+                         .filter(user=models.OuterRef("pk"), changed_at__lte=cutoff))
