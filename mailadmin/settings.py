@@ -379,6 +379,15 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if _env_bool("STATIC_MANIFEST", not DEBUG)
+# --- People import (people/imports: CSV upload, dry-run preview, apply) -------------------------
+# The most data rows one file may hold, and its largest size; a bigger file is refused whole.
+PEOPLE_IMPORT_MAX_ROWS = _env_int("PEOPLE_IMPORT_MAX_ROWS", 100_000)
+PEOPLE_IMPORT_MAX_BYTES = _env_int("PEOPLE_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Rows judged or applied per transaction (the unit a killed worker's successor resumes after).
+PEOPLE_IMPORT_BATCH_ROWS = _env_int("PEOPLE_IMPORT_BATCH_ROWS", 1000)
+# Embedded (eager Celery, no beat): run the preview and apply in process once the request commits.
+PEOPLE_IMPORT_RUN_ON_COMMIT = _env_bool("PEOPLE_IMPORT_RUN_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
+
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
