@@ -87,9 +87,9 @@ def _refuse_last_owner(*, tenant: Tenant, person: User) -> None:
 
 def _locked_person(person: User) -> User:
     """The person's row, locked and re-read, so every check below sees the committed state."""
-    locked = User.objects.select_for_update().select_related("tenant").get(pk=person.pk)
+    User.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).get()
     person.refresh_from_db()
-    return locked
+    return person
 
 
 def _iso(value: datetime | None) -> str:
