@@ -11,6 +11,7 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
+    # Passkeys: its user handles, checks, JS and JS catalogue; the credentials are its model too.
+    "django_otp_webauthn",
     "axes",
     "auditlog",
     "tenants",
@@ -298,6 +301,32 @@ PUBLIC_BASE_URL = (
     _env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_env_int('MAILADMIN_PORT', 8000) if EMBEDDED else 8000}"
 ).rstrip("/")
 
+# --- Passkeys (django-otp-webauthn; accounts/mfa/passkeys.py) -----------------------------------
+# A passkey is bound to the relying-party id (a domain, never an IP address: browsers refuse
+# 127.0.0.1) and accepted only from the allowed origins. Both follow PUBLIC_BASE_URL when it is an
+# https address; otherwise (the embedded default, plain-HTTP test servers) http://localhost on the
+# served port, the one plain-HTTP origin browsers treat as secure. Changing the id later makes
+# every registered passkey useless.
+def _passkey_origin() -> str:
+    parts = urlsplit(PUBLIC_BASE_URL)
+    if parts.scheme == "https" and parts.hostname:
+        try:
+            ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            return f"https://{parts.netloc}"
+    return f"http://localhost:{parts.port or _env_int('MAILADMIN_PORT', 8000)}"
+
+
+OTP_WEBAUTHN_ALLOWED_ORIGINS = _env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS") or [_passkey_origin()]
+OTP_WEBAUTHN_RP_ID = (_env("OTP_WEBAUTHN_RP_ID")
+                      or urlsplit(OTP_WEBAUTHN_ALLOWED_ORIGINS[0]).hostname or "localhost")
+OTP_WEBAUTHN_RP_NAME = _env("OTP_WEBAUTHN_RP_NAME", "mailadmin")
+# A passkey is a second factor after the password, never a way to sign in without one: the
+# sign-in pipeline (security/signin/passkeys.py) runs every policy first.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.mfa.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+
 # --- Retention (activity.lifetime: the policy; retention/: sweeps, holds, reports) ---------------
 # Personal activity is visible for visible_days, then in a grey zone until purge_days, then purged.
 # A tenant's purge_days stays between the floor (six months, what network-log rules commonly
@@ -350,6 +379,15 @@ WEBHOOKS_TIMEOUT_SECONDS = _env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_ALLOW_HTTP = _env_bool("WEBHOOKS_ALLOW_HTTP", False)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = _env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 
+# --- People import (people/imports: CSV upload, dry-run preview, apply) -------------------------
+# The most data rows one file may hold, and its largest size; a bigger file is refused whole.
+PEOPLE_IMPORT_MAX_ROWS = _env_int("PEOPLE_IMPORT_MAX_ROWS", 100_000)
+PEOPLE_IMPORT_MAX_BYTES = _env_int("PEOPLE_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Rows judged or applied per transaction (the unit a killed worker's successor resumes after).
+PEOPLE_IMPORT_BATCH_ROWS = _env_int("PEOPLE_IMPORT_BATCH_ROWS", 1000)
+# Embedded (eager Celery, no beat): run the preview and apply in process once the request commits.
+PEOPLE_IMPORT_RUN_ON_COMMIT = _env_bool("PEOPLE_IMPORT_RUN_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
+
 # --- Mail clients (security/mailauth) ---
 # Dovecot's auth-policy endpoint (/mailauth/policy): empty secret = the endpoint answers 404.
 # Dovecot sends it as ``auth_policy_server_api_header = X-API-Key:<secret>``.
@@ -379,15 +417,6 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if _env_bool("STATIC_MANIFEST", not DEBUG)
-# --- People import (people/imports: CSV upload, dry-run preview, apply) -------------------------
-# The most data rows one file may hold, and its largest size; a bigger file is refused whole.
-PEOPLE_IMPORT_MAX_ROWS = _env_int("PEOPLE_IMPORT_MAX_ROWS", 100_000)
-PEOPLE_IMPORT_MAX_BYTES = _env_int("PEOPLE_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
-# Rows judged or applied per transaction (the unit a killed worker's successor resumes after).
-PEOPLE_IMPORT_BATCH_ROWS = _env_int("PEOPLE_IMPORT_BATCH_ROWS", 1000)
-# Embedded (eager Celery, no beat): run the preview and apply in process once the request commits.
-PEOPLE_IMPORT_RUN_ON_COMMIT = _env_bool("PEOPLE_IMPORT_RUN_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
-
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
