@@ -42,7 +42,7 @@ from tenants.roles import Cap, Role, can_manage, role_has
 try:  # password-reset links (security.recovery) may not be installed yet
     from security.recovery.services import password_resets_revoke_all
 except ImportError:  # pragma: no cover - depends on the recovery package being present
-    password_resets_revoke_all = None
+    password_resets_revoke_all = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
