@@ -2,6 +2,7 @@
 
     .venv/bin/python locale/translate.py todo 150      # the next 150 untranslated entries, numbered
     .venv/bin/python locale/translate.py apply FILE    # "N | translation" lines into the catalogue
+    .venv/bin/python locale/translate.py apply F.json  # {"msgid": "translation"} into the catalogue
     .venv/bin/python locale/translate.py stats         # translated / remaining
 
 ``todo`` remembers which entry each number is (var/i18n-todo.json), so ``apply`` writes each
@@ -85,24 +86,37 @@ def todo(limit: int) -> None:
         print(f"{number} | {text}{context}   ({where})")
 
 
-def apply(path: Path) -> None:
+def _numbered(path: Path) -> list[tuple[str, str | None, str, str]]:
     index = json.loads(INDEX.read_text())
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and " | " in line:
+            number, text = line.split(" | ", 1)
+            ctxt, msgid = index[int(number)]
+            rows.append((number, ctxt, msgid, _read(text.strip())))
+    return rows
+
+
+def _by_msgid(path: Path) -> list[tuple[str, str | None, str, str]]:
+    """A JSON object of msgid → translation (entries without a context)."""
+    mapping = json.loads(path.read_text(encoding="utf-8"))
+    return [(msgid[:20], None, msgid, text) for msgid, text in mapping.items()]
+
+
+def apply(path: Path) -> None:
     entries = po.load(CATALOGUE)
     by_key = {entry.key: entry for entry in entries}
     done = refused = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or " | " not in line:
-            continue
-        number, text = line.split(" | ", 1)
-        ctxt, msgid = index[int(number)]
+    rows = _by_msgid(path) if path.suffix == ".json" else _numbered(path)
+    for number, ctxt, msgid, translation in rows:
         entry = by_key.get((ctxt, msgid))
         if entry is None:
             print(f"gone from the catalogue: {number} {msgid[:60]!r}")
             continue
-        translation = _read(text.strip())
         if msgid.endswith("\n") and not translation.endswith("\n"):
             translation += "\n"
-        issues = problems(msgid, translation)
+        # One Chinese form stands for every count: it reads the plural's placeholders.
+        issues = problems(entry.msgid_plural or msgid, translation)
         if issues:
             refused += 1
             print(f"refused {number}: {'; '.join(issues)}\n  {msgid[:100]!r}\n  {translation[:100]!r}")
