@@ -45,6 +45,7 @@ NAVIGATION = [
         ("password_compliance", _("Password compliance"), Cap.POLICY_VIEW),
     ]),
     (_("Me"), [
+        ("my_security", _("My security"), Cap.SELF_SERVICE),
         ("profile", _("My profile"), Cap.SELF_SERVICE),
         ("password_change", _("Password"), Cap.SELF_SERVICE),
         ("mfa_manage", _("Two-step sign-in"), Cap.SELF_SERVICE),
