@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from django.db.models import (
     Case,
+    CharField,
     Exists,
     Expression,
     IntegerField,
@@ -100,6 +101,11 @@ def directory_state(*, tenant: Tenant, now: datetime | None = None) -> Directory
                           password_expired=password_expired_exists(tenant=tenant, now=now))
 
 
+def _display_name() -> Lower:
+    """The name a person is shown by, lower-cased: the display name, or the address."""
+    return Lower(Coalesce(NullIf("display_name", Value("")), "email", output_field=CharField()))
+
+
 def _rank(field_name: str, values: Sequence[str]) -> Case:
     return Case(*[When(**{field_name: value}, then=Value(i)) for i, value in enumerate(values)],
                 default=Value(len(values)), output_field=IntegerField())
@@ -125,8 +131,7 @@ def _sort_key(sort: Sort, *, tenant: Tenant, state: DirectoryState) -> Expressio
         return _flag(Q(pk__in=state.locked_ids)) if state.locked_ids else Value(0)
     if sort is Sort.ALERTS:
         return Coalesce(open_alert_total_subquery(tenant=tenant), Value(0))
-    # The name a person is shown by: the display name, or the address when there is none.
-    return Lower(Coalesce(NullIf("display_name", Value("")), "email"))
+    return _display_name()
 
 
 def people_directory(*, tenant: Tenant, filters: DirectoryFilters,
@@ -182,4 +187,4 @@ def directory_page(*, tenant: Tenant, filters: DirectoryFilters, state: Director
 def people_by_ids(*, tenant: Tenant, ids: Sequence[int]) -> list[User]:
     """The tenant's people among ``ids`` (others' ids simply match nothing), by name."""
     return list(User.objects.for_tenant(tenant).filter(pk__in=list(ids))
-                .order_by(Lower(Coalesce(NullIf("display_name", Value("")), "email")), "pk"))
+                .order_by(_display_name(), "pk"))
