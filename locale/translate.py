@@ -123,7 +123,12 @@ def apply(path: Path) -> None:
             continue
         entry.msgstr = {0: translation}
         entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
+        # The msgid a fuzzy guess was made from means nothing once the entry is translated.
+        entry.comments = [line for line in entry.comments if not line.startswith("#|")]
         done += 1
+    for entry in entries:
+        if not entry.fuzzy:
+            entry.comments = [line for line in entry.comments if not line.startswith("#|")]
     _header(entries)
     CATALOGUE.write_text(po.dump(entries), encoding="utf-8")
     # gettext's own layout, as makemessages writes it, so a later run changes only what changed.

@@ -51,9 +51,11 @@ class Entry:
         return (self.msgctxt, self.msgid)
 
     def lines(self) -> list[str]:
-        out = list(self.comments)
+        # gettext's order: comments and references, then the flags, then the previous msgid.
+        out = [line for line in self.comments if not line.startswith("#|")]
         if self.flags:
             out.append("#, " + ", ".join(self.flags))
+        out.extend(line for line in self.comments if line.startswith("#|"))
         if self.msgctxt is not None:
             out.extend(_field("msgctxt", self.msgctxt))
         out.extend(_field("msgid", self.msgid))
