@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from people import views
 
 urlpatterns = [
-    path("people/", views.people_list_view, name="people_list"),
+    path("", include("people.directory.urls")),  # the list, its bulk actions and export
     path("people/invite/", views.person_invite_view, name="person_invite"),
+    path("people/import/", include("people.imports.urls")),
     path("people/<int:pk>/", views.person_detail_view, name="person_detail"),
+    path("", include("people.offboarding.urls")),  # offboarding and the helpdesk's actions
     path("people/<int:pk>/role/", views.person_role_view, name="person_role"),
     path("people/<int:pk>/suspend/", views.person_suspend_view, name="person_suspend"),
     path("people/<int:pk>/reactivate/", views.person_reactivate_view, name="person_reactivate"),
