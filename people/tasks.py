@@ -3,6 +3,7 @@ people package is named here."""
 
 from __future__ import annotations
 
+from people.imports.tasks import imports_run_due_task
 from people.offboarding.tasks import offboardings_due_task
 
-__all__ = ["offboardings_due_task"]
+__all__ = ["imports_run_due_task", "offboardings_due_task"]
