@@ -86,6 +86,11 @@ app.conf.update(
         # is carried out once under a row lock, so a late or overlapping run changes nothing.
         "people-offboardings-due": {"task": "people.offboardings_due", "schedule": 300.0,
                                     "options": {"expires": 290}},
+        # Every 5 s: people imports waiting for their preview or apply, or left by a killed
+        # worker (people.imports). A job runs under a lease and a row lock (SKIP LOCKED), so
+        # overlapping runs never work on one job; a late run is dropped.
+        "people-imports-run-due": {"task": "people.imports_run_due", "schedule": 5.0,
+                                   "options": {"expires": 4}},
     },
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
