@@ -1,16 +1,46 @@
-"""Browser tests: Playwright driving the system Chromium against Django's live server."""
+"""Browser tests: Playwright driving the system Chromium against Django's live server.
+
+Every page a browser test is served is checked with axe-core (the copy that axe-playwright-python
+ships, injected through the DevTools protocol, so no CDN and no change to the Content-Security-
+Policy). The HTML of every document each page receives is captured as the browser receives it
+(DevTools ``Fetch`` interception at the response stage: the browser itself makes every request,
+with its cookies and redirects, we only read the body). When the test body has passed, each
+distinct document is rendered again, with the app's own stylesheets, in a fresh page at the
+viewport it was seen in, axe runs over it, and any violation of any impact fails the test with
+the page and the rule. Capturing rather than checking on the ``load`` event makes the check
+deterministic: a test that clicks on before an asynchronous check could finish still has every
+page it saw checked. ``axe_check(page)`` checks the page as it is now, for tests that want to
+check a state reached by script. ``@pytest.mark.axe_manual`` turns the capture off for a test
+that calls ``axe_check`` itself.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body
 # are still synchronous. Only these tests need the exemption.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+_AXE = Axe()
+# Every rule axe-core runs by default (WCAG 2.0-2.2 A and AA, best practices); none is disabled.
+_AXE_OPTIONS: dict[str, Any] = {"resultTypes": ["violations"]}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "axe_manual: the test calls axe_check itself; pages it is served are not replayed")
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +58,157 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 def page(page):
     page.set_default_timeout(15_000)
     return page
+
+
+# --- axe-core ----------------------------------------------------------------------------------
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (each a dict: id, impact, help, nodes)."""
+    return list(_AXE.run(page, options=_AXE_OPTIONS).response["violations"])
+
+
+def axe_report(violations: list[dict[str, Any]], where: str) -> str:
+    lines = []
+    for violation in violations:
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        shown = ", ".join(targets[:5]) + (f" (+{len(targets) - 5} more)" if len(targets) > 5 else "")
+        lines.append(f"{where}: {violation['id']} ({violation['impact']}): {violation['help']} — {shown}")
+    return "\n".join(lines)
+
+
+def axe_check(page: Page) -> None:
+    """Fail when axe-core finds any violation, of any impact, on the page as it is now."""
+    violations = axe_violations(page)
+    assert not violations, "axe-core:\n" + axe_report(violations, page.url)
+
+
+@dataclass
+class _Seen:
+    url: str
+    html: str
+    viewport: dict[str, int] | None
+
+
+@dataclass
+class AxeRecorder:
+    """The documents the test's pages were served, checked once the test body has passed."""
+
+    browser: Browser
+    seen: list[_Seen] = field(default_factory=list)
+    enabled: bool = True
+
+    def watch(self, context: BrowserContext, page: Page) -> None:
+        if not self.enabled:
+            return
+        cdp = context.new_cdp_session(page)
+
+        def on_paused(event: dict[str, Any]) -> None:
+            request_id = event["requestId"]
+            headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders") or []}
+            status = event.get("responseStatusCode") or 0
+            is_html = headers.get("content-type", "").startswith("text/html")
+            attachment = "attachment" in headers.get("content-disposition", "")
+            if is_html and not attachment and not 300 <= status < 400:
+                # Only fails when the page went away while this document loaded.
+                with contextlib.suppress(Exception):
+                    body = cdp.send("Fetch.getResponseBody", {"requestId": request_id})
+                    raw = body["body"]
+                    html = (base64.b64decode(raw).decode("utf-8", "replace")
+                            if body.get("base64Encoded") else raw)
+                    self.seen.append(_Seen(event["request"]["url"], html, page.viewport_size))
+            with contextlib.suppress(Exception):  # the request was cancelled meanwhile
+                cdp.send("Fetch.continueRequest", {"requestId": request_id})
+
+        cdp.on("Fetch.requestPaused", on_paused)
+        cdp.send("Fetch.enable", {"patterns": [{"resourceType": "Document",
+                                                 "requestStage": "Response"}]})
+
+    def violations(self) -> str:
+        """Replay each distinct document with the app's stylesheets and run axe-core on it."""
+        self.enabled = False  # the replay's own pages are not recorded
+        reports: list[str] = []
+        done: set[tuple[str, str]] = set()
+        context = self.browser.new_context()
+        try:
+            for seen in self.seen:
+                key = (seen.url, seen.html)
+                if key in done:
+                    continue
+                done.add(key)
+                replay = context.new_page()
+                if seen.viewport:
+                    replay.set_viewport_size(seen.viewport)  # type: ignore[arg-type]
+                replay.route(_same_url(seen.url), _serve(seen.html))
+                replay.goto(seen.url, wait_until="load")
+                found = axe_violations(replay)
+                if found:
+                    reports.append(axe_report(found, seen.url))
+                replay.close()
+        finally:
+            context.close()
+        return "\n".join(reports)
+
+
+def _same_url(url: str) -> Callable[[str], bool]:
+    return lambda candidate: candidate == url
+
+
+def _serve(html: str) -> Callable[[Route], None]:
+    def handler(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    return handler
+
+
+def _wrap(original: Callable[..., Any], after: Callable[[Any, Any], None]) -> Callable[..., Any]:
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        after(self, result)
+        return result
+
+    return wrapped
+
+
+@pytest.fixture(autouse=True)
+def _axe_every_page(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                    browser: Browser) -> Iterator[AxeRecorder]:
+    """Watches every page a browser test opens (the ``page`` fixture's and those of contexts the
+    test makes itself); ``pytest_runtest_call`` below checks what they were served."""
+    recorder = AxeRecorder(browser=browser,
+                           enabled=request.node.get_closest_marker("axe_manual") is None)
+
+    def watch_context(_browser: Any, context: BrowserContext) -> None:
+        monkeypatch.setattr(context, "new_page", _wrap_bound(context))
+
+    def _wrap_bound(context: BrowserContext) -> Callable[..., Page]:
+        original = context.new_page
+
+        def new_page(*args: Any, **kwargs: Any) -> Page:
+            created = original(*args, **kwargs)
+            recorder.watch(context, created)
+            return created
+
+        return new_page
+
+    def watch_browser_page(_browser: Any, created: Page) -> None:
+        recorder.watch(created.context, created)
+
+    monkeypatch.setattr(Browser, "new_context", _wrap(Browser.new_context, watch_context))
+    monkeypatch.setattr(Browser, "new_page", _wrap(Browser.new_page, watch_browser_page))
+    request.node.stash[_RECORDER] = recorder
+    yield recorder
+
+
+_RECORDER = pytest.StashKey[AxeRecorder]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    outcome = yield
+    recorder = item.stash.get(_RECORDER, None)
+    if recorder is None or not recorder.enabled or outcome.exception is not None:
+        return
+    report = recorder.violations()
+    if report:
+        outcome.force_exception(AssertionError("axe-core found violations:\n" + report))
