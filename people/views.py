@@ -21,6 +21,7 @@ from people import selectors, services
 from people.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
 from security.policies.lockout.selectors import lockout_rules_for
 from security.policies.password.validators import password_validators_for
+from security.sessions.selectors import user_sessions_list
 from security.signin.lockout import locked_accounts_list
 from tenants.access import PUBLIC, requires
 from tenants.roles import Cap, Role, can_manage, role_has
@@ -64,27 +65,55 @@ def person_invite_view(request: ConsoleRequest) -> HttpResponse:
 
 @requires(Cap.PEOPLE_VIEW)
 def person_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
+    """One person: their facts, open sessions and alerts, and the actions the viewer's role
+    allows on them (each action's own page confirms it and asks for a fresh confirmation)."""
     person = selectors.person_get(tenant=request.tenant, pk=pk)
     actor = request.user
     role_form = RoleForm(initial={"role": person.role})
     if not actor.can(Cap.PEOPLE_MAKE_OWNER):
         _roles_below_owner(role_form)
+    status = person.status
+    offboarded = status == User.Status.OFFBOARDED
+    # Nobody acts on themselves here (their own pages are under /me/) or above their rank.
+    manageable = person.pk != actor.pk and can_manage(actor.role, person.role)
+    invitation = selectors.invitation_latest_for(tenant=request.tenant, person=person)
+    invitation_pending = (status == User.Status.INVITED and invitation is not None
+                          and invitation.accepted_at is None and invitation.revoked_at is None)
+    sessions = user_sessions_list(user=person)
+    has_mfa = mfa_user_has_device(user=person)
+    locked = bool(locked_accounts_list(tenant=request.tenant, person=person))
     context = {
         "person": person,
         "role_form": role_form,
         "can_change_role": actor.can(Cap.PEOPLE_CHANGE_ROLE) and (
             actor.can(Cap.PEOPLE_MAKE_OWNER) or person.role != Role.OWNER
-        ) and person.status != User.Status.OFFBOARDED,
-        "can_manage": actor.can(Cap.PEOPLE_SUSPEND) and can_manage(actor.role, person.role)
-        and person.pk != actor.pk,
-        "invitation": selectors.invitation_latest_for(tenant=request.tenant, person=person),
-        "has_mfa": mfa_user_has_device(user=person),
-        "locked": bool(locked_accounts_list(tenant=request.tenant, person=person)),
-        "can_unlock": actor.can(Cap.PEOPLE_UNLOCK) and can_manage(actor.role, person.role),
-        "can_reset_mfa": actor.can(Cap.PEOPLE_RESET_MFA) and can_manage(actor.role, person.role)
-        and person.pk != actor.pk,
+        ) and not offboarded,
+        "can_manage": actor.can(Cap.PEOPLE_SUSPEND) and manageable,
+        "invitation": invitation,
+        "invitation_pending": invitation_pending,
+        "has_mfa": has_mfa,
+        "locked": locked,
+        "sessions": sessions,
         "can_view_logs": actor.can(Cap.LOGS_VIEW),
+        # Sign-in help (helpdesk and up).
+        "can_unlock": locked and actor.can(Cap.PEOPLE_UNLOCK) and can_manage(actor.role, person.role),
+        "can_reset_mfa": has_mfa and actor.can(Cap.PEOPLE_RESET_MFA) and manageable,
+        "can_send_reset": status == User.Status.ACTIVE and actor.can(Cap.PEOPLE_UNLOCK) and manageable,
+        "can_require_password_change": status in (User.Status.ACTIVE, User.Status.SUSPENDED)
+        and not person.must_change_password and actor.can(Cap.PEOPLE_SUSPEND) and manageable,
+        "can_end_sessions": bool(sessions) and actor.can(Cap.PEOPLE_SUSPEND) and manageable,
+        "can_resend_invitation": status == User.Status.INVITED and actor.can(Cap.PEOPLE_INVITE)
+        and manageable,
+        "can_revoke_invitation": invitation_pending and actor.can(Cap.PEOPLE_INVITE) and manageable,
+        # Offboarding (admins and owners) and coming back from it (owners).
+        "can_offboard": not offboarded and actor.can(Cap.PEOPLE_OFFBOARD) and manageable,
+        "offboard_scheduled": not offboarded and person.offboard_at is not None,
+        "can_reactivate_offboarded": offboarded and actor.can(Cap.PEOPLE_MAKE_OWNER)
+        and person.pk != actor.pk,
     }
+    context["has_sign_in_help"] = any(context[key] for key in (
+        "can_unlock", "can_reset_mfa", "can_send_reset", "can_require_password_change",
+        "can_resend_invitation", "can_revoke_invitation"))
     if actor.can(Cap.ALERTS_VIEW):
         context["open_alerts"] = open_alert_counts(tenant=request.tenant, user=person)
     return render(request, "people/person_detail.html", context)
