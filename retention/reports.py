@@ -30,6 +30,7 @@ from django.utils.translation import pgettext
 from activity.capture.types import DeviceType
 from activity.exports.formats import neutralise_cell
 from activity.models import MfaMethod, Outcome, Reason
+from activity.overview import HourlyOutcomes
 from alerts.models import SeverityChoices
 from alerts.selectors import rule_title
 from retention.models import Metric
@@ -39,7 +40,6 @@ PERIOD_DAYS = (7, 30, 90)
 PERIOD_DEFAULT = 30
 MONTH_MIN = dt.date(2000, 1, 1)
 TOP = 10  # rows of the "top" charts; the rest are summed as "Other"
-DASHBOARD_DAYS = 14  # the dashboard chart's days
 SHARE_SLICES = 6  # slices of a share chart; the rest are summed as "Other"
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -131,10 +131,17 @@ class Chart:
     empty_text: str = ""
     summary: str = ""
     kind: str = "bar"  # bar, share: which palette and size the stylesheet gives it
+    # One address per row (or ""): the table's first cell links to the page behind the figure.
+    links: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return self.svg is None
+
+    @property
+    def linked_rows(self) -> list[tuple[str, list[Any]]]:
+        """(address or "", cells) for each table row."""
+        return [(self.links[n] if n < len(self.links) else "", row) for n, row in enumerate(self.rows)]
 
 
 _STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL)
@@ -321,17 +328,7 @@ def report_build(totals: Totals, period: Period) -> Report:
             summary=(_("Successful sign-ins by the second factor used.") if slug == "mfa" else ""),
         ))
 
-    exports = [totals.day_total(day, Metric.EXPORTS_BY_DATASET) for day in days]
-    exported_rows = [totals.day_total(day, Metric.EXPORT_ROWS_BY_DATASET) for day in days]
-    title = _("Exports per day")
-    charts.append(Chart(
-        slug="exports", title=title,
-        svg=_daily_bars(title, days, [(_("Exports"), exports)], stacked=False),
-        columns=[_("Day (UTC)"), _("Exports"), _("Rows exported")],
-        rows=[[day.isoformat(), n, rows] for day, n, rows in zip(days, exports, exported_rows,
-                                                                  strict=True)],
-        empty_text=_("No exports in this period."),
-    ))
+    charts.append(exports_chart(totals))
 
     alerts = totals.total(Metric.ALERTS_BY_RULE)
     if any(alerts.values()):  # only once the detector has opened alerts: no empty chart before
@@ -354,6 +351,71 @@ def report_build(totals: Totals, period: Period) -> Report:
     ]
     return Report(period=period, charts=charts, tiles=tiles,
                   rolled_up_days=len(totals.rolled_up_days))
+
+
+def hourly_signins_chart(trend: HourlyOutcomes) -> Chart:
+    """The dashboard's last 24 hours: success / failure / denied per hour (the tenant's hours)."""
+    outcome_label = _label_with(dict(Outcome.choices), _("Unknown"))
+    series = [(outcome_label(o), list(trend.counts.get(o, [0] * len(trend.hours))))
+              for o in OUTCOME_SERIES]
+    title = _("Sign-ins per hour, the last %(hours)d hours") % {"hours": len(trend.hours)}
+    labels = [start.strftime("%H:00") for start in trend.hours]
+    svg = None
+    if any(any(values) for _name, values in series):
+        chart = pygal.StackedBar(**_config(show_minor_x_labels=False, x_labels_major=labels[::3]))
+        chart.x_labels = labels
+        for name, values in series:
+            chart.add(name, values)
+        svg = _svg(chart, label=title)
+    return Chart(
+        slug="signins", title=title, svg=svg,
+        columns=[_("Hour"), *[name for name, _v in series]],
+        rows=[[start.strftime("%m-%d %H:00"), *[values[i] for _n, values in series]]
+              for i, start in enumerate(trend.hours)],
+        empty_text=_("No sign-ins in the last %(hours)d hours.") % {"hours": len(trend.hours)},
+    )
+
+
+def failure_reasons_chart(counts: Mapping[str, int], *, link: Callable[[str], str]) -> Chart:
+    """Why sign-ins failed or were refused, largest first; each row links to its sign-ins."""
+    reasons = dict(sorted(((key, n) for key, n in counts.items() if key not in NOT_FAILURES and n),
+                          key=lambda item: (-item[1], item[0])))
+    keys = list(reasons)[:TOP]
+    label = _label_with(dict(Reason.choices), _("No reason"))
+    pairs = [(label(key), reasons[key]) for key in keys]
+    title = _("Why sign-ins failed")
+    return Chart(slug="reasons", title=title, svg=_ranked(title, pairs),
+                 columns=[_("Reason"), _("Attempts"), _("Share")], rows=_share_rows(pairs),
+                 links=[link(key) for key in keys],
+                 empty_text=_("No failed or refused sign-ins in this period."))
+
+
+def countries_chart(counts: Mapping[str, int], *, link: Callable[[str], str]) -> Chart:
+    """Where sign-in attempts came from, largest first; each row links to its sign-ins."""
+    ordered = sorted(((key, n) for key, n in counts.items() if n), key=lambda item: (-item[1], item[0]))
+    keys = [key for key, _n in ordered][:TOP]
+    pairs = [(key or _("Unknown"), n) for key, n in ordered[:TOP]]
+    title = _("Top countries")
+    return Chart(slug="countries", title=title, svg=_ranked(title, pairs),
+                 columns=[_("Country"), _("Attempts"), _("Share")], rows=_share_rows(pairs),
+                 links=[link(key) if key else "" for key in keys],
+                 empty_text=_("No sign-in attempts in this period."))
+
+
+def exports_chart(totals: Totals) -> Chart:
+    """Exports and exported rows per day (the auditor's dashboard)."""
+    days = totals.days
+    exports = [totals.day_total(day, Metric.EXPORTS_BY_DATASET) for day in days]
+    exported_rows = [totals.day_total(day, Metric.EXPORT_ROWS_BY_DATASET) for day in days]
+    title = _("Exports per day")
+    return Chart(
+        slug="exports", title=title,
+        svg=_daily_bars(title, days, [(_("Exports"), exports)], stacked=False),
+        columns=[_("Day (UTC)"), _("Exports"), _("Rows exported")],
+        rows=[[day.isoformat(), n, rows] for day, n, rows in zip(days, exports, exported_rows,
+                                                                  strict=True)],
+        empty_text=_("No exports in this period."),
+    )
 
 
 def signins_chart(totals: Totals) -> Chart:

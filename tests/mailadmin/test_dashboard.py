@@ -17,6 +17,6 @@ def test_dashboard_shows_this_tenants_real_figures(two_tenants, signed_in, make_
     assert 'data-testid="signins-failure">1<' in page
     # the member's success, plus the owner's own sign-in just now
     assert 'data-testid="signins-success">2<' in page
-    assert 'data-testid="mfa-enrolled">0/5<' in page
+    assert 'data-testid="mfa-enrolled">0/5 (0 %)<' in page
     assert 'data-testid="locked-now">0<' in page
     assert "globex" not in page.lower()
