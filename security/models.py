@@ -18,6 +18,7 @@ from security.policies.password.models import (
     PasswordState,
 )
 from security.policies.sessions.models import SessionPolicy
+from security.recovery.models import PasswordReset, PasswordResetThrottle
 from security.sessions.models import UserSession
 from security.signin.models import CeilingLift, DeviceCookie
 
@@ -31,6 +32,8 @@ __all__ = [
     "PasswordExpiryReminder",
     "PasswordHistory",
     "PasswordPolicy",
+    "PasswordReset",
+    "PasswordResetThrottle",
     "PasswordState",
     "SessionPolicy",
     "SignInHoursPolicy",

@@ -53,6 +53,9 @@ def test_each_role_gets_exactly_what_its_capabilities_allow(two_tenants, signed_
 OPERATOR_MODELS = {
     "retention.SweepRun": "one nightly sweep over every tenant; each tenant's part is its "
                           "SweepReceipt (TenantOwned)",
+    "security.PasswordResetThrottle": "password recovery's rate-limit counts per address and per IP, "
+                                      "like axes' attempts: an IP or an address on no tenant's "
+                                      "domain belongs to no tenant; keyed digests, kept a day",
 }
 
 

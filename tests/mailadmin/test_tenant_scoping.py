@@ -58,6 +58,11 @@ ALLOWLIST: dict[str, str] = {
     # --- Token and key look-ups: the secret names the row, and through it the tenant. ------------
     "people.services.invitation_get_valid":
         "an invitation is found by the SHA-256 of its token (unique); the tenant comes from it",
+    "security.recovery.services.password_reset_get_valid":
+        "a reset link names its row by id and proves it by its token's SHA-256; the tenant comes from it",
+    "security.recovery.services.password_reset_request":
+        "'Forgot password?' finds the person by e-mail (unique platform-wide), or the tenant by the "
+        "address's mail domain for its audit entry, before any tenant is known, as the sign-in",
     "security.sessions.store.SessionStore.save":
         "Django's own session row (a model resolved at run time), by its unguessable key",
     "security.sessions.services.user_session_forget":
@@ -74,6 +79,9 @@ ALLOWLIST: dict[str, str] = {
     "activity.services.audit_entry_record":
         "AuditLogEntryManager.log_create takes the entry's tenant from the object it records",
     # --- Platform-wide, by design. ---------------------------------------------------------------
+    "people.imports.services._Judge.batch":
+        "an import's address on the tenant's domain held by another company's account (addresses "
+        "are unique platform-wide, as person_invite checks); only the addresses are read",
     "people.services.person_invite":
         "an address is unique across the platform, so the duplicate check spans every tenant",
     "people.services.mail_domain_add":
