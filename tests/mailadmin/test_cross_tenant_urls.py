@@ -27,6 +27,8 @@ from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.services import audit_entry_record
 from alerts.models import Alert, Trust
 from notifications.models import WebhookDelivery, WebhookEndpoint
+from people.models import ImportJob
+from people.offboarding.services import person_offboard
 from people.services import invitation_resend, person_invite
 from retention.models import LegalHold
 from security.models import UserSession
@@ -34,6 +36,7 @@ from tenants.models import Invitation, Tenant
 from tenants.roles import ROLE_CAPABILITIES, Role
 from tests.accounts.test_mfa_support import enroll
 from tests.factories import PASSWORD, UserFactory
+from tests.people.imports.support import previewed
 from tests.security.signin_support import post_signin
 from tests.urlwalk import capability_of, console_routes
 
@@ -52,6 +55,13 @@ ROUTE_KINDS: dict[str, str] = {
     "people/<int:pk>/unlock/": "locked_person",
     "people/<int:pk>/resend/": "invited_person",
     "people/<int:pk>/signins/": "person",
+    "people/<int:pk>/require-password-change/": "person",
+    "people/<int:pk>/end-sessions/": "person",
+    "people/<int:pk>/send-reset-link/": "person",
+    "people/<int:pk>/revoke-invitation/": "invited_person",
+    "people/<int:pk>/offboard/cancel/": "scheduled_person",
+    "people/<int:pk>/offboard/reactivate/": "offboarded_person",
+    "people/<int:pk>/offboard/": "scheduled_person",  # last of the people: it offboards Acme's own
     "logs/signins/<int:pk>/": "signin_event",
     "me/mfa/devices/<int:pk>/remove/": "mfa_device",
     "me/mail-clients/<int:pk>/revoke/": "mail_client_password",  # Acme's own: the actor's
@@ -68,12 +78,16 @@ ROUTE_KINDS: dict[str, str] = {
     "notifications/webhooks/<int:pk>/rotate-secret/": "webhook_endpoint",
     "notifications/webhooks/<int:pk>/disable/": "webhook_endpoint",
     "notifications/webhooks/<int:pk>/delete/": "webhook_endpoint",  # last: it deletes Acme's own
+    "people/import/<int:pk>/": "import_job",
+    "people/import/<int:pk>/apply/": "import_job",
+    "people/import/<int:pk>/discard/": "import_job",  # after apply: it discards Acme's own
 }
 # Routes whose parameter is a secret, not an id: checked below (unknown token → 410, never 500).
 TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/"}
 # What the POST carries, where the view reads something: a leak would then really change data.
 POST_DATA = {
     "people/<int:pk>/role/": {"role": Role.ADMIN},
+    "people/<int:pk>/offboard/": {"reason": "walk"},
     "retention/holds/<int:pk>/extend/": {
         "ends_on": (timezone.now() + timedelta(days=400)).date().isoformat()},
     "notifications/webhooks/<int:pk>/": {"url": "https://203.0.113.10/changed",
@@ -101,6 +115,8 @@ class Objects:
     suspended_person: User
     locked_person: User
     invited_person: User
+    scheduled_person: User
+    offboarded_person: User
     signin_event: LoginEvent
     session: UserSession
     alert: Alert
@@ -108,9 +124,17 @@ class Objects:
     legal_hold: LegalHold
     webhook_endpoint: WebhookEndpoint
     mail_client_password: MailClientPassword
+    import_job: ImportJob
 
 
 LOCK_ATTEMPTS = 5  # the default lockout limit
+
+
+def _import_job(tenant_set, domain: str) -> ImportJob:
+    """A previewed import that would invite someone, suspend the member and rename the admin."""
+    text = (f"email,name,action\nwalk.new@{domain},Walk New,\nmember@{domain},,suspend\n"
+            f"admin@{domain},Renamed,\n")
+    return previewed(tenant_set.tenant, tenant_set.owner, text)
 
 
 def _lock(person: User, make_client) -> None:
@@ -132,6 +156,11 @@ def _objects(tenant_set, make_client) -> Objects:
     _lock(locked, make_client)
     invited = person_invite(tenant=tenant, actor=tenant_set.owner, email=f"new@{domain}",
                             display_name="New", role=Role.MEMBER).invitation.user
+    scheduled = UserFactory(tenant=tenant, role=Role.MEMBER, email=f"leaving@{domain}")
+    person_offboard(tenant=tenant, actor=tenant_set.owner, person=scheduled, reason="walk",
+                    effective_at=timezone.now() + timedelta(days=7))
+    offboarded = UserFactory(tenant=tenant, role=Role.MEMBER, email=f"gone@{domain}")
+    person_offboard(tenant=tenant, actor=tenant_set.owner, person=offboarded, reason="walk")
     now = timezone.now()
     alert = Alert.objects.create(tenant=tenant, rule="new_country", severity="medium", user=person,
                                  dedup_key=f"walk:{person.pk}", first_seen=now, last_seen=now,
@@ -139,6 +168,7 @@ def _objects(tenant_set, make_client) -> Objects:
     trust = Trust.objects.create(tenant=tenant, user=person, kind="country", value="DE")
     return Objects(
         person=person, suspended_person=suspended, locked_person=locked, invited_person=invited,
+        scheduled_person=scheduled, offboarded_person=offboarded,
         signin_event=LoginEvent.objects.for_tenant(tenant).filter(user=person).latest("pk"),
         session=UserSession.objects.for_tenant(tenant).get(user=person),
         alert=alert, trust=trust,
@@ -149,6 +179,7 @@ def _objects(tenant_set, make_client) -> Objects:
             tenant=tenant, url="https://203.0.113.10/hook", secret="walk-secret-" + "x" * 20,
             event_types=["alert.opened"]),
         mail_client_password=mail_client_password_create(user=person, name="Walk phone")[0],
+        import_job=_import_job(tenant_set, domain),
     )
 
 
@@ -180,6 +211,8 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
         "webhook_deliveries": WebhookDelivery.objects.for_tenant(tenant).count(),
         "mail_client_passwords": list(MailClientPassword.objects.for_tenant(tenant).order_by("pk")
                                       .values_list("pk", "revoked_at")),
+        "imports": list(ImportJob.objects.for_tenant(tenant).order_by("pk")
+                        .values_list("pk", "status", "mode", "applied_by_id")),
     }
 
 
