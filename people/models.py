@@ -70,7 +70,9 @@ class ImportJob(TenantOwned):
         verbose_name_plural = _("people imports")
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="import_tenant_time"),
-            models.Index(fields=["status", "lease_until"], name="import_due"),
+            # Only jobs a worker still has to run (a handful platform-wide): the claim's scan.
+            models.Index(fields=["tenant", "lease_until"], name="import_due", condition=models.Q(
+                status__in=["preview_queued", "previewing", "apply_queued", "applying"])),
         ]
 
     def __str__(self) -> str:

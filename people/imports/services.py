@@ -181,6 +181,7 @@ def _locked_job(job: ImportJob, status: str) -> ImportJob:
     locked = ImportJob.objects.select_for_update().filter(tenant=job.tenant_id, pk=job.pk).first()
     if locked is None or locked.status != status:
         raise _Stop
+    locked.tenant = job.tenant  # loaded once per run, not once per batch
     return locked
 
 
@@ -370,7 +371,7 @@ def _preview_batch(job: ImportJob, judge: _Judge, batch: list[parse.RowValues]) 
         locked = _locked_job(job, Status.PREVIEWING)
         judge.owners_left = locked.owners_left
         rows = judge.batch(batch)
-        ImportRow.objects.bulk_create(rows)
+        ImportRow.objects.for_tenant(job.tenant).bulk_create(rows)
         counts = Counter(locked.counts)
         counts.update(row.outcome for row in rows)
         locked.counts = dict(counts)
@@ -500,7 +501,7 @@ def _apply_valid_rows(job: ImportJob, actor: User, *, deadline: float) -> None:
                 else:
                     counts[row.outcome] += 1
                 row.applied_at = timezone.now()
-            ImportRow.objects.bulk_update(rows, ["applied_at", "apply_error"])
+            ImportRow.objects.for_tenant(locked.tenant).bulk_update(rows, ["applied_at", "apply_error"])
             locked.applied_counts = dict(counts)
             locked.applied_rows += len(rows)
             locked.lease_until = timezone.now() + LEASE
@@ -528,7 +529,7 @@ def _apply_all_or_nothing(job: ImportJob, actor: User) -> None:
                         raise _RowFailed(row, " ".join(exc.messages)) from None
                     row.applied_at = timezone.now()
                     counts[row.outcome] += 1
-                ImportRow.objects.bulk_update(rows, ["applied_at"])
+                ImportRow.objects.for_tenant(locked.tenant).bulk_update(rows, ["applied_at"])
                 done += len(rows)
                 after = rows[-1].pk
                 cache.set(key, done, 3600)

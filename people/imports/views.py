@@ -62,8 +62,8 @@ def _row_details(row: ImportRow) -> str:
 
 @requires(Cap.PEOPLE_INVITE)
 def import_upload_view(request: ConsoleRequest) -> HttpResponse:
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
+    if form.is_bound and form.is_valid():
         try:
             job = services.import_job_create(tenant=request.tenant, actor=request.user,
                                              upload=form.cleaned_data["file"])
