@@ -34,28 +34,12 @@ HEADER = {
     "Language": "zh_Hans",
     "Plural-Forms": "nplurals=1; plural=0;",
 }
-_PLACEHOLDER = re.compile(r"%\([^)]+\)[sdif]|%[sdif]|\{\{[^}]*\}\}|\{[a-z_0-9]*\}")
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-
-
 def _show(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def _read(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\", "t": "\t"}.get(m.group(1), m.group(0)), text)
-
-
-def problems(msgid: str, msgstr: str) -> list[str]:
-    """Why a translation does not fit its msgid: placeholders or tags differ."""
-    found = []
-    if sorted(_PLACEHOLDER.findall(msgid)) != sorted(_PLACEHOLDER.findall(msgstr)):
-        found.append(f"placeholders {sorted(_PLACEHOLDER.findall(msgid))} "
-                     f"!= {sorted(_PLACEHOLDER.findall(msgstr))}")
-    tags = sorted(re.sub(r"\s.*", "", t) for t in _TAG.findall(msgid))
-    if tags != sorted(re.sub(r"\s.*", "", t) for t in _TAG.findall(msgstr)):
-        found.append("HTML tags differ")
-    return found
 
 
 def _header(entries: list[po.Entry]) -> None:
@@ -116,7 +100,7 @@ def apply(path: Path) -> None:
         if msgid.endswith("\n") and not translation.endswith("\n"):
             translation += "\n"
         # One Chinese form stands for every count: it reads the plural's placeholders.
-        issues = problems(entry.msgid_plural or msgid, translation)
+        issues = po.problems(entry.msgid_plural or msgid, translation)
         if issues:
             refused += 1
             print(f"refused {number}: {'; '.join(issues)}\n  {msgid[:100]!r}\n  {translation[:100]!r}")

@@ -11,6 +11,8 @@ from pathlib import Path
 _KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+(".*")\s*$')
 _CONTINUATION = re.compile(r'^(".*")\s*$')
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
+_PLACEHOLDER = re.compile(r"%\([^)]+\)[sdif]|%[sdif]|\{\{[^}]*\}\}|\{[a-z_0-9]*\}")
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
 
 
 def unquote(literal: str) -> str:
@@ -160,3 +162,14 @@ def untranslated(entries: list[Entry]) -> list[Entry]:
     """The entries a reader would see in English: no translation, or only a fuzzy guess."""
     return [entry for entry in entries
             if not entry.is_header and not entry.obsolete and (entry.fuzzy or not entry.translated)]
+
+
+def problems(msgid: str, msgstr: str) -> list[str]:
+    """Why a translation does not fit its msgid: its placeholders or its HTML tags differ."""
+    found = []
+    wanted, given = sorted(_PLACEHOLDER.findall(msgid)), sorted(_PLACEHOLDER.findall(msgstr))
+    if wanted != given:
+        found.append(f"placeholders {wanted} != {given}")
+    if sorted(_TAG.findall(msgid)) != sorted(_TAG.findall(msgstr)):
+        found.append("HTML tags differ")
+    return found
