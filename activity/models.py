@@ -157,6 +157,7 @@ class MfaMethod(models.TextChoices):
     NONE = "", _("None")
     TOTP = "totp", _("Authenticator app")
     BACKUP_CODE = "backup_code", _("Backup code")
+    PASSKEY = "passkey", _("Passkey")
 
 
 class ExportStatus(models.TextChoices):

@@ -12,6 +12,8 @@ _MFA_CHANGES = {
     "totp_added": "authenticator added: {detail}",
     "totp_removed": "authenticator removed: {detail}",
     "backup_codes_regenerated": "backup codes regenerated",
+    "passkey_added": "passkey added: {detail}",
+    "passkey_removed": "passkey removed: {detail}",
 }
 
 

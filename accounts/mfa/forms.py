@@ -76,3 +76,16 @@ class MfaConfirmForm(forms.Form):
         label=_("Password or authentication code"), strip=False, max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
+
+
+class PasskeyNameForm(forms.Form):
+    """The name a new passkey is listed under; the browser creates the passkey itself."""
+
+    name = forms.CharField(label=_("Name (optional)"), max_length=64, required=False,
+                           help_text=_("For example: work laptop, or security key."))
+
+    def clean_name(self) -> str:
+        value = " ".join(self.cleaned_data["name"].split())
+        if any(ord(ch) < 32 for ch in value):
+            raise forms.ValidationError(_("Use letters, digits and spaces."), code="name_invalid")
+        return value

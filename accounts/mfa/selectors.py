@@ -1,4 +1,5 @@
-"""Read-only MFA queries for pages: a person's devices and how many backup codes remain."""
+"""Read-only MFA queries for pages: a person's devices (authenticator apps, passkeys) and how many
+backup codes remain."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.mfa.models import BackupCode, EncryptedTOTPDevice
 from accounts.models import User
@@ -91,3 +93,16 @@ def mfa_second_factor_exists(*, tenant: Tenant) -> Q:
     if passkeys is not None:
         condition |= Q(Exists(passkeys.filter(user=OuterRef("pk"))))
     return condition
+
+
+def mfa_passkey_list(*, user: User) -> QuerySet[WebAuthnCredential]:
+    """The person's passkeys, oldest first (scoped by the person and their tenant)."""
+    if user.tenant_id is None:
+        return WebAuthnCredential.objects.none()
+    return (WebAuthnCredential.objects.filter(user=user, user__tenant_id=user.tenant_id, confirmed=True)
+            .order_by("created_at", "pk"))
+
+
+def mfa_has_passkey(*, user: User) -> bool:
+    """True when the person has a passkey to offer at the sign-in's second step."""
+    return mfa_passkey_list(user=user).exists()

@@ -13,6 +13,11 @@ Design notes
   and the e-mail to the person (``notifications``, through the outbox), layers above, act on it.
 - Nothing here calls ``login()``; failed codes are reported to django-axes through
   ``mfa_failure_signal`` by the caller that owns the request.
+- A person's devices are their authenticator apps and their passkeys (django-otp-webauthn's
+  ``WebAuthnCredential``, ceremonies in ``accounts.mfa.passkeys``). Backup codes only back them up.
+- The first enrolment (no unused backup codes yet) creates backup codes in its transaction; the
+  plain codes wait in the session as Fernet ciphertext until the confirmation page shows them
+  once (``backup_codes_once_pop``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp import verify_token
 from django_otp.oath import TOTP
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.fields import FieldDecryptionError, decrypt_bytes, encrypt_bytes
 from accounts.mfa.models import (
@@ -62,6 +68,9 @@ from tenants.models import Tenant
 Method = Literal["totp", "backup_code"]
 
 ENROLLMENT_SESSION_KEY = "mailadmin.mfa_totp_enrollment"
+# The backup codes made by a first enrolment, encrypted, until the confirmation page shows them.
+BACKUP_CODES_ONCE_SESSION_KEY = "mailadmin.mfa_backup_codes_once"
+BACKUP_CODES_ONCE_TTL_SECONDS = 30 * 60
 ENROLLMENT_TTL_SECONDS = 10 * 60
 # A pending enrolment this close to expiry is replaced rather than shown again.
 ENROLLMENT_REUSE_MARGIN_SECONDS = 60
@@ -212,7 +221,10 @@ def totp_enrollment_confirm(*, session: SessionBase, user: User, step_token: str
             last_t=totp.t(),
         )
         _changed(user=user, change="totp_added", detail=device.name)
+        codes = backup_codes_after_enrolment(user=user)
     session.pop(ENROLLMENT_SESSION_KEY, None)
+    if codes:
+        backup_codes_once_stash(session=session, user=user, codes=codes)
     return device
 
 
@@ -258,27 +270,50 @@ def mfa_verify(*, user: User, code: str) -> Method | None:
     return match.method if match else None
 
 
+def passkeys_of(user: User) -> Any:
+    """The person's passkeys: the package's model has no tenant column, the person is the scope
+    (and their tenant with them, so a passkey never outlives a move between tenants)."""
+    return WebAuthnCredential.objects.filter(user=user, user__tenant_id=user.tenant_id)
+
+
 def mfa_user_has_device(*, user: User) -> bool:
-    """True when the person has a confirmed authenticator app (backup codes alone do not count)."""
+    """True when the person has a confirmed authenticator app or passkey (backup codes alone do not
+    count)."""
     if user.pk is None or user.tenant_id is None:
         return False
-    return EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user, confirmed=True).exists()
+    return (EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user, confirmed=True).exists()
+            or passkeys_of(user).filter(confirmed=True).exists())
+
+
+def mfa_device_count(*, user: User) -> int:
+    """How many confirmed authenticator apps and passkeys the person has."""
+    if user.pk is None or user.tenant_id is None:
+        return 0
+    return (EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user, confirmed=True).count()
+            + passkeys_of(user).filter(confirmed=True).count())
 
 
 def mfa_device_exists() -> RawSQL:
     """An annotation for User queries: ``mfa_user_has_device`` in the query that finds the person.
 
     Raw SQL because this sits on the sign-in hot path, where compiling an ``Exists`` subquery
-    costs more than running it; the table and column names come from the model.
+    costs more than running it; the table and column names come from the models. An
+    authenticator app of the person's tenant, or a passkey of the person (its table has no tenant;
+    the person has one).
     """
     meta = EncryptedTOTPDevice._meta
     table, user_col = meta.db_table, meta.get_field("user").column
     tenant_col, confirmed_col = meta.get_field("tenant").column, meta.get_field("confirmed").column
-    user_meta = User._meta
+    pmeta = WebAuthnCredential._meta
+    ptable, puser_col = pmeta.db_table, pmeta.get_field("user").column
+    pconfirmed_col = pmeta.get_field("confirmed").column
+    users = User._meta.db_table
     # Only identifiers from the models' own metadata are interpolated: no input reaches this SQL.
     return RawSQL(  # noqa: S611  # nosec B611
-        f'EXISTS (SELECT 1 FROM "{table}" d WHERE d."{user_col}" = "{user_meta.db_table}"."id" '  # noqa: S608  # nosec B608
-        f'AND d."{tenant_col}" = "{user_meta.db_table}"."tenant_id" AND d."{confirmed_col}")',
+        f'(EXISTS (SELECT 1 FROM "{table}" d WHERE d."{user_col}" = "{users}"."id" '  # noqa: S608  # nosec B608
+        f'AND d."{tenant_col}" = "{users}"."tenant_id" AND d."{confirmed_col}") '
+        f'OR EXISTS (SELECT 1 FROM "{ptable}" p WHERE p."{puser_col}" = "{users}"."id" '
+        f'AND p."{pconfirmed_col}"))',
         (), output_field=BooleanField(),
     )
 
@@ -346,45 +381,110 @@ def mfa_recent_auth_confirm(*, request: HttpRequest, user: User, secret: str) ->
 def backup_codes_regenerate(*, user: User) -> list[str]:
     """Replace the person's backup codes; the plain codes are returned once and never stored."""
     _require_tenant_user(user)
-    codes = [generate_backup_code() for _ in range(BACKUP_CODE_COUNT)]
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         if not mfa_user_has_device(user=user):
-            raise ValidationError(_("Add an authenticator app before creating backup codes."),
-                                  code="no_device")
-        device = BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).first()
-        if device is None:
-            device = BackupCodeDevice(tenant=user.tenant, user=user,
-                                      name=str(_("Backup codes")), confirmed=True)
-        # A fresh salt: digests of the old set say nothing about the new one.
-        device.salt = secrets.token_hex(16)
-        device.throttle_reset(commit=False)
-        device.save()
-        device.codes.all().delete()
-        BackupCode.objects.bulk_create([
-            BackupCode(tenant=device.tenant, device=device, code_hash=device.hash_code(code))
-            for code in codes
-        ])
+            raise ValidationError(
+                _("Add an authenticator app or a passkey before creating backup codes."),
+                code="no_device")
+        codes = _backup_codes_replace(user=user)
         _changed(user=user, change="backup_codes_regenerated")
+    return codes
+
+
+def backup_codes_after_enrolment(*, user: User) -> list[str]:
+    """Called inside an enrolment's transaction: a person without unused backup codes (their first
+    device, or every code used) gets a set now, returned once; otherwise ``[]``. The enrolment's
+    own audit entry and e-mail cover it."""
+    if BackupCode.objects.for_tenant(user.tenant).filter(device__user=user).exists():  # type: ignore[arg-type]
+        return []
+    return _backup_codes_replace(user=user)
+
+
+def backup_codes_once_stash(*, session: SessionBase, user: User, codes: list[str]) -> None:
+    """Keep the codes, encrypted, for the one page that shows them (``backup_codes_once_pop``)."""
+    payload = {"uid": user.pk, "codes": codes, "exp": time.time() + BACKUP_CODES_ONCE_TTL_SECONDS}
+    session[BACKUP_CODES_ONCE_SESSION_KEY] = encrypt_bytes(json.dumps(payload).encode())
+
+
+def backup_codes_once_pending(*, session: SessionBase, user: User) -> bool:
+    """True while a first enrolment's backup codes wait to be shown in this session."""
+    return _backup_codes_once_load(session=session, user=user) is not None
+
+
+def backup_codes_once_pop(*, session: SessionBase, user: User) -> list[str] | None:
+    """The first enrolment's backup codes, once: the session forgets them as they are read."""
+    codes = _backup_codes_once_load(session=session, user=user)
+    session.pop(BACKUP_CODES_ONCE_SESSION_KEY, None)
+    return codes
+
+
+def _backup_codes_once_load(*, session: SessionBase, user: User) -> list[str] | None:
+    blob = session.get(BACKUP_CODES_ONCE_SESSION_KEY)
+    if not isinstance(blob, str):
+        return None
+    try:
+        data = json.loads(decrypt_bytes(blob))
+    except (FieldDecryptionError, ValueError):
+        return None
+    if (not isinstance(data, dict) or data.get("uid") != user.pk
+            or time.time() >= float(data.get("exp", 0)) or not isinstance(data.get("codes"), list)):
+        return None
+    return [str(code) for code in data["codes"]]
+
+
+def _backup_codes_replace(*, user: User) -> list[str]:
+    """A fresh set of backup codes for the person (inside the caller's transaction)."""
+    codes = [generate_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+    device = BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).first()
+    if device is None:
+        device = BackupCodeDevice(tenant=user.tenant, user=user,
+                                  name=str(_("Backup codes")), confirmed=True)
+    # A fresh salt: digests of the old set say nothing about the new one.
+    device.salt = secrets.token_hex(16)
+    device.throttle_reset(commit=False)
+    device.save()
+    device.codes.all().delete()
+    BackupCode.objects.bulk_create([
+        BackupCode(tenant=device.tenant, device=device, code_hash=device.hash_code(code))
+        for code in codes
+    ])
     return [format_backup_code(code) for code in codes]
 
 
-def mfa_device_remove(*, user: User, device_id: int) -> None:
-    """Remove one of the person's authenticator apps; with the last one go the backup codes.
+LAST_DEVICE_REQUIRED = gettext_lazy(
+    "Your company requires two-step sign-in, so your last authenticator app or passkey cannot be "
+    "removed. Add another one first."
+)
 
+
+def mfa_device_remove(*, user: User, device_id: int, mfa_required: bool = False) -> None:
+    """Remove one of the person's authenticator apps; with the last device go the backup codes.
+
+    ``mfa_required``: the tenant's policy requires a second factor of this person (the caller,
+    above the policies, says so); then the last device is refused (``last_device``).
     Raises ``EncryptedTOTPDevice.DoesNotExist`` for a device that is not theirs.
     """
     _require_tenant_user(user)
     with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
         device = (EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user)
                   .select_for_update().get(pk=device_id))
         name = device.name
-        device.delete()
-        if not EncryptedTOTPDevice.objects.for_tenant(user.tenant).filter(user=user).exists():
-            # Backup codes exist to recover an authenticator; alone they would be a second
-            # factor nobody set up.
-            BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).delete()
+        _device_removed(user=user, mfa_required=mfa_required, remove=device.delete)
         _changed(user=user, change="totp_removed", detail=name)
+
+
+def _device_removed(*, user: User, mfa_required: bool, remove: Any) -> None:
+    """Remove one device (``remove()``), refusing the last one under a policy that requires MFA;
+    inside the caller's transaction, the person's row locked (two tabs cannot each remove one of
+    the last two devices)."""
+    if mfa_required and mfa_device_count(user=user) <= 1:
+        raise ValidationError(LAST_DEVICE_REQUIRED, code="last_device")
+    remove()
+    if not mfa_user_has_device(user=user):
+        # Backup codes exist to recover a device; alone they would be a second factor nobody set up.
+        BackupCodeDevice.objects.for_tenant(user.tenant).filter(user=user).delete()
 
 
 def mfa_devices_reset(*, person: User) -> int:
@@ -400,6 +500,9 @@ def mfa_devices_reset(*, person: User) -> int:
             devices = model.objects.for_tenant(person.tenant).filter(user=person)
             removed += devices.count()
             devices.delete()
+        passkeys = passkeys_of(person)
+        removed += passkeys.count()
+        passkeys.delete()  # their attestations go with them (cascade)
         mfa_reset.send(sender=__name__, user=person)
     return removed
 
@@ -410,7 +513,7 @@ def _changed(*, user: User, change: str, detail: str = "") -> None:
 
 
 def mfa_enrolled_count(*, tenant: Tenant) -> int:
-    """Active people of the tenant with a confirmed authenticator app (dashboard coverage)."""
-    return (EncryptedTOTPDevice.objects.for_tenant(tenant)
-            .filter(confirmed=True, user__status=User.Status.ACTIVE)
-            .values("user").distinct().count())
+    """Active people of the tenant with a confirmed authenticator app or passkey (dashboard
+    coverage)."""
+    return (User.objects.filter(tenant=tenant, status=User.Status.ACTIVE)
+            .annotate(has_mfa=mfa_device_exists()).filter(has_mfa=True).count())

@@ -2,7 +2,8 @@
 
 ``mfa_changed`` is sent inside the change's transaction, so whatever a receiver writes commits or
 rolls back with it. Keyword arguments: ``user`` (the person whose devices changed, who made the
-change themselves), ``change`` (``totp_added``, ``totp_removed``, ``backup_codes_regenerated``)
+change themselves), ``change`` (``totp_added``, ``totp_removed``, ``passkey_added``,
+``passkey_removed``, ``backup_codes_regenerated``)
 and ``detail`` (the authenticator's name, or ""). An administrator's reset is not sent: its
 service (``people.services.person_mfa_reset``) records it with the administrator as the actor.
 """

@@ -24,6 +24,8 @@ from accounts.mfa.forms import MfaConfirmForm
 from accounts.mfa.models import EncryptedTOTPDevice
 from accounts.models import User
 from accounts.requests import ConsoleRequest
+from security.policies.mfa.rules import mfa_required_for
+from security.policies.mfa.selectors import mfa_rules_for
 from tenants.access import requires
 from tenants.roles import Cap
 
@@ -53,6 +55,11 @@ def _me(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def mfa_required_of(user: User) -> bool:
+    """The tenant's MFA policy requires a second factor of this person (their last device stays)."""
+    return mfa_required_for(user.role, mfa_rules_for(tenant=user.tenant))
+
+
 def _safe_next(request: HttpRequest) -> str | None:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
@@ -66,10 +73,27 @@ def _safe_next(request: HttpRequest) -> str | None:
 @never_cache
 def mfa_manage_view(request: ConsoleRequest) -> HttpResponse:
     user = _me(request)
+    devices = list(selectors.mfa_totp_device_list(user=user))
+    passkey_list = list(selectors.mfa_passkey_list(user=user))
     return render(request, "me/mfa/manage.html", {
-        "devices": selectors.mfa_totp_device_list(user=user),
+        "devices": devices,
+        "passkeys": passkey_list,
+        "device_count": len(devices) + len(passkey_list),
+        "mfa_required": mfa_required_of(user),
         "backup_codes_remaining": selectors.mfa_backup_codes_remaining(user=user),
+        "backup_codes_waiting": services.backup_codes_once_pending(session=request.session, user=user),
     })
+
+
+@requires(Cap.SELF_SERVICE)
+@never_cache
+def mfa_enrolled_view(request: ConsoleRequest) -> HttpResponse:
+    """Right after the first enrolment: its backup codes, shown this once (never cached)."""
+    codes = services.backup_codes_once_pop(session=request.session, user=_me(request))
+    if not codes:
+        return redirect(_safe_next(request) or "mfa_manage")
+    return render(request, "me/mfa/enrolled.html", {"codes": codes,
+                                                    "next": _safe_next(request) or reverse("mfa_manage")})
 
 
 @requires(Cap.SELF_SERVICE)
@@ -96,8 +120,8 @@ def mfa_totp_enroll_view(request: ConsoleRequest) -> HttpResponse:
     step = totp_enroll_step(request=request, user=_me(request))
     if step.device is not None:
         messages.success(request, _("Your authenticator app is set up."))
-        if not selectors.mfa_backup_codes_remaining(user=_me(request)):
-            return redirect("mfa_backup_codes")
+        if services.backup_codes_once_pending(session=request.session, user=_me(request)):
+            return redirect("mfa_enrolled")  # the first device: its backup codes, once
         return redirect("mfa_manage")
     return render(request, "me/mfa/totp_enroll.html", step.context)
 
@@ -128,9 +152,13 @@ def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @require_POST
 @recent_auth_required
 def mfa_device_remove_view(request: ConsoleRequest, pk: int) -> HttpResponse:
+    user = _me(request)
     try:
-        services.mfa_device_remove(user=_me(request), device_id=pk)
+        services.mfa_device_remove(user=user, device_id=pk, mfa_required=mfa_required_of(user))
     except EncryptedTOTPDevice.DoesNotExist:
         raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("mfa_manage")
     messages.success(request, _("The authenticator app was removed."))
     return redirect("mfa_manage")

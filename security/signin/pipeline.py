@@ -24,6 +24,7 @@ Design:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -36,6 +37,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.mfa.passkeys import PASSKEY_NOT_ACCEPTED, passkey_verify
 from accounts.mfa.services import (
     mfa_device_exists,
     mfa_recent_auth_mark,
@@ -317,6 +319,23 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
 
 def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> SignInResult:
     """Second factor for a pending sign-in: one row per submission; failures count to lockout."""
+    return _second_factor(request=request, pending=pending,
+                          verify=lambda user: mfa_verify(user=user, code=code),
+                          failure=str(_("That code is not valid. Try the current code.")))
+
+
+def passkey_attempt(*, request: HttpRequest, pending: PendingSignIn, data: object) -> SignInResult:
+    """A passkey's assertion (the browser's JSON) as the second factor: the same lockout, account
+    ceiling, failure counting and one ``LoginEvent`` per attempt as a code; ``mfa_method`` passkey."""
+    return _second_factor(
+        request=request, pending=pending,
+        verify=lambda user: "passkey" if passkey_verify(request=request, user=user, data=data) else None,
+        failure=str(PASSKEY_NOT_ACCEPTED),
+    )
+
+
+def _second_factor(*, request: HttpRequest, pending: PendingSignIn,
+                   verify: Callable[[User], str | None], failure: str) -> SignInResult:
     user = pending.user
     client = client_info(request)
     credentials = {"email": user.email}
@@ -338,15 +357,14 @@ def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> S
                 _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
                         client=client, outcome=Outcome.FAILURE, reason=Reason.ACCOUNT_THROTTLED)
                 return SignInResult(status="refused", message=str(GENERIC_FAILURE))
-        method = mfa_verify(user=user, code=code)
+        method = verify(user)
         if method is None:
             if device is not None and lockout_rules is not None:
                 device_cookie_failed(state=device, rules=lockout_rules)
             _failed(request, user.email)
             _record(request=request, tenant=user.tenant, user=user, login_name=user.email,
                     client=client, outcome=Outcome.FAILURE, reason=Reason.MFA_FAILED)
-            return SignInResult(status="mfa_verify", user=user,
-                                message=str(_("That code is not valid. Try the current code.")))
+            return SignInResult(status="mfa_verify", user=user, message=failure)
         mfa_complete(request=request, pending=pending, method=method, client=client)
     return SignInResult(status="signed_in", user=user,
                         password_change_required=pending.password_change_required)

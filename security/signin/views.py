@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -13,6 +16,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.mfa.flows import totp_enroll_step
 from accounts.mfa.forms import MfaCodeForm
+from accounts.mfa.passkeys import passkey_config
+from accounts.mfa.selectors import mfa_has_passkey, mfa_totp_device_list
+from accounts.mfa.services import backup_codes_once_pending
 from security.signin.device_cookies import device_cookie_apply
 from security.signin.forms import SignInForm
 from security.signin.pending import PASSWORD_CHANGE_SESSION_KEY, pending_clear, pending_get
@@ -90,8 +96,16 @@ def signin_mfa_view(request: HttpRequest) -> HttpResponse:
         if result.status == "signed_in":
             return _after(request, result)
         error = result.message
-    return render(request, "security/signin_mfa.html",
-                  {"form": form, "error": error, "person": pending.user, "public_page": True})
+    has_passkey = mfa_has_passkey(user=pending.user)
+    return render(request, "security/signin_mfa.html", {
+        "form": form, "error": error, "person": pending.user, "public_page": True,
+        "has_passkey": has_passkey,
+        "has_totp": not has_passkey or mfa_totp_device_list(user=pending.user).exists(),
+        "passkey_config": passkey_config(
+            request, beginAuthenticationUrl=reverse("signin_passkey_begin"),
+            completeAuthenticationUrl=reverse("signin_passkey_complete"),
+        ) if has_passkey else None,
+    })
 
 
 @requires(PUBLIC)  # the pre-MFA state is checked inside
@@ -108,7 +122,12 @@ def signin_mfa_enroll_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Two-step sign-in is on. Keep your authenticator app with you."))
         result = SignInResult(status="signed_in", user=pending.user,
                               password_change_required=pending.password_change_required)
-        return _after(request, result)
+        response = _after(request, result)
+        if (backup_codes_once_pending(session=request.session, user=pending.user)
+                and response["Location"] != reverse("password_change")):
+            # The first device: its backup codes, once, on the way to where the person was going.
+            response["Location"] = f"{reverse('mfa_enrolled')}?{urlencode({'next': response['Location']})}"
+        return response
     return render(request, "security/signin_mfa_enroll.html",
                   {**step.context, "person": pending.user, "public_page": True})
 
