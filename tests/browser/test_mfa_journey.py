@@ -45,6 +45,10 @@ def test_admin_requires_mfa_and_an_employee_enrols_then_signs_in_again(live_serv
     totp = pyotp.TOTP(key.replace(" ", "").replace("-", ""))
     page.get_by_label("Code").fill(totp.now())
     page.get_by_role("button", name="Confirm and turn on").click()
+    # The first device comes with backup codes, shown once, then on to where they were going.
+    expect(page.get_by_role("heading", name="Two-step sign-in is on")).to_be_visible()
+    expect(page.get_by_test_id("backup-codes").locator("li")).to_have_count(10)
+    page.get_by_role("link", name="I have saved them").click()
     expect(page.get_by_role("heading", name="My profile")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
