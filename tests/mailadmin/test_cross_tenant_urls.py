@@ -12,12 +12,14 @@ this module does not know fails the walk: a new route needs its object kind decl
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.mailclients.models import MailClientPassword
 from accounts.mailclients.services import mail_client_password_create
@@ -64,6 +66,7 @@ ROUTE_KINDS: dict[str, str] = {
     "people/<int:pk>/offboard/": "scheduled_person",  # last of the people: it offboards Acme's own
     "logs/signins/<int:pk>/": "signin_event",
     "me/mfa/devices/<int:pk>/remove/": "mfa_device",
+    "me/mfa/passkeys/<int:pk>/remove/": "passkey",
     "me/mail-clients/<int:pk>/revoke/": "mail_client_password",  # Acme's own: the actor's
     "alerts/<int:pk>/": "alert",
     "alerts/<int:pk>/act/": "alert",
@@ -125,6 +128,7 @@ class Objects:
     webhook_endpoint: WebhookEndpoint
     mail_client_password: MailClientPassword
     import_job: ImportJob
+    passkey: WebAuthnCredential
 
 
 LOCK_ATTEMPTS = 5  # the default lockout limit
@@ -180,7 +184,15 @@ def _objects(tenant_set, make_client) -> Objects:
             event_types=["alert.opened"]),
         mail_client_password=mail_client_password_create(user=person, name="Walk phone")[0],
         import_job=_import_job(tenant_set, domain),
+        passkey=_passkey(person),
     )
+
+
+def _passkey(person: User) -> WebAuthnCredential:
+    """A passkey row (the ceremonies are tests/accounts/passkeys'); only its id is walked."""
+    return WebAuthnCredential.objects.create(
+        user=person, name="walk key", confirmed=True, credential_id=secrets.token_bytes(16),
+        public_key=b"walk", credential_id_sha256=secrets.token_hex(32))
 
 
 def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
@@ -213,6 +225,8 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, object]:
                                       .values_list("pk", "revoked_at")),
         "imports": list(ImportJob.objects.for_tenant(tenant).order_by("pk")
                         .values_list("pk", "status", "mode", "applied_by_id")),
+        "passkeys": list(WebAuthnCredential.objects.filter(user__tenant=tenant).order_by("pk")
+                         .values_list("pk", "user_id", "name")),
     }
 
 
@@ -229,6 +243,8 @@ def _id(objects: Objects, kind: str, *, own_device: EncryptedTOTPDevice | None,
         return LoginEvent.objects.for_tenant(actor.tenant).filter(user=actor).latest("pk").pk
     if kind == "mail_client_password" and actor is not None:  # Acme's own: the actor's, fresh
         return mail_client_password_create(user=actor, name=f"walk {MailClientPassword.objects.count()}")[0].pk
+    if kind == "passkey" and actor is not None:  # Acme's own: a fresh one of the actor's
+        return _passkey(actor).pk
     if kind == "mfa_device":
         if own_device is not None:
             return own_device.pk
