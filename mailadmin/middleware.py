@@ -1,4 +1,6 @@
-"""Responses to signed-in requests are not stored by browsers or proxies (ASVS V8.2.1).
+"""The console shell's own middleware: no-store for signed-in pages, correlation ids.
+
+Responses to signed-in requests are not stored by browsers or proxies (ASVS V8.2.1).
 
 Every console and self-service page shows personal or tenant data; a shared computer's back
 button, disk cache or a caching proxy must not keep a copy after sign-out. A view that sets its
@@ -8,7 +10,11 @@ WhiteNoise serves before this runs and which hold nobody's data, are left alone 
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
@@ -27,3 +33,44 @@ class SignedInNoStoreMiddleware:
                 and not request.path.startswith(self.static_prefix)):
             patch_cache_control(response, no_store=True)
         return response
+
+
+# --- Correlation ids ---------------------------------------------------------------------------
+# Every request carries one id: taken from a proxy's X-Request-ID when it looks like one (so the
+# load balancer's log and ours agree), else a new random one. It is on every log line written
+# while the request runs (``RequestIdLogFilter``), in the X-Request-ID response header, and on
+# the 500 page, so a person can read it to the helpdesk and an operator finds the traceback.
+
+_REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+_REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9._-]{8,64}")
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def request_id_current() -> str:
+    """The id of the request this code runs for, or ``-`` outside one (a task, a command)."""
+    return _request_id.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        offered = request.META.get(_REQUEST_ID_HEADER, "")
+        request_id = offered if _REQUEST_ID_SHAPE.fullmatch(offered) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Puts the current request's id on each record as ``request_id`` (``-`` outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        return True
