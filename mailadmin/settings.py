@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mailadmin.middleware.RequestIdMiddleware",  # first: every log line and the 500 page carry it
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -424,7 +425,12 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Each line names the request it was written for (mailadmin.middleware: the X-Request-ID the
+    # response and the 500 page carry), "-" outside one.
+    "filters": {"request_id": {"()": "mailadmin.middleware.RequestIdLogFilter"}},
+    "formatters": {"console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "console"}},
     "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
