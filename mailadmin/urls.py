@@ -22,3 +22,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("mailauth/", include("security.mailauth.urls")),
 ]
+
+# 403 and 404 are Django's own handlers rendering 403.html / 404.html with the request's context.
+handler500 = "mailadmin.errors.server_error_view"
