@@ -13,7 +13,8 @@ from contextlib import suppress
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -25,8 +26,16 @@ from tenants.access import PUBLIC, requires
 @requires(PUBLIC)
 @require_POST
 def language_switch_view(request: HttpRequest) -> HttpResponse:
-    response = set_language(request)
     language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        # Django would keep any language it has a catalogue for ("fr"); only ours are kept, the
+        # browser just goes back (to this site only).
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            next_url = "/"
+        return HttpResponseRedirect(next_url)
+    response = set_language(request)
     user = request.user
     if (isinstance(user, User) and user.is_authenticated
             and language in dict(settings.LANGUAGES) and user.language != language):
