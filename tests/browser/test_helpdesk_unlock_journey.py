@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/signin/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_helpdesk_unlocks_a_locked_account_from_the_person_page(live_server, page: Page, browser):
+    from tests.conftest import _tenant_set
+
+    acme = _tenant_set("Acme")
+    base = live_server.url
+    # The member locks themselves out (five wrong passwords, the default limit).
+    for _ in range(5):
+        _sign_in(page, base, acme.member.email, "wrong-password")
+    _sign_in(page, base, acme.member.email, PASSWORD)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # still refused
+
+    helpdesk = browser.new_context().new_page()
+    _sign_in(helpdesk, base, acme.helpdesk.email, PASSWORD)
+    helpdesk.goto(f"{base}/people/{acme.member.pk}/")
+    expect(helpdesk.get_by_test_id("person-locked")).to_have_text("Locked out")
+    helpdesk.get_by_test_id("action-unlock").click()
+    expect(helpdesk.get_by_text("can sign in again")).to_be_visible()
+    expect(helpdesk.get_by_test_id("person-locked")).to_have_text("Not locked")
+
+    _sign_in(page, base, acme.member.email, PASSWORD)
+    expect(page.get_by_role("heading", name="My profile")).to_be_visible()
