@@ -34,15 +34,11 @@ from accounts.models import User
 from activity.models import Reason
 from activity.services import audit_entry_record
 from people.services import _lock_tenant, _other_active_owners, invitation_resend
+from security.recovery.services import password_resets_revoke_all
 from security.sessions.services import user_sessions_end_all
 from security.signin.device_cookies import device_cookies_revoke
 from tenants.models import Invitation, Tenant
 from tenants.roles import Cap, Role, can_manage, role_has
-
-try:  # password-reset links (security.recovery) may not be installed yet
-    from security.recovery.services import password_resets_revoke_all
-except ImportError:  # pragma: no cover - depends on the recovery package being present
-    password_resets_revoke_all = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +164,8 @@ def _offboard_carry_out(*, tenant: Tenant, person: User, actor: User | None, rea
         "mfa_devices_removed": ["", str(mfa_devices)],
         "mail_client_passwords_revoked": ["", str(mail_passwords)],
         "invitations_revoked": ["", str(invitations)],
+        "password_reset_links_revoked": ["", str(password_resets_revoke_all(user=person))],
     }
-    if password_resets_revoke_all is not None:
-        changes["password_reset_links_revoked"] = ["", str(password_resets_revoke_all(user=person))]
     if requested_by is not None and requested_by != actor:
         changes["requested_by"] = ["", requested_by.email]
     audit_entry_record(obj=person, actor=actor if actor is not None else requested_by, changes=changes,

@@ -29,6 +29,8 @@ from people.offboarding.services import (
 from people.offboarding.tasks import offboardings_due_task
 from people.services import person_invite
 from security.models import DeviceCookie, UserSession
+from security.recovery.models import PasswordReset
+from security.recovery.services import password_reset_send
 from security.signin.device_cookies import COOKIE_NAME
 from tests.accounts.test_mfa_support import code_for, enroll
 from tests.factories import PASSWORD
@@ -60,6 +62,7 @@ def test_offboarding_closes_every_door_the_person_held(two_tenants, make_client)
         _device, secret = enroll(person)
         backup = mfa.backup_codes_regenerate(user=person)
         mail_client_password_create(user=person, name="Thunderbird")
+        reset = password_reset_send(tenant=a.tenant, actor=a.helpdesk, person=person)
         bystander = make_client()  # Globex's member keeps their session
         assert post_signin(bystander, two_tenants.b.member.email, PASSWORD).status_code == 302
 
@@ -80,6 +83,8 @@ def test_offboarding_closes_every_door_the_person_held(two_tenants, make_client)
         assert list(devices_for_user(person, confirmed=None)) == []
     assert not MailClientPassword.objects.filter(user=person, revoked_at__isnull=True).exists()
     assert bystander.get("/me/").status_code == 200
+    assert laptop.get(reset.path).status_code != 200  # the reset link is dead too
+    assert PasswordReset.objects.get(pk=reset.reset.pk).revoked_at is not None
 
     person.refresh_from_db()
     assert person.status == User.Status.OFFBOARDED and person.offboard_reason == "Left the company"
