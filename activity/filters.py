@@ -143,7 +143,9 @@ class ExportEventFilters:
 @dataclass(frozen=True, slots=True)
 class AuditFilters:
     actor: int | None = None
+    person: int | None = None  # the person affected: entries about them or their invitations
     object_type: str = ""  # "app_label.model" of an audited model
+    object_id: str = ""  # one object of ``object_type``
     action: int | None = None
     dates: DateRange = field(default_factory=DateRange)
 
@@ -151,8 +153,12 @@ class AuditFilters:
         params: dict[str, str] = {}
         if self.actor is not None:
             params["actor"] = str(self.actor)
+        if self.person is not None:
+            params["person"] = str(self.person)
         if self.object_type:
             params["type"] = self.object_type
+            if self.object_id:
+                params["object"] = self.object_id
         if self.action is not None:
             params["action"] = str(self.action)
         params.update(self.dates.as_params())
@@ -371,10 +377,14 @@ def audit_filters_from_query(
     """Audit trail filters; dates are days in ``tz`` (default: the tenant's time zone)."""
     reader = _Reader(params)
     actor = reader.positive_int("actor", _("Actor"))
+    person = reader.positive_int("person", _("Person affected"))
     object_type = reader.choice("type", _("Object type"), audited_object_types())
+    object_id = reader.positive_int("object", _("Object")) if object_type else None
     action = reader.choice("action", _("Action"), audit_actions())
     filters = AuditFilters(
-        actor=actor, object_type=object_type, action=int(action) if action else None,
+        actor=actor, person=person, object_type=object_type,
+        object_id=str(object_id) if object_id is not None else "",
+        action=int(action) if action else None,
         dates=reader.dates(_zone(tenant, tz)),
     )
     return ParsedFilters(filters=filters, errors=reader.errors)

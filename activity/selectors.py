@@ -23,7 +23,7 @@ from activity import lifetime
 from activity.filters import AuditFilters, DateRange, ExportEventFilters, LoginEventFilters
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent, Outcome
 from tenants.access import get_for_tenant_or_404
-from tenants.models import Tenant
+from tenants.models import Invitation, Tenant
 from tenants.roles import Role
 
 ACTOR_CHOICES_MAX = 500
@@ -208,6 +208,8 @@ def audit_entries_filtered(
                       since=since if since is not None else visible_since(tenant=tenant))
     if filters.actor is not None:
         entries = entries.filter(actor_id=filters.actor)
+    if filters.person is not None:
+        entries = entries.filter(_about_person(tenant, filters.person))
     if filters.object_type:
         app_label, _, model = filters.object_type.partition(".")
         # ContentType's manager caches per process: no query after the first lookup.
@@ -216,12 +218,24 @@ def audit_entries_filtered(
         except ContentType.DoesNotExist:
             return entries.none()
         entries = entries.filter(content_type=content_type)
+        if filters.object_id:
+            entries = entries.filter(object_pk=filters.object_id)
     if filters.action is not None:
         entries = entries.filter(action=filters.action)
     return (entries.select_related("actor", "content_type")
             # additional_data is read: a grey-zone access keeps its client there (small JSON).
             .defer("serialized_data", "actor__password")
             .order_by("-timestamp", "-id"))
+
+
+def _about_person(tenant: Tenant, pk: int) -> Q:
+    """Entries about one person of ``tenant``: their account, and their invitations."""
+    people = ContentType.objects.get_for_model(User)
+    invitations = ContentType.objects.get_for_model(Invitation)
+    invitation_ids = [str(i) for i in Invitation.objects.for_tenant(tenant).filter(user_id=pk)
+                      .values_list("pk", flat=True)[:1000]]
+    return (Q(content_type=people, object_pk=str(pk))
+            | Q(content_type=invitations, object_pk__in=invitation_ids))
 
 
 def person_label(*, tenant: Tenant, pk: int) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -76,15 +76,22 @@ class Dataset:
     model: type[Model]
     time_field: str
     columns: tuple[Column, ...]
+    # Columns computed in Python from a whole chunk of rows (the audit trail's sentence, which
+    # names related objects in one query per chunk): their keys, the extra ORM paths they read
+    # beside the columns', and the function. ``derive(rows, tenant, tz)`` gets each row as a
+    # mapping of column key (or extra path) → stored value and returns one tuple per row.
+    derived_keys: tuple[str, ...] = ()
+    derive_paths: tuple[str, ...] = ()
+    derive: Callable[[Sequence[Mapping[str, Any]], Any, str], list[tuple[Any, ...]]] | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(column.key for column in self.columns)
+        return (*(column.key for column in self.columns), *self.derived_keys)
 
     @property
     def copy_capable(self) -> bool:
         """True when PostgreSQL can format every column itself (the COPY fast path)."""
-        return all(c.kind in _COPY_KINDS for c in self.columns)
+        return self.derive is None and all(c.kind in _COPY_KINDS for c in self.columns)
 
 
 _COPY_KINDS = frozenset({Kind.TEXT, Kind.CODE, Kind.IP, Kind.TIME_UTC, Kind.TIME_LOCAL})
@@ -169,7 +176,23 @@ AUDIT_TRAIL = Dataset(
     Column("changes", "changes", Kind.JSON),
     Column("ip", "remote_addr", Kind.IP),
     ),
+    # As the page reads: the sentence and the changes in words (in the exporter's language).
+    derived_keys=("summary", "changes_text"),
+    derive_paths=("actor_id", "actor__display_name", "additional_data"),
+    derive=lambda rows, tenant, tz: _audit_derive(rows, tenant, tz),
 )
+
+
+def _audit_derive(rows: Sequence[Mapping[str, Any]], tenant: Any, tz: str) -> list[tuple[Any, ...]]:
+    from activity.audit_text import EntrySource, entries_describe  # reads rows.py's labels
+
+    sources = [EntrySource(
+        action=row["action"], content_type_id=row["object_type"], object_pk=str(row["object_id"] or ""),
+        object_repr=row["object"] or "", changes=row["changes"] if isinstance(row["changes"], dict) else {},
+        actor_id=row["actor_id"], actor_label=row["actor__display_name"] or row["actor"] or "",
+        additional_data=row["additional_data"] if isinstance(row["additional_data"], dict) else None,
+    ) for row in rows]
+    return [(text.sentence, text.changes_text) for text in entries_describe(sources, tenant=tenant, tz=tz)]
 
 DATASETS = {d.name: d for d in (SIGNIN_LOG, MY_SIGNINS, EXPORT_LOG, MY_EXPORTS, AUDIT_TRAIL)}
 

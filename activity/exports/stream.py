@@ -42,20 +42,27 @@ Chunks = Generator[tuple[bytes, int]]
 
 def keyset_chunks(
     queryset: QuerySet[Any], dataset: Dataset, *, fmt: ExportFormat, tz: str,
-    chunk_rows: int = KEYSET_CHUNK_ROWS,
+    chunk_rows: int = KEYSET_CHUNK_ROWS, tenant: Tenant | None = None,
 ) -> Chunks:
     """(bytes, rows) chunks of ``queryset``, newest first, one keyset page per query."""
     time_field = dataset.time_field
     paths = [column.source() for column in dataset.columns]
-    ordered = queryset.order_by(f"-{time_field}", "-pk").values_list(time_field, "pk", *paths)
+    ordered = queryset.order_by(f"-{time_field}", "-pk").values_list(
+        time_field, "pk", *paths, *dataset.derive_paths)
     formatters = row_formatters(dataset, tz=tz, fmt=fmt)
     encoder = encoder_for(fmt, dataset.keys)
+    width = len(paths)
+    named = [column.key for column in dataset.columns] + list(dataset.derive_paths)
     page = ordered
     while True:
         rows = list(page[:chunk_rows])
         if not rows:
             return
-        yield encoder.encode(format_rows([row[2:] for row in rows], formatters)), len(rows)
+        formatted = format_rows([row[2:2 + width] for row in rows], formatters)
+        if dataset.derive is not None:
+            extra = dataset.derive([dict(zip(named, row[2:], strict=True)) for row in rows], tenant, tz)
+            formatted = [(*values, *more) for values, more in zip(formatted, extra, strict=True)]
+        yield encoder.encode(formatted), len(rows)
         if len(rows) < chunk_rows:
             return
         last_time, last_pk = rows[-1][0], rows[-1][1]
@@ -66,12 +73,13 @@ def keyset_chunks(
         )
 
 
-def row_chunks(queryset: QuerySet[Any], dataset: Dataset, *, fmt: ExportFormat, tz: str) -> Chunks:
+def row_chunks(queryset: QuerySet[Any], dataset: Dataset, *, fmt: ExportFormat, tz: str,
+               tenant: Tenant | None = None) -> Chunks:
     """The rows of ``queryset`` as encoded chunks, by the fastest constant-memory path."""
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql" and dataset.copy_capable:
         return copy_chunks(queryset, dataset, fmt=fmt, tz=tz)
-    return keyset_chunks(queryset, dataset, fmt=fmt, tz=tz)
+    return keyset_chunks(queryset, dataset, fmt=fmt, tz=tz, tenant=tenant)
 
 
 class ExportStream:
@@ -157,4 +165,4 @@ def export_stream_open(
     # readers expect none, so it is never written there.
     prefix = (BOM if bom and fmt is ExportFormat.CSV else b"") + encoder.header(dataset.keys)
     return ExportStream(event=event, prefix=prefix,
-                        chunks=row_chunks(queryset, dataset, fmt=fmt, tz=tz))
+                        chunks=row_chunks(queryset, dataset, fmt=fmt, tz=tz, tenant=tenant))

@@ -9,13 +9,12 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from activity.audit_text import EntrySource, entries_describe
 from activity.capture.types import DeviceType
 from activity.filters import (
     MFA_NONE,
@@ -24,15 +23,9 @@ from activity.filters import (
 from activity.models import AuditLogEntry, MfaMethod, Outcome, Protocol, Reason
 from activity.selectors import Window
 from activity.services import GREY_ZONE_CHANGE
+from tenants.models import Tenant
 
 # The pages whose grey-zone openings are recorded (activity.logs.views, activity.exports).
-GREY_ZONE_VIEWS = {
-    "signin_log": gettext_lazy("Sign-in log"),
-    "person_signins": gettext_lazy("Sign-ins of a person"),
-    "signin_detail": gettext_lazy("Sign-in event"),
-    "export_log": gettext_lazy("Export log"),
-    "audit_trail": gettext_lazy("Audit trail"),
-}
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -155,60 +148,30 @@ class AuditRow:
     entry: AuditLogEntry
     actor: str
     object_type: str
-    changes: list[tuple[str, str, str]]  # (field label, old, new)
+    sentence: str  # who did what to whom (activity.audit_text)
+    changes: list[tuple[str, str, str]]  # (field label, old, new): only what is news
     deleted_on: date | None = None  # with the grey zone shown
     pending: bool = False
 
 
-def _change(model: type[Model] | None, name: str, value: Any) -> tuple[str, str, str] | None:
-    """(label, old, new) of one recorded change; None for what is not a change worth showing."""
-    if name == GREY_ZONE_CHANGE:  # an explicit entry: someone opened records pending deletion
-        return (_("Records pending deletion opened"), "—",
-                str(GREY_ZONE_VIEWS.get(str(_change_values(value)[1]), _change_values(value)[1])))
-    field = None
-    if model is not None:
-        try:
-            field = model._meta.get_field(name)
-        except Exception:  # FieldDoesNotExist: a field since removed; show it by its name
-            field = None
-    if field is not None and field.auto_created and not field.concrete:
-        return None  # a reverse relation auditlog lists on create ("x.None"): not a change
-    old, new = _change_values(value)
-    choices = dict(getattr(field, "flatchoices", None) or [])
-    if choices:
-        old, new = (str(choices.get(old, old)), str(choices.get(new, new)))
-    label = str(getattr(field, "verbose_name", name)).capitalize() if field is not None else name
-    return label, old, new
-
-
-def _change_values(value: Any) -> tuple[str, str]:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        old, new = value
-        return ("—" if old in (None, "None", "") else str(old),
-                "—" if new in (None, "None", "") else str(new))
-    if isinstance(value, dict):  # many-to-many: {"type": "m2m", "operation": ..., "objects": [...]}
-        objects = ", ".join(str(o) for o in value.get("objects", []))
-        return (str(value.get("operation", "")), objects)
-    return ("", str(value))
-
-
-def audit_rows(entries: list[AuditLogEntry], *, window: Window | None = None) -> list[AuditRow]:
+def audit_rows(entries: list[AuditLogEntry], *, tenant: Tenant, tz: str,
+               window: Window | None = None) -> list[AuditRow]:
+    texts = entries_describe([EntrySource.of(entry) for entry in entries], tenant=tenant, tz=tz)
     rows = []
-    for entry in entries:
-        model = entry.content_type.model_class() if entry.content_type_id else None
-        changes = entry.changes if isinstance(entry.changes, dict) else {}
-        shown = [_change(model, str(name), value) for name, value in changes.items()]
-        if GREY_ZONE_CHANGE in changes and isinstance(entry.additional_data, dict):
+    for entry, text in zip(entries, texts, strict=True):
+        changes = list(text.changes)
+        if isinstance(entry.changes, dict) and GREY_ZONE_CHANGE in entry.changes \
+                and isinstance(entry.additional_data, dict):
             client = entry.additional_data
             browser = " · ".join(str(client.get(k) or "").strip()[:80] for k in ("browser", "os")
                                  if client.get(k))
-            shown.append((_("Browser and system"), "—", browser or "—"))
+            changes.append((_("Browser and system"), "—", browser or "—"))
         rows.append(AuditRow(
             entry=entry,
             actor=str(entry.actor) if entry.actor else (entry.actor_email or _("System")),
-            object_type=(str(model._meta.verbose_name).capitalize() if model is not None
-                         else entry.content_type.model),
-            changes=[change for change in shown if change is not None],
+            object_type=text.object_type,
+            sentence=text.sentence,
+            changes=changes,
             deleted_on=window.audit_deleted_on(entry.timestamp) if window else None,
             pending=window.pending(entry.timestamp) if window else False,
         ))

@@ -255,7 +255,12 @@ def audit_trail_view(request: ConsoleRequest) -> HttpResponse:
                                                since=window.audit_since)
     ctx = _paged(request, entries, parsed, window=window, window_errors=window_errors)
     ctx.update(
-        audit_rows=audit_rows(ctx["rows"], window=window if window.grey else None),
+        audit_rows=audit_rows(ctx["rows"], tenant=tenant, tz=tenant.timezone,
+                              window=window if window.grey else None),
+        person_label=(selectors.person_label(tenant=tenant, pk=parsed.filters.person)
+                      if parsed.filters.person is not None else None),
+        without_person_url="?" + urlencode({k: v for k, v in ctx["filter_params"].items()
+                                            if k != "person"}),
         purge_days=window.rules.audit_days,  # the audit trail's grey zone ends at its own date
         actors=selectors.audit_actor_choices(tenant=tenant, include=parsed.filters.actor),
         object_types=list(audited_object_types().items()),

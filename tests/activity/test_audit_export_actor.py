@@ -56,7 +56,7 @@ def test_an_entry_with_an_actor_but_no_recorded_address_exports_the_actors(two_t
     assert entry.actor_email in (None, "")
     client = signed_in(a.auditor)
     page = client.get("/logs/audit/").content.decode()
-    assert f'<a href="?actor={a.helpdesk.pk}">{a.helpdesk}</a>' in page
+    assert f'<a href="?actor={a.helpdesk.pk}">All by {a.helpdesk}</a>' in page
     (row,) = [r for r in _rows(client) if r["changes"] == '{"mfa": ["enrolled", "reset"]}']
     assert row["actor"] == a.helpdesk.email
 
