@@ -86,7 +86,10 @@ ROUTE_KINDS: dict[str, str] = {
     "people/import/<int:pk>/discard/": "import_job",  # after apply: it discards Acme's own
 }
 # Routes whose parameter is a secret, not an id: checked below (unknown token → 410, never 500).
-TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/"}
+# A reset link's id only finds its row; the token decides (tests/security/recovery: another
+# tenant's id or a wrong token is the one "link no longer valid" page).
+TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/",
+                "signin/reset/<int:reset_id>/<str:token>/"}
 # What the POST carries, where the view reads something: a leak would then really change data.
 POST_DATA = {
     "people/<int:pk>/role/": {"role": Role.ADMIN},
