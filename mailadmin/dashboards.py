@@ -175,6 +175,10 @@ def overview_build(*, tenant: Tenant, user: User, period: str, now: datetime) ->
                 testid=f"alerts-{severity}", url=_url("alerts_list", severity=severity),
                 tone=("danger" if severity in ("high", "critical") else "warn") if count else ""))
 
+    pending = people_selectors.invitations_pending(tenant=tenant).count()
+    figures.append(Figure(label=_("Pending invitations"), value=pending, testid="pending-invitations",
+                          url=_url("people_list", status=User.Status.INVITED)))
+
     counts = people_selectors.people_counts(tenant=tenant)
     active = counts["by_status"].get(User.Status.ACTIVE, 0)
     enrolled = mfa_enrolled_count(tenant=tenant)

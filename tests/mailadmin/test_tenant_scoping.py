@@ -79,6 +79,12 @@ ALLOWLIST: dict[str, str] = {
     "activity.services.audit_entry_record":
         "AuditLogEntryManager.log_create takes the entry's tenant from the object it records",
     # --- Platform-wide, by design. ---------------------------------------------------------------
+    "people.offboarding.services.offboardings_due_carry_out":
+        "the beat task's sweep over every tenant's due offboardings; each is then carried out "
+        "inside its own tenant",
+    "accounts.mfa.selectors._passkeys":
+        "django-otp-webauthn's credential model has no tenant column: it is scoped by its "
+        "people's tenant (user__tenant)",
     "people.imports.services._Judge.batch":
         "an import's address on the tenant's domain held by another company's account (addresses "
         "are unique platform-wide, as person_invite checks); only the addresses are read",

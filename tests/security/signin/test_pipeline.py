@@ -240,8 +240,9 @@ def test_pre_mfa_session_reaches_only_enrol_verify_and_signout(two_tenants, clie
             if response.status_code == 200:
                 reachable.append((method, path))
     # The passkey script's translations are public, the same for everyone.
+    # "Forgot password?" is a signed-out page: open to everyone, it signs nobody in.
     allowed = {"/signin/", "/signin/mfa/enroll/", "/healthz", "/readyz", "/invitation/x/",
-               "/signin/passkey-i18n.js"}
+               "/signin/passkey-i18n.js", "/signin/forgot/", "/signin/forgot/sent/"}
     assert {path for _m, path in reachable} <= allowed, reachable
     assert "_auth_user_id" not in client.session
 
