@@ -3,16 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from tenants.roles import Role
-
-
-class PeopleFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    role = forms.ChoiceField(label=_("Role"), required=False,
-                             choices=[("", _("All roles")), *Role.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All statuses")), *User.Status.choices])
 
 
 class InviteForm(forms.Form):

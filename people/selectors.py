@@ -1,23 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from tenants.access import get_for_tenant_or_404
 from tenants.models import Invitation, MailDomain, Tenant
 from tenants.roles import Role
-
-
-def people_list(*, tenant: Tenant, query: str = "", role: str = "", status: str = "") -> QuerySet[User]:
-    people = User.objects.for_tenant(tenant)
-    if query:
-        people = people.filter(Q(email__icontains=query) | Q(display_name__icontains=query))
-    if role:
-        people = people.filter(role=role)
-    if status:
-        people = people.filter(status=status)
-    return people.order_by("email")
 
 
 def person_get(*, tenant: Tenant, pk: object) -> User:

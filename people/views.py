@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +17,7 @@ from accounts.models import User
 from accounts.requests import ConsoleRequest
 from alerts.selectors import open_alert_counts
 from people import selectors, services
-from people.forms import AcceptInvitationForm, InviteForm, PeopleFilterForm, RoleForm
+from people.forms import AcceptInvitationForm, InviteForm, RoleForm
 from security.policies.lockout.selectors import lockout_rules_for
 from security.policies.password.validators import password_validators_for
 from security.sessions.selectors import user_sessions_list
@@ -29,19 +28,6 @@ from tenants.roles import Cap, Role, can_manage, role_has
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-@requires(Cap.PEOPLE_VIEW)
-def people_list_view(request: ConsoleRequest) -> HttpResponse:
-    form = PeopleFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    people = selectors.people_list(
-        tenant=request.tenant, query=filters.get("q", ""), role=filters.get("role", ""),
-        status=filters.get("status", ""),
-    )
-    page = Paginator(people, 50).get_page(request.GET.get("page"))
-    return render(request, "people/people_list.html", {
-        "form": form, "page": page, "can_invite": request.user.can(Cap.PEOPLE_INVITE)})
 
 
 @requires(Cap.PEOPLE_INVITE)
