@@ -111,7 +111,7 @@ def test_owner_and_auditor_include_them_with_the_deletion_date_and_it_is_recorde
 
     # The access shows in the audit trail, readable.
     trail = body(client.get("/logs/audit/"))
-    assert "Records pending deletion opened" in trail and "Sign-in log" in trail
+    assert "opened records pending deletion (Sign-in log)" in trail
     assert "Chrome 126.0.0 · Windows 10" in trail  # the client of the access, beside it
 
 
