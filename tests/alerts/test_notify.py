@@ -128,7 +128,7 @@ def test_the_detector_asks_the_person_in_their_language_once(two_tenants):
     alert = Alert.objects.for_tenant(a.tenant).get(rule="new_country")
     message = _mail(a.tenant, "alert_was_this_you").get()
     assert (message.to, message.language) == (member.email, "zh-hans")
-    assert "Germany" in message.subject
+    assert "德国" in message.subject  # the country, in the person's language
     assert WebhookDelivery.objects.for_tenant(a.tenant).filter(
         event_type="alert.opened", payload__data__id=alert.pk).count() == 1
 

@@ -134,10 +134,14 @@ def test_a_real_finding_is_json_and_describe_explains_it_in_every_language(code)
     assert json.loads(json.dumps(finding.evidence)) == finding.evidence
     # The rule used only what it declares, so the detector may fetch only that.
     assert history.calls <= module.NEEDS
-    for language in ("en", "zh-hans"):
+    sentences = {}
+    for language, stop in (("en", "."), ("zh-hans", "。")):
         with translation.override(language):
             sentence = module.describe(json.loads(json.dumps(finding.evidence)))
-        assert isinstance(sentence, str) and sentence.endswith(".") and "%(" not in sentence
+        assert isinstance(sentence, str) and sentence.endswith(stop) and "%(" not in sentence
+        sentences[language] = sentence
+    # The Chinese explanation is a translation, not the English sentence again.
+    assert sentences["zh-hans"] != sentences["en"]
     # Evaluating the same event twice gives the same finding (the detector's idempotence).
     assert evaluate(item, history, params, TENANT) == findings
 
