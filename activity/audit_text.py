@@ -411,3 +411,113 @@ def _sentence(source: EntrySource, model: type[Model] | None, actor: str, kind: 
             "actor": actor, "policy": kind, "fields": fields}
     fields = ", ".join(label for label, _old, _new in changes)
     return _generic(source.action, actor, kind, source.object_repr or source.object_pk, fields)
+
+
+# --- One action, one entry ----------------------------------------------------------------------
+# auditlog writes one entry per model save, so one admin action is often several: inviting a
+# person creates the User and its Invitation, offboarding saves the person and adds the
+# services' explicit entry, a policy page saves the policy and records its allowlist. Every entry
+# a request writes carries that request's id as ``cid`` (activity.middleware), and one action's
+# entries are written in one transaction, so in the trail's order (newest first) they are
+# adjacent. Entries without a cid (a task, a command, a shell) are never grouped.
+
+
+def _group_key(entry: Any) -> tuple[Any, ...] | None:
+    cid = getattr(entry, "cid", None)
+    if not cid:
+        return None
+    return (cid, getattr(entry, "tenant_id", None), getattr(entry, "actor_id", None))
+
+
+def entries_group[T](entries: Sequence[T]) -> list[list[T]]:
+    """Adjacent entries of one action (one request id, tenant and actor), in the given order.
+
+    Grouping is within ``entries`` (one page): an action cut by a page boundary shows on both.
+    """
+    groups: list[list[T]] = []
+    previous: tuple[Any, ...] | None = None
+    for entry in entries:
+        key = _group_key(entry)
+        if groups and key is not None and key == previous:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+        previous = key
+    return groups
+
+
+def _model_of(source: EntrySource) -> type[Model] | None:
+    if not source.content_type_id:
+        return None
+    try:
+        return ContentType.objects.get_for_id(source.content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        return None
+
+
+def _invited_as(sources: Sequence[EntrySource], models: Sequence[type[Model] | None],
+                ) -> str | None:
+    """"X invited Y as Role" when the action created a person and their invitation."""
+    person = next((s for s, m in zip(sources, models, strict=True)
+                   if m is User and s.action == CREATE), None)
+    if person is None or not any(m is Invitation and s.action == CREATE
+                                 for s, m in zip(sources, models, strict=True)):
+        return None
+    role_field = _field(User, "role")
+    role_code = _raw(person.changes.get("role", ["", ""]))[1]
+    role = dict((str(k), v) for k, v in (role_field.flatchoices if role_field else [])).get(
+        role_code, role_code)
+    return _("%(actor)s invited %(person)s as %(role)s") % {
+        "actor": person.actor_label or _("The system"),
+        "person": person.object_repr or person.object_pk, "role": role}
+
+
+def _without_actor(sentence: str, actor: str) -> str:
+    if actor and sentence.startswith(actor):
+        return sentence[len(actor):].lstrip()
+    return sentence
+
+
+def groups_describe(groups: Sequence[Sequence[EntrySource]], *, tenant: Tenant,
+                    tz: str = "UTC") -> list[EntryText]:
+    """One sentence and the combined changes of each action (a group of entries, newest first).
+
+    Related objects are named in one query per model for all the groups together. The sentence
+    is the first-written entry's, followed by what the others add (without repeating the actor);
+    a change of another object than the first entry's is labelled with that object's type.
+    """
+    flat = [source for group in groups for source in group]
+    texts = iter(entries_describe(flat, tenant=tenant, tz=tz))
+    described = []
+    for group in groups:
+        pairs = [(source, next(texts)) for source in group]
+        if len(pairs) == 1:
+            described.append(pairs[0][1])
+            continue
+        pairs.reverse()  # as written: the first entry speaks for the action
+        sources = [source for source, _text in pairs]
+        models = [_model_of(source) for source in sources]
+        first_source, first = pairs[0]
+        actor = first_source.actor_label or _("The system")
+        sentences: list[str] = []
+        invited = _invited_as(sources, models)
+        if invited is not None:
+            sentences.append(invited)
+        changes: list[tuple[str, str, str]] = []
+        for (source, text), model in zip(pairs, models, strict=True):
+            told = invited is not None and source.action == CREATE and model in (User, Invitation)
+            if not told and text.sentence not in sentences:
+                sentences.append(text.sentence)
+            same_object = (source.content_type_id, source.object_pk) == (
+                first_source.content_type_id, first_source.object_pk)
+            for label, old, new in text.changes:
+                if not same_object:
+                    label = _("%(type)s · %(field)s") % {"type": text.object_type, "field": label}
+                changes.append((label, old, new))
+        sentence = sentences[0]
+        for more in sentences[1:]:
+            sentence = _("%(sentence)s; %(more)s") % {
+                "sentence": sentence, "more": _without_actor(more, actor)}
+        described.append(EntryText(sentence=sentence, object_type=first.object_type,
+                                   changes=changes))
+    return described

@@ -175,6 +175,9 @@ AUDIT_TRAIL = Dataset(
     Column("object", "object_repr"),
     Column("changes", "changes", Kind.JSON),
     Column("ip", "remote_addr", Kind.IP),
+    # One row per stored entry (the record stays row for row); the entries of one admin action
+    # (one request) share this id, which the page shows as one entry.
+    Column("action_id", "cid"),
     ),
     # As the page reads: the sentence and the changes in words (in the exporter's language).
     derived_keys=("summary", "changes_text"),

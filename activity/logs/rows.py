@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from activity.audit_text import EntrySource, entries_describe
+from activity.audit_text import EntrySource, entries_group, groups_describe
 from activity.capture.types import DeviceType
 from activity.filters import (
     MFA_NONE,
@@ -145,27 +145,41 @@ def export_rows(rows: list[Any], *, window: Window | None = None) -> list[Export
 
 @dataclass(frozen=True, slots=True)
 class AuditRow:
-    entry: AuditLogEntry
+    entry: AuditLogEntry  # the first-written entry of the action: its time, object and address
     actor: str
     object_type: str
     sentence: str  # who did what to whom (activity.audit_text)
     changes: list[tuple[str, str, str]]  # (field label, old, new): only what is news
     deleted_on: date | None = None  # with the grey zone shown
     pending: bool = False
+    entries: tuple[AuditLogEntry, ...] = ()  # every entry of the action (one save: one entry)
+
+    @property
+    def entry_ids(self) -> str:
+        return " ".join(str(entry.pk) for entry in self.entries)
+
+
+def _grey_zone_client(entry: AuditLogEntry) -> tuple[str, str, str] | None:
+    if not (isinstance(entry.changes, dict) and GREY_ZONE_CHANGE in entry.changes
+            and isinstance(entry.additional_data, dict)):
+        return None
+    client = entry.additional_data
+    browser = " · ".join(str(client.get(k) or "").strip()[:80] for k in ("browser", "os")
+                         if client.get(k))
+    return (_("Browser and system"), "—", browser or "—")
 
 
 def audit_rows(entries: list[AuditLogEntry], *, tenant: Tenant, tz: str,
                window: Window | None = None) -> list[AuditRow]:
-    texts = entries_describe([EntrySource.of(entry) for entry in entries], tenant=tenant, tz=tz)
+    """One row per action: the page's entries of one request (activity.audit_text.entries_group)."""
+    groups = entries_group(entries)
+    texts = groups_describe([[EntrySource.of(entry) for entry in group] for group in groups],
+                            tenant=tenant, tz=tz)
     rows = []
-    for entry, text in zip(entries, texts, strict=True):
+    for group, text in zip(groups, texts, strict=True):
+        entry = group[-1]  # newest first: the last is the first written
         changes = list(text.changes)
-        if isinstance(entry.changes, dict) and GREY_ZONE_CHANGE in entry.changes \
-                and isinstance(entry.additional_data, dict):
-            client = entry.additional_data
-            browser = " · ".join(str(client.get(k) or "").strip()[:80] for k in ("browser", "os")
-                                 if client.get(k))
-            changes.append((_("Browser and system"), "—", browser or "—"))
+        changes.extend(client for e in reversed(group) if (client := _grey_zone_client(e)))
         rows.append(AuditRow(
             entry=entry,
             actor=str(entry.actor) if entry.actor else (entry.actor_email or _("System")),
@@ -174,5 +188,6 @@ def audit_rows(entries: list[AuditLogEntry], *, tenant: Tenant, tz: str,
             changes=changes,
             deleted_on=window.audit_deleted_on(entry.timestamp) if window else None,
             pending=window.pending(entry.timestamp) if window else False,
+            entries=tuple(reversed(group)),
         ))
     return rows
