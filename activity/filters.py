@@ -412,6 +412,7 @@ _LABELS: dict[str, Any] = {
     "status": gettext_lazy("Status"),
     "actor": gettext_lazy("Actor"),
     "type": gettext_lazy("Object type"),
+    "object": gettext_lazy("Object"),
     "action": gettext_lazy("Action"),
     "grey": gettext_lazy("Records pending deletion"),
     "month": gettext_lazy("Month"),  # the Reports page's monthly CSV (retention)
@@ -437,8 +438,29 @@ def _value_labels() -> dict[str, Callable[[str], str]]:
     }
 
 
-def filters_describe(recorded: Mapping[str, Any] | Any) -> list[tuple[str, str]]:
+# Recorded filters that hold a person's id: named through ``people`` (see filters_describe).
+PERSON_KEYS = ("person", "actor")
+
+
+def filters_person_ids(recorded: Mapping[str, Any] | Any) -> set[int]:
+    """The person ids a recorded filter set names (``person``, ``actor``), to look up at once."""
+    if not isinstance(recorded, Mapping):
+        return set()
+    ids = set()
+    for key in PERSON_KEYS:
+        value = str(recorded.get(key, ""))
+        if value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
+            ids.add(int(value))
+    return ids
+
+
+def filters_describe(recorded: Mapping[str, Any] | Any,
+                     people: Mapping[int, str] | None = None) -> list[tuple[str, str]]:
     """A recorded ``as_dict()`` as (label, readable value) pairs, e.g. for the export log.
+
+    ``people``: the names of the reader's tenant's people by id (``filters_person_ids`` says
+    which to look up); a person filter then reads as the name, and an id not among them (another
+    tenant's, a deleted person) as "unknown person", never as the bare id.
 
     Tolerates anything (the record is JSON written by another release): unknown keys keep their
     name, non-dict input describes as nothing.
@@ -449,6 +471,11 @@ def filters_describe(recorded: Mapping[str, Any] | Any) -> list[tuple[str, str]]
     pairs = []
     for key, value in recorded.items():
         text = str(value)[:VALUE_MAX_LENGTH]
+        if people is not None and str(key) in PERSON_KEYS:
+            pk = int(text) if text.isascii() and text.isdigit() else None
+            shown = people.get(pk, _("unknown person")) if pk is not None else _("unknown person")
+            pairs.append((str(_LABELS[str(key)]), shown))
+            continue
         describe = readable.get(str(key))
         pairs.append((str(_LABELS.get(str(key), key)), describe(text) if describe else text))
     return pairs
@@ -465,6 +492,7 @@ __all__ = [
     "audited_object_types",
     "export_filters_from_query",
     "filters_describe",
+    "filters_person_ids",
     "login_filters_from_query",
 ]
 

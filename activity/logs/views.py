@@ -230,7 +230,7 @@ def export_log_view(request: ConsoleRequest) -> HttpResponse:
     ctx = _paged(request, exports, parsed, window=window, window_errors=window_errors)
     person_id = parsed.filters.person
     ctx.update(
-        export_rows=export_rows(ctx["rows"], window=window if window.grey else None),
+        export_rows=export_rows(ctx["rows"], tenant=tenant, window=window if window.grey else None),
         statuses=ExportStatus.choices,
         display_tz=tenant.timezone,
         person_label=selectors.person_label(tenant=tenant, pk=person_id) if person_id else None,
@@ -323,7 +323,7 @@ def my_exports_view(request: ConsoleRequest) -> HttpResponse:
     _without_person(ctx)
     ctx.update(
         display_tz=tz,
-        export_rows=export_rows(ctx["rows"]),
+        export_rows=export_rows(ctx["rows"], tenant=request.tenant),
         statuses=ExportStatus.choices,
         export_links=_export_links("my_exports_export", ctx["filter_params"]),
     )
