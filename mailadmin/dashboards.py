@@ -9,7 +9,7 @@ their home is "My security".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -111,6 +111,27 @@ def _signins_since(tenant: Tenant, since: datetime, **params: object) -> str:
     return _url("signin_log", **params, **{"from": _local_day(since, tenant).isoformat()})
 
 
+def _instant(moment: datetime, tenant: Tenant) -> str:
+    """An exact time for the sign-in log's ``since``/``until``, as the tenant's clock reads it."""
+    return moment.astimezone(ZoneInfo(tenant.timezone or "UTC")).isoformat(timespec="seconds")
+
+
+def _signins_between(tenant: Tenant, since: datetime, until: datetime | None = None, /,
+                     **params: object) -> str:
+    """The sign-in log of exactly [since, until): the 24-hour overview's figures and hours."""
+    return _url("signin_log", **params, since=_instant(since, tenant),
+                until=_instant(until, tenant) if until is not None else None)
+
+
+def _hour_link(tenant: Tenant) -> Callable[[datetime], str]:
+    def link(start: datetime) -> str:
+        # In UTC: an hour is 60 minutes even on a day the clocks change.
+        begins = start.astimezone(UTC)
+        return _signins_between(tenant, begins, begins + timedelta(hours=1))
+
+    return link
+
+
 def _lacking_mfa(tenant: Tenant) -> QuerySet[User]:
     return (User.objects.for_tenant(tenant).filter(status=User.Status.ACTIVE)
             .annotate(has_mfa=mfa_device_exists()).filter(has_mfa=False)
@@ -128,7 +149,7 @@ def overview_build(*, tenant: Tenant, user: User, period: str, now: datetime) ->
     if days is None:
         trend = login_outcomes_hourly(tenant=tenant, now=now)
         outcomes = {outcome: trend.total(outcome) for outcome in Outcome.values}
-        overview.charts.append(hourly_signins_chart(trend))
+        overview.charts.append(hourly_signins_chart(trend, link=_hour_link(tenant)))
         reasons = login_breakdown(tenant=tenant, since=since, field="reason")
         countries = login_breakdown(tenant=tenant, since=since, field="country")
     else:
@@ -143,10 +164,14 @@ def overview_build(*, tenant: Tenant, user: User, period: str, now: datetime) ->
         since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
         overview.since = since
 
-    overview.charts.append(failure_reasons_chart(
-        reasons, link=lambda key: _signins_since(tenant, since, reason=key)))
-    overview.charts.append(countries_chart(
-        countries, link=lambda key: _signins_since(tenant, since, country=key)))
+    def signins(**params: object) -> str:
+        # 24 hours: exactly the window counted; days: the whole days the rollups count.
+        if days is None:
+            return _signins_between(tenant, since, **params)
+        return _signins_since(tenant, since, **params)
+
+    overview.charts.append(failure_reasons_chart(reasons, link=lambda key: signins(reason=key)))
+    overview.charts.append(countries_chart(countries, link=lambda key: signins(country=key)))
     if user.role == Role.AUDITOR and days is not None:
         overview.charts.append(exports_chart(totals))
 
@@ -158,7 +183,7 @@ def overview_build(*, tenant: Tenant, user: User, period: str, now: datetime) ->
     ):
         count = outcomes.get(outcome, 0)
         figures.append(Figure(label=label, value=count, testid=f"signins-{outcome}",
-                              url=_signins_since(tenant, since, outcome=outcome),
+                              url=signins(outcome=outcome),
                               tone=tone if count else ""))
 
     locked = locked_accounts_list(tenant=tenant, now=now)

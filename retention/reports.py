@@ -353,8 +353,13 @@ def report_build(totals: Totals, period: Period) -> Report:
                   rolled_up_days=len(totals.rolled_up_days))
 
 
-def hourly_signins_chart(trend: HourlyOutcomes) -> Chart:
-    """The dashboard's last 24 hours: success / failure / denied per hour (the tenant's hours)."""
+def hourly_signins_chart(trend: HourlyOutcomes, *,
+                         link: Callable[[dt.datetime], str] | None = None) -> Chart:
+    """The dashboard's last 24 hours: success / failure / denied per hour (the tenant's hours).
+
+    ``link``: the address of one hour's sign-ins, given the hour's start; each table row links
+    there.
+    """
     outcome_label = _label_with(dict(Outcome.choices), _("Unknown"))
     series = [(outcome_label(o), list(trend.counts.get(o, [0] * len(trend.hours))))
               for o in OUTCOME_SERIES]
@@ -373,6 +378,7 @@ def hourly_signins_chart(trend: HourlyOutcomes) -> Chart:
         rows=[[start.strftime("%m-%d %H:00"), *[values[i] for _n, values in series]]
               for i, start in enumerate(trend.hours)],
         empty_text=_("No sign-ins in the last %(hours)d hours.") % {"hours": len(trend.hours)},
+        links=[link(start) for start in trend.hours] if link is not None else [],
     )
 
 

@@ -16,8 +16,10 @@ reach the grey zone (an employee's full copy is "download my data").
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse
@@ -121,6 +123,7 @@ def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilte
     if size != SIZE_DEFAULT:
         params["size"] = str(size)
     return {
+        **_time_bounds(parsed, params),
         "page": page,
         "rows": page.rows,
         # Counted on the first page only: deeper pages were reached from it and need no recount.
@@ -142,6 +145,23 @@ def _paged(request: ConsoleRequest, queryset: QuerySet[Any], parsed: ParsedFilte
         "window": window,
         "grey": window.grey,
         "grey_allowed": not own and request.user.can(Cap.GREY_ZONE_VIEW),
+    }
+
+
+def _time_bounds(parsed: ParsedFilters[Any], params: dict[str, str]) -> dict[str, Any]:
+    """The exact times the page is narrowed to (``since``/``until``), as the page's zone reads."""
+    dates = parsed.filters.dates
+    if dates.since is None and dates.until is None:
+        return {"time_bounds": None}
+    zone = ZoneInfo(dates.tz)
+
+    def shown(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "…"
+
+    return {
+        "time_bounds": {"since": shown(dates.since), "until": shown(dates.until)},
+        "without_time_url": "?" + _query({k: v for k, v in params.items()
+                                          if k not in ("since", "until")}),
     }
 
 

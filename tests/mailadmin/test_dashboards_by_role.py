@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -45,7 +47,8 @@ def test_admin_overview_counts_the_last_24_hours_and_links_each_figure(two_tenan
 
     link, value = figure(html, "signins-failure")
     assert value == "4"
-    assert link.startswith("/logs/signins/?") and "outcome=failure" in link and "from=" in link
+    # the exact 24 hours counted, not the whole days they touch
+    assert link.startswith("/logs/signins/?") and "outcome=failure" in link and "since=" in link
     # the admin's own sign-in just now, plus the member's three
     assert figure(html, "signins-success")[1] == "4"
     # failure reasons and countries, each row a link to those sign-ins
@@ -53,10 +56,43 @@ def test_admin_overview_counts_the_last_24_hours_and_links_each_figure(two_tenan
     assert "reason=bad_credentials" in html
     assert "country=CN" in html
     assert "globex" not in html.lower()
-    # the figure's link lists what it counts (the log filters by whole days from the window's
-    # first day: nothing else happened since then here)
+    # the figure's link lists what it counts, and not the failure 50 hours ago
     log = page(signed_in(a.admin), link)
     assert log.count('data-testid="signin-row"') == 4
+
+
+def _hour_links(html: str) -> dict[str, str]:
+    """The 24-hour chart's table: hour label → the link of its row."""
+    table = html.split('data-testid="table-signins"')[1].split("</table>")[0]
+    return {label: unescape(href) for href, label in
+            re.findall(r'<th scope="row"><a href="([^"]+)">([^<]+)</a></th>', table)}
+
+
+def test_each_hour_of_the_24_hour_chart_opens_exactly_that_hours_sign_ins(two_tenants, signed_in):
+    a, b = two_tenants.a, two_tenants.b
+    a.tenant.timezone = "Asia/Kolkata"  # a half-hour offset: local hours are not UTC hours
+    a.tenant.save()
+    zone = ZoneInfo("Asia/Kolkata")
+    hour = (timezone.now().astimezone(zone) - dt.timedelta(hours=3)).replace(
+        minute=0, second=0, microsecond=0)
+    inside = [hour, hour + dt.timedelta(minutes=30), hour + dt.timedelta(minutes=59, seconds=59)]
+    sign_ins(a.tenant, a.member, inside, outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS)
+    sign_ins(a.tenant, a.member, [hour - dt.timedelta(seconds=1), hour + dt.timedelta(hours=1)],
+             outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS)  # the hours either side
+    sign_ins(b.tenant, b.member, [hour + dt.timedelta(minutes=10)] * 3)  # Globex
+    client = signed_in(a.admin)
+    links = _hour_links(page(client))
+    assert len(links) == 24
+    link = links[hour.strftime("%m-%d %H:00")]
+    assert link.startswith("/logs/signins/?") and "since=" in link and "until=" in link
+    log = page(client, link)
+    assert log.count('data-testid="signin-row"') == 3
+    assert "globex" not in log.lower()
+    # the hour's chip reads in the tenant's clock
+    assert f"Only {hour:%Y-%m-%d %H:%M} to {hour + dt.timedelta(hours=1):%Y-%m-%d %H:%M}" in log
+    # and the hour after it has its own row, exactly one
+    after = page(client, links[(hour + dt.timedelta(hours=1)).strftime("%m-%d %H:00")])
+    assert after.count('data-testid="signin-row"') == 1
 
 
 def test_period_switch_counts_seven_days(two_tenants, signed_in):
