@@ -12,6 +12,13 @@ deterministic: a test that clicks on before an asynchronous check could finish s
 page it saw checked. ``axe_check(page)`` checks the page as it is now, for tests that want to
 check a state reached by script. ``@pytest.mark.axe_manual`` turns the capture off for a test
 that calls ``axe_check`` itself.
+
+The same replay measures each document for sideways scrolling: a page whose
+``document.documentElement.scrollWidth`` exceeds the window's width fails the test, naming the
+outermost elements that reach past the right edge (``OVERFLOWING_JS``). A journey that takes the
+``viewport`` fixture runs twice, at a desktop's 1280x900 and a phone's 390x844 (every page and
+context it opens gets that viewport), and ``journey_screenshot(page, name)`` saves a full-page
+screenshot of its key moments as ``var/artefacts/<name>-<desktop|phone>.png``.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,10 +62,87 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+# --- viewports, sideways scrolling and screenshots -----------------------------------------------
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# Screenshots of the journeys' key moments (not test-results/, which pytest-playwright empties).
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts"
+
+
+@pytest.fixture(params=[pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")])
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    """The journey runs at a desktop's and at a phone's size; every page it opens has it."""
+    return dict(request.param)
+
+
+def _requested_viewport(request: pytest.FixtureRequest) -> dict[str, int] | None:
+    if "viewport" not in request.fixturenames:
+        return None
+    return request.getfixturevalue("viewport")
+
+
 @pytest.fixture
-def page(page):
+def page(page: Page, request: pytest.FixtureRequest) -> Page:
     page.set_default_timeout(15_000)
+    size = _requested_viewport(request)
+    if size:
+        page.set_viewport_size(size)  # type: ignore[arg-type]
     return page
+
+
+def viewport_name(page: Page) -> str:
+    size = page.viewport_size
+    return "phone" if size and size["width"] <= 480 else "desktop"
+
+
+def journey_screenshot(page: Page, name: str) -> Path:
+    """A full-page screenshot of the page as it is now: var/artefacts/<name>-<desktop|phone>.png."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / f"{name}-{viewport_name(page)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# The elements that reach past the right edge of the viewport and are not inside a box that
+# scrolls or clips them, outermost first (at most eight), each as tag#id.class right=N.
+OVERFLOWING_JS = """() => {
+    const width = window.innerWidth, out = [];
+    for (const el of document.body.querySelectorAll('*')) {
+        const box = el.getBoundingClientRect();
+        if (box.width && box.right > width + 1) {
+            let scroller = el.parentElement, inside = false;
+            while (scroller && scroller !== document.body) {
+                const style = getComputedStyle(scroller);
+                if (['auto', 'scroll', 'hidden'].includes(style.overflowX)) { inside = true; break; }
+                scroller = scroller.parentElement;
+            }
+            if (!inside) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+                ' right=' + Math.round(box.right));
+        }
+    }
+    return out.slice(0, 8);
+}"""
+
+
+def _overflowing(page: Page) -> list[str]:
+    """The elements that reach past the right edge of the viewport, outermost first."""
+    return list(page.evaluate(OVERFLOWING_JS))
+
+
+def sideways_overflow(page: Page) -> int:
+    """How many pixels the page scrolls sideways (0 or less: it fits the window)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def overflow_report(page: Page, where: str) -> str:
+    """Empty when the page fits its window's width; otherwise by how much and what sticks out."""
+    overflow = sideways_overflow(page)
+    if overflow <= 0:
+        return ""
+    width = page.viewport_size["width"] if page.viewport_size else "?"
+    return f"{where} at {width} px scrolls sideways by {overflow} px: {', '.join(_overflowing(page))}"
 
 
 # --- axe-core ----------------------------------------------------------------------------------
@@ -125,7 +210,8 @@ class AxeRecorder:
                                                  "requestStage": "Response"}]})
 
     def violations(self) -> str:
-        """Replay each distinct document with the app's stylesheets and run axe-core on it."""
+        """Replay each distinct document with the app's stylesheets, at the viewport it was seen
+        in, run axe-core on it and measure whether it scrolls sideways."""
         self.enabled = False  # the replay's own pages are not recorded
         reports: list[str] = []
         done: set[tuple[str, str]] = set()
@@ -141,6 +227,9 @@ class AxeRecorder:
                     replay.set_viewport_size(seen.viewport)  # type: ignore[arg-type]
                 replay.route(_same_url(seen.url), _serve(seen.html))
                 replay.goto(seen.url, wait_until="load")
+                wide = overflow_report(replay, seen.url)
+                if wide:
+                    reports.append(wide)
                 found = axe_violations(replay)
                 if found:
                     reports.append(axe_report(found, seen.url))
@@ -178,6 +267,17 @@ def _axe_every_page(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     recorder = AxeRecorder(browser=browser,
                            enabled=request.node.get_closest_marker("axe_manual") is None)
 
+    size = _requested_viewport(request)
+    if size:
+        # Contexts the journey makes itself open at its viewport unless it asks for another.
+        original_new_context = Browser.new_context
+
+        def new_context_at_size(self: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+            kwargs.setdefault("viewport", size)
+            return original_new_context(self, *args, **kwargs)
+
+        monkeypatch.setattr(Browser, "new_context", new_context_at_size)
+
     def watch_context(_browser: Any, context: BrowserContext) -> None:
         monkeypatch.setattr(context, "new_page", _wrap_bound(context))
 
@@ -211,4 +311,5 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return
     report = recorder.violations()
     if report:
-        outcome.force_exception(AssertionError("axe-core found violations:\n" + report))
+        outcome.force_exception(AssertionError(
+            "axe-core found violations, or a page scrolls sideways:\n" + report))
