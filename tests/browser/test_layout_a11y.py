@@ -17,7 +17,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from activity.models import LoginEvent
-from tests.browser.conftest import axe_report, axe_violations
+from tests.browser.conftest import _overflowing, axe_report, axe_violations
 from tests.factories import PASSWORD
 from tests.security.signin_support import CHROME_WINDOWS, SAFARI_IPHONE
 from tests.urlwalk import console_routes
@@ -73,28 +73,6 @@ def _cases() -> list[object]:
 def _record(email: str, password: str, ip: str, ua: str) -> None:
     Client().post("/signin/", {"email": email, "password": password}, REMOTE_ADDR=ip,
                   HTTP_USER_AGENT=ua)
-
-
-def _overflowing(page: Page) -> list[str]:
-    """The elements that reach past the right edge of the viewport, outermost first."""
-    return page.evaluate("""() => {
-        const width = window.innerWidth, out = [];
-        for (const el of document.body.querySelectorAll('*')) {
-            const box = el.getBoundingClientRect();
-            if (box.width && box.right > width + 1) {
-                let scroller = el.parentElement, inside = false;
-                while (scroller && scroller !== document.body) {
-                    const style = getComputedStyle(scroller);
-                    if (['auto', 'scroll', 'hidden'].includes(style.overflowX)) { inside = true; break; }
-                    scroller = scroller.parentElement;
-                }
-                if (!inside) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                    (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
-                    ' right=' + Math.round(box.right));
-            }
-        }
-        return out.slice(0, 8);
-    }""")
 
 
 @pytest.mark.parametrize(("path", "width"), _cases())
