@@ -41,10 +41,10 @@ BOUNDS = {
     "/people/": 15,  # people.directory: the page and its count, then for the page's people only
     # their two-step methods (devices, backup codes, passkeys), last sign-in, lockout (axes and the
     # account ceiling), open alerts and password expiry
-    "/dashboard/": 20,  # the security overview: pending invitations (a count), sign-ins per hour, failure reasons and countries
+    "/dashboard/": 21,  # the security overview: pending invitations (a count), sign-ins per hour, failure reasons and countries
     # (one grouped count each), open alerts by severity, locked accounts (four), people and roles,
     # two-step coverage and the first ten without it (and their count), password compliance and
-    # expiry (policy, states), recent audit entries
+    # expiry (policy, states), recent audit entries and the people they name (one query)
     "/me/mfa/": 6,
     "/me/sessions/": 5,
     "/policies/password/": 7,
