@@ -161,3 +161,16 @@ def test_helpdesk_dashboard_lists_resets_and_reports(two_tenants, signed_in):
 
 def test_member_has_no_dashboard(two_tenants, signed_in):
     assert signed_in(two_tenants.a.member).get("/dashboard/").status_code == 403
+
+
+def test_recent_changes_read_as_the_audit_trail_one_line_per_action(two_tenants, signed_in):
+    a = two_tenants.a
+    client = signed_in(a.admin)
+    response = client.post("/people/invite/", {"email": "rita.recent@acme.example",
+                                               "display_name": "Rita Recent", "role": "member"})
+    assert response.status_code == 302
+    html = page(client)
+    recent = html.split('data-testid="recent-audit"')[1].split("</section>")[0]
+    lines = [unescape(s) for s in re.findall(r'data-testid="recent-audit-sentence">([^<]*)<', recent)]
+    assert lines.count(f"{a.admin} invited Rita Recent as Member") == 1
+    assert not any("sent an invitation" in line for line in lines)
