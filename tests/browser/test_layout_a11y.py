@@ -61,7 +61,7 @@ KNOWN: dict[tuple[str, int | None], str] = {}
 
 
 def _cases() -> list[object]:
-    cases = []
+    cases: list[object] = []
     for path in [*_console_paths(), *SIGNED_OUT]:
         for width in WIDTHS:
             reason = KNOWN.get((path, width)) or KNOWN.get((path, None))
@@ -86,8 +86,8 @@ def test_page_fits_a_phone_and_passes_axe(live_server, page: Page, path: str, wi
     page.set_viewport_size({"width": width, "height": 800})
     if path not in SIGNED_OUT:
         client = Client(HTTP_USER_AGENT=CHROME_WINDOWS)
-        response = client.post("/signin/", {"email": acme.owner.email, "password": PASSWORD})
-        assert response.status_code == 302, response.content[:300]
+        signed_in = client.post("/signin/", {"email": acme.owner.email, "password": PASSWORD})
+        assert signed_in.status_code == 302, signed_in.content[:300]
         if path in RECENT_AUTH:
             confirmed = client.post("/me/mfa/confirm/", {"secret": PASSWORD, "next": path})
             assert confirmed.status_code == 302 and confirmed["Location"] == path, confirmed.content[:300]
@@ -152,3 +152,39 @@ def test_keyboard_reaches_the_content_through_the_skip_link(live_server, page: P
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
     expect(page.locator("main#main")).to_be_focused()
+
+
+def test_the_second_steps_of_adding_an_authenticator_fit_a_phone_and_pass_axe(live_server, page: Page):
+    """The walk reads each page as it first opens; these are the states a person goes on to: a
+    wrong code on the TOTP page, and the passkey page once it has a name."""
+    from tests.conftest import _tenant_set
+
+    acme = _tenant_set("Acme")
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(live_server.url + "/signin/")
+    page.get_by_label("E-mail address").fill(acme.member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+
+    page.goto(live_server.url + "/me/mfa/totp/")
+    page.get_by_label("Password or authentication code").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Add an authenticator app")).to_be_visible()
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Confirm and turn on").click()
+    expect(page.get_by_role("alert").or_(page.locator(".field.has-error")).first).to_be_visible()
+    _fits_and_passes_axe(page, "/me/mfa/totp/ with a wrong code")
+
+    page.goto(live_server.url + "/me/mfa/passkeys/add/")
+    page.get_by_label("Name (optional)").fill("Work laptop")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("passkey-name")).to_contain_text("Work laptop")
+    _fits_and_passes_axe(page, "/me/mfa/passkeys/add/ with a name")
+
+
+def _fits_and_passes_axe(page: Page, where: str) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{where} scrolls sideways by {overflow} px: {_overflowing(page)}"
+    violations = axe_violations(page)
+    assert not violations, "axe-core:\n" + axe_report(violations, where)
