@@ -9,9 +9,17 @@ a row of ``purge_day`` itself waits for the next night. Rolling up works on the 
 days, so each purged day was counted once, complete.
 
 A hold on a person keeps the rows that are theirs: their sign-in events (also attempts at their
-address with no person attached), exports, sessions, invitations, audit entries they made or
-that are about them, and the lockout attempts at their address. A hold with no person keeps the
-whole tenant's record.
+address with no person attached), exports, sessions, invitations, password-reset links (theirs
+or sent by them), revoked mail-client passwords, audit entries they made or that are about them,
+the lockout attempts at their address, and what the apps above retention register
+(``retention.registry``: people imports name the rows of a held person's address). A hold with
+no person keeps the whole tenant's record.
+
+Short-lived rows have their own, shorter horizon: a password-reset link is deleted once it
+expired ``RESET_LINK_DAYS`` before the purge (used and revoked links expire within the hour they
+were sent, so every dead link goes), and the platform-wide reset throttle forgets requests older
+than ``RESET_THROTTLE_DAYS`` (its window is one hour). Revoked mail-client passwords and people
+imports follow the tenant's ``purge_days`` (from the revocation, from the import's end).
 """
 
 from __future__ import annotations
@@ -26,13 +34,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Model, Q, QuerySet
 
+from accounts.mailclients.models import MailClientPassword
 from accounts.models import User
 from activity.lifetime import RetentionRules
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.partitions import day_bounds
 from alerts.models import AlertEvidence
 from notifications.models import OutboxMessage, Status, WebhookDelivery
+from retention import registry
 from retention.models import LegalHold
+from security.recovery.models import PasswordReset, PasswordResetThrottle
 from security.sessions.models import UserSession
 from tenants.models import Invitation, MailDomain, Tenant
 
@@ -45,9 +56,17 @@ AXES_TABLES = ("axes_accessattempt", "axes_accesslog", "axes_accessfailurelog")
 OUTBOX_TABLE = "notifications_outboxmessage"
 WEBHOOK_TABLE = "notifications_webhookdelivery"
 EVIDENCE_TABLE = "alerts_alertevidence"  # not deleted: its raw IP and User-Agent are blanked
-# The tables a tenant's receipt reports, in the order pages show them.
-TENANT_TABLES = (LOGIN_TABLE, EXPORT_TABLE, SESSION_TABLE, INVITATION_TABLE, *AXES_TABLES,
-                 OUTBOX_TABLE, WEBHOOK_TABLE, AUDIT_TABLE, EVIDENCE_TABLE)
+RESET_TABLE = "security_passwordreset"
+RESET_THROTTLE_TABLE = "security_passwordresetthrottle"
+MAIL_CLIENT_TABLE = "accounts_mailclientpassword"
+# The tables a tenant's receipt reports, in the order pages show them (then the registered ones).
+TENANT_TABLES = (LOGIN_TABLE, EXPORT_TABLE, SESSION_TABLE, INVITATION_TABLE, RESET_TABLE,
+                 MAIL_CLIENT_TABLE, *AXES_TABLES, OUTBOX_TABLE, WEBHOOK_TABLE, AUDIT_TABLE,
+                 EVIDENCE_TABLE)
+# A reset link lives an hour; kept this long after it expired (helpdesk questions), then deleted.
+RESET_LINK_DAYS = 30
+# The throttle counts the last hour's requests; a day is plenty.
+RESET_THROTTLE_DAYS = 1
 # Delivered (or finally failed) messages and deliveries: pending ones are still work to do.
 _SETTLED = (Status.SENT, Status.FAILED)
 DJANGO_SESSION_TABLE = "django_session"
@@ -88,6 +107,11 @@ def purge_day(rules: RetentionRules, now: dt.datetime) -> dt.date:
 
 def purge_cutoff(rules: RetentionRules, now: dt.datetime) -> dt.datetime:
     return day_bounds(purge_day(rules, now))[0]
+
+
+def reset_link_cutoff(now: dt.datetime) -> dt.datetime:
+    """Reset links that expired before this are deleted (whole UTC days, like the record)."""
+    return day_bounds((now - dt.timedelta(days=RESET_LINK_DAYS)).astimezone(dt.UTC).date())[0]
 
 
 def audit_cutoff(rules: RetentionRules, now: dt.datetime) -> dt.datetime:
@@ -150,11 +174,18 @@ def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime, ho
     webhooks = WebhookDelivery.objects.for_tenant(tenant).filter(settled_before).order_by()
     audit = AuditLogEntry.objects.for_tenant(tenant).filter(
         timestamp__lt=audit_cutoff(rules, now)).order_by()
+    resets = PasswordReset.objects.for_tenant(tenant).filter(
+        expires_at__lt=reset_link_cutoff(now)).order_by()
+    reset_keep = (Q(user_id__in=ids) | Q(requested_by_id__in=ids)) if held else None
+    mail_clients = MailClientPassword.objects.for_tenant(tenant).filter(
+        revoked_at__isnull=False, revoked_at__lt=cutoff).order_by()
     result: dict[str, tuple[QuerySet[Model], QuerySet[Model]]] = {
         LOGIN_TABLE: _split(login, login_keep, whole),
         EXPORT_TABLE: _split(export, person_q(), whole),
         SESSION_TABLE: _split(sessions, person_q(), whole),
         INVITATION_TABLE: _split(invitations, person_q(), whole),
+        RESET_TABLE: _split(resets, reset_keep, whole),
+        MAIL_CLIENT_TABLE: _split(mail_clients, person_q(), whole),
         OUTBOX_TABLE: _split(outbox, outbox_keep, whole),
         WEBHOOK_TABLE: _split(webhooks, None, whole),
         AUDIT_TABLE: _split(audit, audit_keep, whole),
@@ -162,13 +193,18 @@ def due_querysets(*, tenant: Tenant, rules: RetentionRules, now: dt.datetime, ho
     for table, model in zip(AXES_TABLES, (AccessAttempt, AccessLog, AccessFailureLog), strict=True):
         rows = model.objects.filter(on_domains, attempt_time__lt=cutoff).order_by()
         result[table] = _split(rows, axes_keep, whole)
+    scope = registry.PurgeScope(tenant=tenant, now=now, cutoff=cutoff, holds=holds)
+    for entry in registry.purged_tables():
+        rows, keep = entry.due(scope)
+        result[entry.table] = _split(rows.order_by(), keep if held else None, whole)
     return result
 
 
 def platform_querysets(*, rules: RetentionRules, now: dt.datetime,
                        session_cutoff: dt.datetime) -> dict[str, QuerySet[Model]]:
     """Rows that belong to no tenant: lockout attempts at addresses on no tenant's domain,
-    platform audit entries, and Django sessions that expired before every tenant's purge date."""
+    platform audit entries, Django sessions that expired before every tenant's purge date, and
+    the password-reset throttle's requests older than ``RESET_THROTTLE_DAYS``."""
     cutoff = purge_cutoff(rules, now)
     domains = list(MailDomain.objects.values_list("domain", flat=True))
     result: dict[str, QuerySet[Model]] = {}
@@ -180,6 +216,8 @@ def platform_querysets(*, rules: RetentionRules, now: dt.datetime,
     result[AUDIT_TABLE] = AuditLogEntry.objects.filter(
         tenant__isnull=True, timestamp__lt=audit_cutoff(rules, now)).order_by()
     result[DJANGO_SESSION_TABLE] = Session.objects.filter(expire_date__lt=session_cutoff).order_by()
+    result[RESET_THROTTLE_TABLE] = PasswordResetThrottle.objects.filter(
+        at__lt=now - dt.timedelta(days=RESET_THROTTLE_DAYS)).order_by()
     return result
 
 

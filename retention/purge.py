@@ -12,7 +12,8 @@ Batches: rows of a tenant are deleted ``batch_size`` at a time, each batch its o
 transaction: the ids are read first, then deleted by id (on the partitioned tables with the
 time bound too, so only the old partitions are visited). No signal, no collector, no cascade:
 nothing holds a foreign key to these rows except what ``_DEPENDENTS`` lists (axes' attempt
-expirations, the outbox's delivery attempts), deleted first in the same transaction. Alert
+expirations, the outbox's delivery attempts) and what a registered table names
+(``retention.registry``), deleted first in the same transaction. Alert
 evidence is not deleted: its raw IP and User-Agent are blanked in batches the same way.
 """
 
@@ -31,6 +32,7 @@ from alerts.models import AlertEvidence
 from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery
 from retention.due import Holds
 from retention.models import RolledUpDay
+from retention.registry import dependents_of
 
 # Rows that point at a purged row without a database cascade: deleted with it, first.
 _DEPENDENTS: dict[type[Model], tuple[tuple[type[Model], str], ...]] = {
@@ -65,7 +67,7 @@ def delete_batch(rows: QuerySet[Model], *, batch_size: int, time_column: str | N
         target = model._base_manager.filter(pk__in=ids)
         if time_column is not None and before is not None:
             target = target.filter(**{f"{time_column}__lt": before})
-        dependents = _DEPENDENTS.get(model, ())
+        dependents = _DEPENDENTS.get(model) or dependents_of(model)
         # A tenant-owned dependent's indexes start with the tenant (the outbox's attempts are
         # indexed by (tenant, message, at)): name the batch's tenants so the delete uses them.
         tenant_ids = (set(target.values_list("tenant_id", flat=True))

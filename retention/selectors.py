@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from activity.lifetime import RetentionRules
-from retention import due
+from retention import due, registry
 from retention.models import DailyActivity, LegalHold, Metric, RolledUpDay, SweepReceipt
 from retention.rollup import activity_counts
 from tenants.models import Tenant
@@ -24,6 +24,8 @@ PURGED_TABLES: Mapping[str, Promise] = MappingProxyType({
     due.EXPORT_TABLE: _("Export events"),
     due.SESSION_TABLE: _("Stored sessions"),
     due.INVITATION_TABLE: _("Expired invitations"),
+    due.RESET_TABLE: _("Password reset links"),
+    due.MAIL_CLIENT_TABLE: _("Revoked client-specific passwords"),
     "axes_accessattempt": _("Failed sign-in counters"),
     "axes_accesslog": _("Lockout access log"),
     "axes_accessfailurelog": _("Lockout failure log"),
@@ -31,7 +33,19 @@ PURGED_TABLES: Mapping[str, Promise] = MappingProxyType({
     due.WEBHOOK_TABLE: _("Delivered webhook events"),
     due.AUDIT_TABLE: _("Audit entries"),
     due.EVIDENCE_TABLE: _("Alert evidence (IP address and browser string blanked)"),
+    due.DJANGO_SESSION_TABLE: _("Expired sessions"),
+    due.RESET_THROTTLE_TABLE: _("Password reset requests (rate limit)"),
 })
+
+
+def table_label(table: str) -> str:
+    """The translated name of a table a receipt or a preview counts rows of (its own name if
+    none is known)."""
+    label = PURGED_TABLES.get(table)
+    if label is None:
+        entry = registry.purged_table(table)
+        label = entry.label if entry is not None else None
+    return str(label) if label is not None else table
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +67,7 @@ class PurgePreview:
 
     def labelled(self) -> list[tuple[str, int]]:
         """(translated table label, rows) in display order, tables with nothing left out."""
-        return [(str(PURGED_TABLES.get(table, table)), count)
+        return [(table_label(table), count)
                 for table, count in self.rows.items() if count]
 
 
@@ -171,4 +185,4 @@ def activity_totals(*, tenant: Tenant, since: dt.date, until: dt.date) -> Totals
 
 
 __all__ = ["PURGED_TABLES", "Metric", "PurgePreview", "Totals", "activity_totals", "last_receipt",
-           "legal_hold_get", "legal_holds_list", "purge_preview", "sweep_receipts_list"]
+           "legal_hold_get", "legal_holds_list", "purge_preview", "sweep_receipts_list", "table_label"]

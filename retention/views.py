@@ -125,7 +125,7 @@ def _duration(value: dt.timedelta | None) -> str:
 
 def _receipt_tables(receipt: Any) -> list[tuple[str, int]]:
     rows = receipt.rows_purged if isinstance(receipt.rows_purged, dict) else {}
-    return [(str(selectors.PURGED_TABLES.get(table, table)), int(count))
+    return [(selectors.table_label(table), int(count))
             for table, count in rows.items() if count]
 
 
@@ -167,7 +167,7 @@ def _confirm_page(request: ConsoleRequest, *, before: list[int], after: list[int
     return render(request, "retention/policy_confirm.html", {
         "preview": preview,
         "preview_rows": preview.labelled(),
-        "held_rows": [(str(selectors.PURGED_TABLES.get(t, t)), n)
+        "held_rows": [(selectors.table_label(t), n)
                       for t, n in preview.held.items() if n],
         "changes": changes,
         "shorter_visible": after[0] < before[0],

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from retention.selectors import PURGED_TABLES
+from retention.selectors import table_label
 from retention.sweep import retention_sweep
 from tenants.models import Tenant
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if run.partitions_dropped:
             write(f"  partitions dropped: {len(run.partitions_dropped)}")
         for receipt in run.receipts.select_related("tenant").order_by("tenant__slug"):
-            purged = ", ".join(f"{PURGED_TABLES.get(t, t)} {n:,}" for t, n in receipt.rows_purged.items())
+            purged = ", ".join(f"{table_label(t)} {n:,}" for t, n in receipt.rows_purged.items())
             write(f"  {receipt.tenant.slug}: {receipt.days_rolled_up} days rolled up; {verb} "
                   f"{receipt.total_purged:,} rows{f' ({purged})' if purged else ''}; "
                   f"{receipt.partitions_dropped} partitions; {receipt.rows_held:,} held")
