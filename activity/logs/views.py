@@ -309,6 +309,9 @@ def _without_person(ctx: dict[str, Any]) -> None:
     ctx["newer_url"] = f"?{_query(params, cursor=page.prev_cursor)}" if page.prev_cursor else None
     ctx["older_url"] = f"?{_query(params, cursor=page.next_cursor)}" if page.next_cursor else None
     ctx["first_url"] = f"?{_query(params)}"
+    if ctx.get("time_bounds"):
+        ctx["without_time_url"] = "?" + _query({k: v for k, v in params.items()
+                                                if k not in ("since", "until")})
 
 
 @require_safe

@@ -125,3 +125,15 @@ def test_bad_times_are_a_message_not_a_500(two_tenants, signed_in, query):
     html = unescape(response.content.decode())
     assert 'data-testid="filter-errors"' in html
     assert "Since" in html or "Until" in html
+
+
+def test_ones_own_history_takes_the_same_times(two_tenants, signed_in):
+    a = two_tenants.a
+    start = _hour_ago()
+    logins_bulk(a.tenant, 2, user=a.member, newest=start + timedelta(minutes=5))
+    logins_bulk(a.tenant, 3, user=a.member, newest=start - timedelta(minutes=5))
+    query = urlencode({"since": start.isoformat(), "until": (start + timedelta(hours=1)).isoformat()})
+    html = unescape(signed_in(a.member).get(f"/me/signins/?{query}").content.decode())
+    assert html.count('data-testid="signin-row"') == 2
+    chip = html.split('data-testid="time-filter"')[1].split("</p>")[0]
+    assert "person=" not in chip  # one's own pages never carry an id
