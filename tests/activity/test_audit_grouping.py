@@ -133,3 +133,21 @@ def test_the_csv_gives_one_actions_entries_one_action_id(two_tenants):
     carl, cora = by_person["Carl Csv"], by_person["Cora Csv"]
     assert len(carl) == 1 and len(cora) == 1 and carl != cora and "" not in carl
     assert sum(1 for row in rows if row["action_id"] in carl) == 2  # one row per stored entry
+
+
+def test_the_action_id_is_the_requests_id_and_safe_in_a_spreadsheet(two_tenants):
+    a = two_tenants.a
+    admin = _client(a.admin)
+    response = admin.post("/people/invite/", {"email": "rid@acme.example", "display_name": "Rid Id",
+                                              "role": Role.MEMBER}, HTTP_X_REQUEST_ID="-2+3-cmd-abc")
+    assert response.status_code == 302
+    offered = response["X-Request-ID"]  # the proxy's id when it looks like one, else a new one
+    stored = AuditLogEntry.objects.filter(tenant=a.tenant, actor=a.admin)
+    assert {e.cid for e in stored} == {offered}
+    shaped = admin.post("/people/invite/", {"email": "rid2@acme.example", "display_name": "Rid Two",
+                                            "role": Role.MEMBER}, HTTP_X_REQUEST_ID="-formula-id-1")
+    assert shaped["X-Request-ID"] == "-formula-id-1"
+    text = b"".join(_client(a.owner).get("/logs/audit/export/?format=csv").streaming_content)
+    rows = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig"))))
+    ids = {row["action_id"] for row in rows if "Rid Two" in row["summary"]}
+    assert len(ids) == 1 and not ids.pop().startswith("-")  # neutralised like every text cell
