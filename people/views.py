@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.requests import ConsoleRequest
 from alerts.selectors import open_alert_counts
 from people import selectors, services
+from people.confirm import Confirmation, confirmed_action
 from people.forms import AcceptInvitationForm, InviteForm, RoleForm
 from security.policies.lockout.selectors import lockout_rules_for
 from security.policies.password.validators import password_validators_for
@@ -155,18 +156,32 @@ def person_reactivate_view(request: ConsoleRequest, pk: int) -> HttpResponse:
                           _("%(name)s can sign in again."))
 
 
-@require_POST
-@requires(Cap.PEOPLE_RESET_MFA)
-def person_reset_mfa_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _person_action(request, pk, services.person_mfa_reset,
-                          _("Two-step sign-in was reset for %(name)s. They set it up again at their next sign-in."))
+# The sign-in help actions: each on a confirmation page behind a fresh confirmation (people.confirm).
 
+person_reset_mfa_view = confirmed_action(
+    name="person_reset_mfa_view", cap=Cap.PEOPLE_RESET_MFA, service=services.person_mfa_reset,
+    confirmation=lambda person: Confirmation(
+        title=_("Reset two-step sign-in of %(name)s?") % {"name": person},
+        effects=[_("Every authenticator app, passkey and backup code of %(name)s is removed at once.")
+                 % {"name": person},
+                 _("At their next sign-in they set up two-step sign-in again."),
+                 _("%(email)s is e-mailed that this happened.") % {"email": person.email}],
+        button=_("Reset two-step sign-in"), danger=True),
+    success=lambda person, _removed: _(
+        "Two-step sign-in was reset for %(name)s. They set it up again at their next sign-in.")
+    % {"name": person},
+)
 
-@require_POST
-@requires(Cap.PEOPLE_INVITE)
-def invitation_resend_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _person_action(request, pk, services.invitation_resend,
-                          _("A new invitation was sent to %(name)s."))
+invitation_resend_view = confirmed_action(
+    name="invitation_resend_view", cap=Cap.PEOPLE_INVITE, service=services.invitation_resend,
+    confirmation=lambda person: Confirmation(
+        title=_("Send %(name)s a new invitation?") % {"name": person},
+        effects=[_("%(email)s receives a new invitation e-mail with a fresh link.")
+                 % {"email": person.email},
+                 _("The links in their earlier invitations stop working.")],
+        button=_("Send a new invitation")),
+    success=lambda person, _issued: _("A new invitation was sent to %(name)s.") % {"name": person},
+)
 
 
 @requires(PUBLIC)
@@ -205,16 +220,22 @@ def locked_accounts_view(request: ConsoleRequest) -> HttpResponse:
     })
 
 
-@require_POST
-@requires(Cap.PEOPLE_UNLOCK)
-def person_unlock_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    person = selectors.person_get(tenant=request.tenant, pk=pk)
-    try:
-        services.person_unlock(tenant=request.tenant, actor=request.user, person=person)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("%(name)s can sign in again.") % {"name": person})
+def _after_unlock(request: ConsoleRequest, person: User) -> HttpResponse:
+    # The person page and the confirmation page say so; the locked-accounts list's button comes back to it.
     if request.POST.get("back") == "person":
         return redirect("person_detail", pk=person.pk)
     return redirect("locked_accounts")
+
+
+person_unlock_view = confirmed_action(
+    name="person_unlock_view", cap=Cap.PEOPLE_UNLOCK, service=services.person_unlock,
+    confirmation=lambda person: Confirmation(
+        title=_("Unlock %(name)s?") % {"name": person},
+        effects=[_("%(name)s can sign in again at once, from every address they were locked out of.")
+                 % {"name": person},
+                 _("Their failed sign-ins so far no longer count towards a lockout."),
+                 _("Their password and two-step sign-in do not change.")],
+        button=_("Unlock")),
+    success=lambda person, _removed: _("%(name)s can sign in again.") % {"name": person},
+    done=_after_unlock,
+)

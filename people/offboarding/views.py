@@ -3,15 +3,12 @@ offboarded person, require a password change, end sessions, revoke an invitation
 password-reset link.
 
 Each action's URL shows, on GET, a confirmation page saying what will happen to whom, and does
-it on POST. Both need the acting admin's confirmation of who they are within the last five
-minutes (``recent_auth_required``): a POST without it comes back here as a GET, after the
-confirmation, so nothing is done that the admin did not see. The services check the rules.
+it on POST, behind the acting admin's fresh confirmation of who they are: one shape,
+``people.confirm.confirmed_action``, except offboarding itself, which has a form (reason, date).
+The services check the rules.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -27,45 +24,13 @@ from accounts.mfa.services import mfa_user_has_device
 from accounts.models import User
 from accounts.requests import ConsoleRequest
 from people import selectors
+from people.confirm import Confirmation, confirmed_action
 from people.offboarding import services
 from people.offboarding.forms import OffboardForm
 from security.recovery.services import password_reset_send
 from security.sessions.selectors import user_sessions_list
 from tenants.access import requires
 from tenants.roles import Cap
-
-Action = Callable[..., object]
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """What a confirmation page says: its title, what will happen, and its button."""
-
-    title: str
-    effects: list[str]
-    button: str
-    danger: bool = False
-
-
-def _confirm_or_act(request: ConsoleRequest, pk: int, *, action: Action,
-                    confirmation: Callable[[User], Confirmation],
-                    success: Callable[[User, object], str]) -> HttpResponse:
-    person = selectors.person_get(tenant=request.tenant, pk=pk)
-    if request.method == "POST":
-        try:
-            result = action(tenant=request.tenant, actor=request.user, person=person)
-        except ValidationError as exc:
-            messages.error(request, _error_text(exc))
-        else:
-            messages.success(request, success(person, result))
-        return redirect("person_detail", pk=person.pk)
-    return render(request, "people/offboarding/confirm.html",
-                  {"person": person, "confirmation": confirmation(person)})
-
 
 # --- Offboarding ---------------------------------------------------------------------------------
 
@@ -117,111 +82,91 @@ def _when(person: User) -> str:
     return formats.date_format(timezone.localtime(person.offboard_at), "DATETIME_FORMAT")
 
 
-@requires(Cap.PEOPLE_OFFBOARD)
-@never_cache
-@recent_auth_required
-def person_offboard_cancel_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _confirm_or_act(
-        request, pk, action=services.person_offboard_cancel,
-        confirmation=lambda person: Confirmation(
-            title=_("Cancel the offboarding of %(name)s?") % {"name": person},
-            effects=[_("%(name)s stays as they are and is not offboarded on %(when)s.") % {
-                "name": person, "when": _when(person)}],
-            button=_("Cancel the offboarding")),
-        success=lambda person, _result: _("The offboarding of %(name)s is cancelled.") % {"name": person},
-    )
+person_offboard_cancel_view = confirmed_action(
+    name="person_offboard_cancel_view", cap=Cap.PEOPLE_OFFBOARD,
+    service=services.person_offboard_cancel,
+    confirmation=lambda person: Confirmation(
+        title=_("Cancel the offboarding of %(name)s?") % {"name": person},
+        effects=[_("%(name)s stays as they are and is not offboarded on %(when)s.") % {
+            "name": person, "when": _when(person)}],
+        button=_("Cancel the offboarding")),
+    success=lambda person, _result: _("The offboarding of %(name)s is cancelled.") % {"name": person},
+)
 
 
-@requires(Cap.PEOPLE_MAKE_OWNER)
-@never_cache
-@recent_auth_required
-def person_offboarded_reactivate_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    def confirmation(person: User) -> Confirmation:
-        if person.has_usable_password():
-            effects = [_("%(name)s can sign in again with their password.") % {"name": person},
-                       _("At that sign-in they must set up two-step sign-in anew and choose a new "
-                         "password, whatever your two-step sign-in policy allows.")]
-        else:
-            effects = [_("%(name)s never accepted their invitation: they are e-mailed a new one.")
-                       % {"name": person}]
-        return Confirmation(title=_("Reactivate %(name)s?") % {"name": person}, effects=effects,
-                            button=_("Reactivate"))
+def _reactivate_confirmation(person: User) -> Confirmation:
+    if person.has_usable_password():
+        effects = [_("%(name)s can sign in again with their password.") % {"name": person},
+                   _("At that sign-in they must set up two-step sign-in anew and choose a new "
+                     "password, whatever your two-step sign-in policy allows.")]
+    else:
+        effects = [_("%(name)s never accepted their invitation: they are e-mailed a new one.")
+                   % {"name": person}]
+    return Confirmation(title=_("Reactivate %(name)s?") % {"name": person}, effects=effects,
+                        button=_("Reactivate"))
 
-    return _confirm_or_act(
-        request, pk, action=services.person_offboarded_reactivate, confirmation=confirmation,
-        success=lambda person, _result: (
-            _("%(name)s is invited again.") if person.status == User.Status.INVITED
-            else _("%(name)s can sign in again and will set up two-step sign-in first.")
-        ) % {"name": person},
-    )
+
+person_offboarded_reactivate_view = confirmed_action(
+    name="person_offboarded_reactivate_view", cap=Cap.PEOPLE_MAKE_OWNER,
+    service=services.person_offboarded_reactivate, confirmation=_reactivate_confirmation,
+    success=lambda person, _result: (
+        _("%(name)s is invited again.") if person.status == User.Status.INVITED
+        else _("%(name)s can sign in again and will set up two-step sign-in first.")
+    ) % {"name": person},
+)
 
 
 # --- Helpdesk actions ----------------------------------------------------------------------------
 
 
-@requires(Cap.PEOPLE_SUSPEND)
-@never_cache
-@recent_auth_required
-def person_require_password_change_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _confirm_or_act(
-        request, pk, action=services.person_require_password_change,
-        confirmation=lambda person: Confirmation(
-            title=_("Require %(name)s to change their password?") % {"name": person},
-            effects=[_("At their next sign-in %(name)s must choose a new password before anything else.")
-                     % {"name": person},
-                     _("Until then their mail clients cannot sign in."),
-                     _("Without two-step sign-in, they set it up at that sign-in too.")],
-            button=_("Require a password change")),
-        success=lambda person, _result: _("%(name)s must change their password at their next sign-in.")
-        % {"name": person},
-    )
+person_require_password_change_view = confirmed_action(
+    name="person_require_password_change_view", cap=Cap.PEOPLE_SUSPEND,
+    service=services.person_require_password_change,
+    confirmation=lambda person: Confirmation(
+        title=_("Require %(name)s to change their password?") % {"name": person},
+        effects=[_("At their next sign-in %(name)s must choose a new password before anything else.")
+                 % {"name": person},
+                 _("Until then their mail clients cannot sign in."),
+                 _("Without two-step sign-in, they set it up at that sign-in too.")],
+        button=_("Require a password change")),
+    success=lambda person, _result: _("%(name)s must change their password at their next sign-in.")
+    % {"name": person},
+)
 
 
-@requires(Cap.PEOPLE_SUSPEND)
-@never_cache
-@recent_auth_required
-def person_sessions_end_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _confirm_or_act(
-        request, pk, action=services.person_sessions_end,
-        confirmation=lambda person: Confirmation(
-            title=_("End every session of %(name)s?") % {"name": person},
-            effects=[_("%(name)s is signed out of %(count)d session(s) at once, on every device.") % {
-                "name": person, "count": len(user_sessions_list(user=person))},
-                _("Their password and two-step sign-in do not change.")],
-            button=_("End all sessions"), danger=True),
-        success=lambda person, ended: _("%(count)s session(s) of %(name)s ended.") % {
-            "count": ended, "name": person},
-    )
+person_sessions_end_view = confirmed_action(
+    name="person_sessions_end_view", cap=Cap.PEOPLE_SUSPEND, service=services.person_sessions_end,
+    confirmation=lambda person: Confirmation(
+        title=_("End every session of %(name)s?") % {"name": person},
+        effects=[_("%(name)s is signed out of %(count)d session(s) at once, on every device.") % {
+            "name": person, "count": len(user_sessions_list(user=person))},
+            _("Their password and two-step sign-in do not change.")],
+        button=_("End all sessions"), danger=True),
+    success=lambda person, ended: _("%(count)s session(s) of %(name)s ended.") % {
+        "count": ended, "name": person},
+)
 
 
-@requires(Cap.PEOPLE_INVITE)
-@never_cache
-@recent_auth_required
-def invitation_revoke_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _confirm_or_act(
-        request, pk, action=services.invitation_revoke,
-        confirmation=lambda person: Confirmation(
-            title=_("Revoke the invitation of %(name)s?") % {"name": person},
-            effects=[_("The link in their invitation e-mail stops working at once."),
-                     _("You can send a new invitation later.")],
-            button=_("Revoke the invitation"), danger=True),
-        success=lambda person, _result: _("The invitation of %(name)s is revoked.") % {"name": person},
-    )
+invitation_revoke_view = confirmed_action(
+    name="invitation_revoke_view", cap=Cap.PEOPLE_INVITE, service=services.invitation_revoke,
+    confirmation=lambda person: Confirmation(
+        title=_("Revoke the invitation of %(name)s?") % {"name": person},
+        effects=[_("The link in their invitation e-mail stops working at once."),
+                 _("You can send a new invitation later.")],
+        button=_("Revoke the invitation"), danger=True),
+    success=lambda person, _result: _("The invitation of %(name)s is revoked.") % {"name": person},
+)
 
 
-@requires(Cap.PEOPLE_UNLOCK)
-@never_cache
-@recent_auth_required
-def password_reset_send_view(request: ConsoleRequest, pk: int) -> HttpResponse:
-    return _confirm_or_act(
-        request, pk, action=password_reset_send,
-        confirmation=lambda person: Confirmation(
-            title=_("Send %(name)s a password-reset link?") % {"name": person},
-            effects=[_("%(email)s receives an e-mail with a single-use link to choose a new password.")
-                     % {"email": person.email},
-                     _("Earlier reset links of theirs stop working.")],
-            button=_("Send the link")),
-        success=lambda person, _result: _("A password-reset link was sent to %(email)s.") % {
-            "email": person.email},
-    )
+password_reset_send_view = confirmed_action(
+    name="password_reset_send_view", cap=Cap.PEOPLE_UNLOCK, service=password_reset_send,
+    confirmation=lambda person: Confirmation(
+        title=_("Send %(name)s a password-reset link?") % {"name": person},
+        effects=[_("%(email)s receives an e-mail with a single-use link to choose a new password.")
+                 % {"email": person.email},
+                 _("Earlier reset links of theirs stop working.")],
+        button=_("Send the link")),
+    success=lambda person, _result: _("A password-reset link was sent to %(email)s.") % {
+        "email": person.email},
+)
 

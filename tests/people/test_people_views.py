@@ -41,6 +41,7 @@ def test_people_list_with_bad_filters_is_not_an_error(two_tenants, signed_in):
                                   "/people/{pk}/reactivate/", "/people/{pk}/resend/"])
 def test_another_tenants_person_is_404(two_tenants, signed_in, path):
     client = signed_in(two_tenants.a.owner)
+    assert client.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302  # resend asks
     victim = two_tenants.b.member
     url = path.format(pk=victim.pk)
     response = client.post(url, {"role": "admin"}) if not url.endswith(f"{victim.pk}/") else client.get(url)
@@ -145,6 +146,8 @@ def test_resend_revokes_the_old_link(two_tenants, signed_in, client):
     admin_client = signed_in(two_tenants.a.admin)
     old_path = _invite(admin_client)
     person = User.objects.get(email="joiner@acme.example")
+    # Resending asks for a fresh confirmation of who the admin is (password), then acts.
+    assert admin_client.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
     admin_client.post(f"/people/{person.pk}/resend/")
     assert len(mail.outbox) == 2
     assert "replaced" in admin_client.get(old_path).content.decode()

@@ -10,6 +10,16 @@ from tests.security.signin_support import post_signin
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def signed_in(signed_in):
+    """Signed in and just confirmed who they are: the helpdesk actions ask for it."""
+    def sign_in(user):
+        client = signed_in(user)
+        assert client.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
+        return client
+    return sign_in
+
+
 def _lock(two_tenants, make_client, person):
     lockout_policy_update(tenant=two_tenants.a.tenant, actor=two_tenants.a.owner, failure_limit=3,
                           cooloff_minutes=60)
