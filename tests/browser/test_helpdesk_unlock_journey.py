@@ -35,6 +35,10 @@ def test_helpdesk_unlocks_a_locked_account_from_the_person_page(live_server, pag
     expect(helpdesk.get_by_test_id("person-locked")).to_have_text("Locked out")
     journey_screenshot(helpdesk, "helpdesk-person-locked")
     helpdesk.get_by_test_id("action-unlock").click()
+    # Unlocking asks who the helpdesk person is, then shows what it will do.
+    helpdesk.get_by_label("Password or authentication code").fill(PASSWORD)
+    helpdesk.get_by_role("button", name="Confirm").click()
+    helpdesk.get_by_test_id("confirm").click()
     expect(helpdesk.get_by_text("can sign in again")).to_be_visible()
     expect(helpdesk.get_by_test_id("person-locked")).to_have_text("Not locked")
     journey_screenshot(helpdesk, "helpdesk-unlocked")
