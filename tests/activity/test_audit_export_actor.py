@@ -39,6 +39,8 @@ def test_mfa_reset_and_unlock_are_exported_with_the_acting_persons_address(
     _lock(make_client, a.member)
     helpdesk = make_client()
     assert helpdesk.post("/signin/", {"email": a.helpdesk.email, "password": PASSWORD}).status_code == 302
+    # The helpdesk actions ask for a fresh confirmation of who the helpdesk person is.
+    assert helpdesk.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
     assert helpdesk.post(f"/people/{a.member.pk}/reset-mfa/").status_code == 302
     assert helpdesk.post(f"/people/{a.member.pk}/unlock/").status_code == 302
 
