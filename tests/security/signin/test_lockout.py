@@ -119,6 +119,8 @@ def test_unlock_from_console_is_audited(two_tenants, make_client, signed_in):
     assert a.member.email in page and two_tenants.b.member.email not in page
     assert [row.person for row in lockout.locked_accounts_list(tenant=a.tenant)] == [a.member]
 
+    # Unlocking asks for a fresh confirmation of who the helpdesk person is.
+    assert helpdesk.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
     response = helpdesk.post(f"/people/{a.member.pk}/unlock/")
     assert response.status_code == 302
     assert lockout.locked_accounts_list(tenant=a.tenant) == []
