@@ -153,6 +153,8 @@ def test_helpdesk_sees_the_ceiling_and_an_unlock_lifts_it(two_tenants, make_clie
         helpdesk = make_client()
         assert post_signin(helpdesk, a.helpdesk.email, PASSWORD, ip="127.0.0.40").status_code == 302
         assert a.member.email in helpdesk.get("/people/locked/").content.decode()
+        # Unlocking asks for a fresh confirmation of who the helpdesk person is.
+        assert helpdesk.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
         assert helpdesk.post(f"/people/{a.member.pk}/unlock/").status_code == 302
         assert locked_accounts_list(tenant=a.tenant) == []
         # A new browser signs in again; the failures before the unlock no longer count …
