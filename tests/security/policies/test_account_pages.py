@@ -7,6 +7,7 @@ from activity.models import AuditLogEntry
 from security.models import LockoutPolicy, MfaPolicy, PasswordPolicy, SessionPolicy
 from security.policies.password import services as password_services
 from security.policies.password.selectors import password_rules_for
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -197,12 +198,16 @@ def test_compliance_page_query_count(two_tenants, signed_in, django_assert_max_n
 
 def test_unlock_needs_post_and_capability(two_tenants, signed_in):
     path = f"/people/{two_tenants.a.member.pk}/unlock/"
-    assert signed_in(two_tenants.a.helpdesk).get(path).status_code == 405
+    # A GET only shows the confirmation page (after the helpdesk confirms who they are).
+    helpdesk = signed_in(two_tenants.a.helpdesk)
+    assert helpdesk.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
+    assert 'data-testid="confirm"' in helpdesk.get(path).content.decode()
     auditor = signed_in(two_tenants.a.auditor)
     assert auditor.get("/people/locked/").status_code == 200
     assert auditor.post(path).status_code == 403
     # Not locked: a message, no audit entry.
     admin = signed_in(two_tenants.a.admin)
+    assert admin.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
     response = admin.post(path, follow=True)
     assert "is not locked out" in response.content.decode()
     assert not AuditLogEntry.objects.filter(changes__lockout__isnull=False).exists()
