@@ -308,6 +308,12 @@ def _timezones() -> dict[str, str]:
 
 
 @functools.cache
+def timezone_names() -> frozenset[str]:
+    """Every zone name of the zone database, read once per process."""
+    return frozenset(_timezones().values())
+
+
+@functools.cache
 def _roles() -> dict[str, str]:
     roles = {value: value for value in Role.values}
     roles.update({str(label).lower(): value for value, label in Role.choices})

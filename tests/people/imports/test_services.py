@@ -295,3 +295,19 @@ def test_an_admin_cannot_create_owners_by_file(two_tenants):
     acme = two_tenants.a
     job = previewed(acme.tenant, acme.admin, HEADER + "boss@acme.example,Boss,owner,,,\n")
     assert outcomes(job) == [("boss@acme.example", "error", "owner_only")]
+
+
+def test_details_update_refuses_an_unknown_time_zone_and_changes_nothing(two_tenants):
+    acme = two_tenants.a
+    member = acme.member
+    before = member.timezone
+    with pytest.raises(ValidationError) as caught:
+        services.person_details_update(tenant=acme.tenant, actor=acme.admin, person=member,
+                                       timezone_name="Mars/Olympus_Mons")
+    assert caught.value.code == "timezone"
+    member.refresh_from_db()
+    assert member.timezone == before
+    services.person_details_update(tenant=acme.tenant, actor=acme.admin, person=member,
+                                   timezone_name="America/Lima")
+    member.refresh_from_db()
+    assert member.timezone == "America/Lima"
