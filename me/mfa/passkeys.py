@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.mfa import passkeys, services
+from accounts.mfa.decorators import recent_auth_required
 from accounts.mfa.forms import PasskeyNameForm
 from accounts.mfa.passkeys import passkey_config
 from accounts.models import User
 from accounts.requests import ConsoleRequest
-from me.mfa.views import mfa_required_of, recent_auth_required
+from me.mfa.views import mfa_required_of
 from tenants.access import requires
 from tenants.roles import Cap
 
@@ -42,7 +43,7 @@ def _json_error(message: str, code: str, status: int = 400) -> JsonResponse:
 
 @requires(Cap.SELF_SERVICE)
 @never_cache
-@recent_auth_required
+@recent_auth_required(after_post="mfa_manage")
 def mfa_passkey_add_view(request: ConsoleRequest) -> HttpResponse:
     """GET: the name form. POST: the name is kept and the page offers to create the passkey."""
     form = PasskeyNameForm(request.POST or None)
@@ -100,7 +101,7 @@ def mfa_passkey_register_complete_view(request: ConsoleRequest) -> HttpResponse:
 
 @requires(Cap.SELF_SERVICE)
 @require_POST
-@recent_auth_required
+@recent_auth_required(after_post="mfa_manage")
 def mfa_passkey_remove_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     user = _me(request)
     try:

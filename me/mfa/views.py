@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.mfa import selectors, services
+from accounts.mfa.decorators import recent_auth_required
 from accounts.mfa.flows import totp_enroll_step
 from accounts.mfa.forms import MfaConfirmForm
 from accounts.mfa.models import EncryptedTOTPDevice
@@ -28,26 +24,6 @@ from security.policies.mfa.rules import mfa_required_for
 from security.policies.mfa.selectors import mfa_rules_for
 from tenants.access import requires
 from tenants.roles import Cap
-
-
-def _confirm_redirect(request: HttpRequest) -> HttpResponse:
-    # A POST cannot be replayed through a redirect: come back to the page that had the button.
-    target = request.get_full_path() if request.method == "GET" else reverse("mfa_manage")
-    return redirect(f"{reverse('mfa_confirm')}?{urlencode({'next': target})}")
-
-
-def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Sensitive MFA changes need a password or code confirmation less than 5 minutes old."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not services.mfa_recent_auth_ok(request):
-            if request.method == "POST":
-                messages.info(request, _("Confirm it is you, then try again."))
-            return _confirm_redirect(request)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _me(request: HttpRequest) -> User:
@@ -115,7 +91,7 @@ def mfa_confirm_view(request: ConsoleRequest) -> HttpResponse:
 @requires(Cap.SELF_SERVICE)
 @sensitive_post_parameters("code")
 @never_cache
-@recent_auth_required
+@recent_auth_required(after_post="mfa_manage")
 def mfa_totp_enroll_view(request: ConsoleRequest) -> HttpResponse:
     step = totp_enroll_step(request=request, user=_me(request))
     if step.device is not None:
@@ -137,7 +113,7 @@ def mfa_backup_codes_view(request: ConsoleRequest) -> HttpResponse:
     })
 
 
-@recent_auth_required
+@recent_auth_required(after_post="mfa_manage")
 def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
     try:
         codes = services.backup_codes_regenerate(user=_me(request))
@@ -150,7 +126,7 @@ def _backup_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 @requires(Cap.SELF_SERVICE)
 @require_POST
-@recent_auth_required
+@recent_auth_required(after_post="mfa_manage")
 def mfa_device_remove_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     user = _me(request)
     try:
