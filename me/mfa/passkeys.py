@@ -26,7 +26,7 @@ from accounts.mfa.forms import PasskeyNameForm
 from accounts.mfa.passkeys import passkey_config
 from accounts.models import User
 from accounts.requests import ConsoleRequest
-from me.mfa.views import mfa_required_of
+from me.mfa.views import mfa_required_of, safe_next
 from tenants.access import requires
 from tenants.roles import Cap
 
@@ -110,6 +110,6 @@ def mfa_passkey_remove_view(request: ConsoleRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("mfa_manage")
+        return redirect(safe_next(request) or "mfa_manage")
     messages.success(request, _("The passkey was removed."))
-    return redirect("mfa_manage")
+    return redirect(safe_next(request) or "mfa_manage")  # My security's button comes back there

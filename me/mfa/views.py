@@ -36,7 +36,7 @@ def mfa_required_of(user: User) -> bool:
     return mfa_required_for(user.role, mfa_rules_for(tenant=user.tenant))
 
 
-def _safe_next(request: HttpRequest) -> str | None:
+def safe_next(request: HttpRequest) -> str | None:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -67,9 +67,9 @@ def mfa_enrolled_view(request: ConsoleRequest) -> HttpResponse:
     """Right after the first enrolment: its backup codes, shown this once (never cached)."""
     codes = services.backup_codes_once_pop(session=request.session, user=_me(request))
     if not codes:
-        return redirect(_safe_next(request) or "mfa_manage")
+        return redirect(safe_next(request) or "mfa_manage")
     return render(request, "me/mfa/enrolled.html", {"codes": codes,
-                                                    "next": _safe_next(request) or reverse("mfa_manage")})
+                                                    "next": safe_next(request) or reverse("mfa_manage")})
 
 
 @requires(Cap.SELF_SERVICE)
@@ -84,8 +84,8 @@ def mfa_confirm_view(request: ConsoleRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("secret", exc)
         else:
-            return redirect(_safe_next(request) or "mfa_manage")
-    return render(request, "me/mfa/confirm.html", {"form": form, "next": _safe_next(request)})
+            return redirect(safe_next(request) or "mfa_manage")
+    return render(request, "me/mfa/confirm.html", {"form": form, "next": safe_next(request)})
 
 
 @requires(Cap.SELF_SERVICE)
@@ -135,6 +135,6 @@ def mfa_device_remove_view(request: ConsoleRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("mfa_manage")
+        return redirect(safe_next(request) or "mfa_manage")
     messages.success(request, _("The authenticator app was removed."))
-    return redirect("mfa_manage")
+    return redirect(safe_next(request) or "mfa_manage")  # My security's button comes back there

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django_otp_webauthn.models import WebAuthnCredential
+
 from accounts.mfa.models import EncryptedTOTPDevice
-from accounts.mfa.selectors import mfa_backup_codes_remaining, mfa_totp_device_list
+from accounts.mfa.selectors import (
+    mfa_backup_codes_remaining,
+    mfa_passkey_list,
+    mfa_totp_device_list,
+)
 from accounts.models import User
 from activity.lifetime import visible_since
 from activity.models import LoginEvent, Outcome
@@ -28,24 +34,28 @@ def _tenant(user: User) -> Tenant:
 
 @dataclass(frozen=True, slots=True)
 class MfaSummary:
-    devices: list[EncryptedTOTPDevice]
+    devices: list[EncryptedTOTPDevice]  # authenticator apps
+    passkeys: list[WebAuthnCredential]
     backup_codes_remaining: int
     required: bool  # the company's policy requires a second factor of this person
 
     @property
     def enrolled(self) -> bool:
-        return bool(self.devices)
+        return bool(self.devices or self.passkeys)
 
     @property
     def last_device_locked(self) -> bool:
-        """The policy requires a second factor and this is the only one: it may not be removed."""
-        return self.required and len(self.devices) == 1
+        """The policy requires a second factor and this app or passkey is the only one: it stays
+        (the rule ``mfa_device_remove`` and ``passkey_remove`` apply)."""
+        return self.required and len(self.devices) + len(self.passkeys) == 1
 
 
 def mfa_summary_get(*, user: User) -> MfaSummary:
-    """The person's authenticator apps, backup codes left, and whether the policy requires MFA."""
+    """The person's authenticator apps and passkeys, backup codes left, and whether the policy
+    requires MFA."""
     rules = mfa_rules_for(tenant=_tenant(user))
     return MfaSummary(devices=list(mfa_totp_device_list(user=user)),
+                      passkeys=list(mfa_passkey_list(user=user)),
                       backup_codes_remaining=mfa_backup_codes_remaining(user=user),
                       required=mfa_required_for(user.role, rules))
 

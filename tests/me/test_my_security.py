@@ -4,8 +4,11 @@ forms does what it says, for this person only."""
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import UTC, datetime
 
 import pytest
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.mfa.models import EncryptedTOTPDevice
 from accounts.models import User
@@ -226,3 +229,49 @@ def test_forms_need_a_post_and_a_signed_in_person(two_tenants, signed_in, make_c
     for url in ("/me/security/password/", "/me/security/preferences/",
                 "/me/security/sessions/end/", "/me/security/sessions/end-others/"):
         assert client.get(url).status_code == 405
+
+
+def _passkey(person: User, name: str, **fields) -> WebAuthnCredential:
+    return WebAuthnCredential.objects.create(
+        user=person, name=name, confirmed=True, credential_id=secrets.token_bytes(16),
+        public_key=b"key", credential_id_sha256=secrets.token_hex(32), **fields)
+
+
+def test_two_step_section_lists_passkeys_and_removes_one(two_tenants, signed_in):
+    member = two_tenants.a.member
+    client = signed_in(member)  # before the passkey: signing in with one is the ceremony's test
+    used = datetime(2026, 3, 4, 12, 6, tzinfo=UTC)
+    key = _passkey(member, "YubiKey 5C", last_used_at=used)
+    _passkey(two_tenants.b.member, "Globex key")  # another company's: shows nowhere here
+    MfaPolicy.objects.create(tenant=member.tenant, requirement="required_all")
+    passkeys = _section(client.get(PAGE).content.decode(), "security-mfa")
+    assert 'data-testid="mfa-passkeys"' in passkeys and "YubiKey 5C" in passkeys
+    assert "Globex key" not in passkeys and 'data-testid="mfa-none"' not in passkeys
+    assert key.created_at.strftime("%Y-%m-%d") in passkeys and "2026-03-04" in passkeys  # added, last used
+    # Under the requirement the only passkey stays: no remove button, the reason instead.
+    assert 'data-testid="mfa-last-device"' in passkeys and 'data-testid="mfa-passkey-remove"' not in passkeys
+
+    EncryptedTOTPDevice.objects.create(tenant=member.tenant, user=member, name="Work phone",
+                                       key=b"0" * 20, confirmed=True)
+    section = _section(client.get(PAGE).content.decode(), "security-mfa")
+    assert 'data-testid="mfa-last-device"' not in section
+    assert f'action="/me/mfa/passkeys/{key.pk}/remove/"' in section
+
+    assert client.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302  # removing asks
+    response = client.post(f"/me/mfa/passkeys/{key.pk}/remove/", {"next": PAGE})
+    assert response.status_code == 302 and response["Location"] == PAGE
+    assert not WebAuthnCredential.objects.filter(pk=key.pk).exists()
+    response = client.get(PAGE)
+    page = response.content.decode()
+    assert response.status_code == 200, (response.status_code, response.get("Location"), page[:3000])
+    assert "The passkey was removed." in page and "YubiKey 5C" not in page
+    # Now the app is the last device and stays.
+    assert 'data-testid="mfa-last-device"' in _section(page, "security-mfa")
+
+
+def test_another_persons_passkey_cannot_be_removed_from_here(two_tenants, signed_in):
+    key = _passkey(two_tenants.b.member, "Globex key")
+    client = signed_in(two_tenants.a.member)
+    assert client.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
+    assert client.post(f"/me/mfa/passkeys/{key.pk}/remove/", {"next": PAGE}).status_code == 404
+    assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
