@@ -104,6 +104,16 @@ def journey_screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def follow_nav(page: Page, link: str, *, menu: str = "Menu") -> None:
+    """Click a link of the console's navigation, opening it first where a phone folds it behind
+    ``menu`` (pass its translation on a page in another language)."""
+    nav = page.locator("nav.sidebar")
+    toggle = nav.get_by_text(menu, exact=True)
+    if toggle.is_visible():
+        toggle.click()
+    nav.get_by_role("link", name=link, exact=True).click()
+
+
 # The elements that reach past the right edge of the viewport and are not inside a box that
 # scrolls or clips them, outermost first (at most eight), each as tag#id.class right=N.
 OVERFLOWING_JS = """() => {

@@ -7,6 +7,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from activity.models import ExportEvent
+from tests.browser.conftest import follow_nav, journey_screenshot
 from tests.factories import PASSWORD
 from tests.security.signin_support import CHROME_WINDOWS, SAFARI_IPHONE
 
@@ -19,7 +20,8 @@ def _attempt(email: str, password: str, ip: str, ua: str) -> None:
     Client().post("/signin/", {"email": email, "password": password}, REMOTE_ADDR=ip, HTTP_USER_AGENT=ua)
 
 
-def test_auditor_filters_opens_a_row_exports_and_finds_the_export(live_server, page: Page):
+def test_auditor_filters_opens_a_row_exports_and_finds_the_export(live_server, page: Page,
+                                                                  viewport):
     from tests.conftest import _tenant_set
 
     acme, globex = _tenant_set("Acme"), _tenant_set("Globex")
@@ -34,7 +36,7 @@ def test_auditor_filters_opens_a_row_exports_and_finds_the_export(live_server, p
     page.get_by_label("E-mail address").fill(acme.auditor.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Sign-in log").click()
+    follow_nav(page, "Sign-in log")
 
     filters = page.get_by_test_id("signin-filters")
     filters.get_by_label("Country").fill("US")
@@ -44,10 +46,12 @@ def test_auditor_filters_opens_a_row_exports_and_finds_the_export(live_server, p
     expect(rows).to_have_count(3)
     expect(rows.first).to_contain_text(acme.member.display_name)
     expect(page.get_by_test_id("signin-table")).not_to_contain_text("globex")
+    journey_screenshot(page, "auditor-signin-log-filtered")
 
     rows.first.get_by_role("link").first.click()
     expect(page.get_by_text("iPhone OS 17_5", exact=False).first).to_be_visible()  # the raw User-Agent
     expect(page.get_by_text("Mobile Safari").first).to_be_visible()
+    journey_screenshot(page, "auditor-signin-detail")
     page.go_back()
 
     with page.expect_download() as download_info:
@@ -58,12 +62,13 @@ def test_auditor_filters_opens_a_row_exports_and_finds_the_export(live_server, p
     assert [(r["person"], r["country"], r["outcome"]) for r in exported] == [
         (acme.member.email, "US", "failure")] * 3
 
-    page.get_by_role("link", name="Export log").click()
+    follow_nav(page, "Export log")
     first = page.get_by_test_id("export-row").first
     expect(first).to_contain_text(acme.auditor.display_name)
     expect(first).to_contain_text("signin_log")
     expect(first).to_contain_text("US")
     expect(first).to_contain_text("Completed")
+    journey_screenshot(page, "auditor-export-log")
     event = ExportEvent.objects.for_tenant(acme.tenant).latest("occurred_at")
     assert (event.row_count, event.format, event.status) == (3, "csv", "completed")
     assert event.filters.get("country") == "US" and event.filters.get("outcome") == "failure"
