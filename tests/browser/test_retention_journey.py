@@ -1,12 +1,11 @@
 """The owner shortens retention, reads the preview count, confirms; the nightly sweep runs (the
 command, as an operator would run it); the owner reads its receipt and a report that did not
-change when the rows under it were deleted. Full-page screenshots land in var/artefacts/ (not
-test-results/, which pytest-playwright empties)."""
+change when the rows under it were deleted. Runs at a desktop's and a phone's size; full-page
+screenshots land in var/artefacts/ (not test-results/, which pytest-playwright empties)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,20 +13,17 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from activity.models import LoginEvent, Outcome, Reason, RetentionPolicy
+from tests.browser.conftest import follow_nav, journey_screenshot, sideways_overflow
 from tests.factories import PASSWORD
 from tests.retention.support import exports, sign_ins
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts"
 OLD_SIGNINS, OLD_FAILURES = 23, 4
 
 
-def _no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
-def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_server, page: Page):
+def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_server, page: Page,
+                                                                       viewport):
     from tests.conftest import _tenant_set
 
     acme, globex = _tenant_set("Acme"), _tenant_set("Globex")
@@ -45,7 +41,6 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     sign_ins(globex.tenant, globex.member, [old] * 7)
     month = old.astimezone(dt.UTC).strftime("%Y-%m")
     base = live_server.url
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(base + "/signin/")
     page.get_by_label("E-mail address").fill(acme.owner.email)
@@ -53,7 +48,7 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     page.get_by_role("button", name="Sign in").click()
 
     # The report of that month before anything is deleted.
-    page.get_by_role("navigation").get_by_role("link", name="Reports", exact=True).click()
+    follow_nav(page, "Reports")
     page.get_by_role("combobox", name="Month", exact=True).select_option(month)
     page.get_by_role("button", name="Show the month").click()
     signins_table = page.get_by_test_id("table-signins")
@@ -61,7 +56,7 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     expect(page.get_by_test_id("report-tiles")).to_contain_text(str(OLD_SIGNINS))
 
     # Shorten: the preview counts what the next sweep will delete; nothing is saved yet.
-    page.get_by_role("navigation").get_by_role("link", name="Retention", exact=True).click()
+    follow_nav(page, "Retention")
     page.get_by_label("Deleted for good after (days)").fill("180")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Confirm the shorter retention")).to_be_visible()
@@ -71,7 +66,7 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     expect(page.get_by_test_id("purge-preview")).to_contain_text(f"Sign-in events: {total}")
     expect(page.get_by_test_id("purge-preview")).to_contain_text("Export events: 1")
     assert RetentionPolicy.objects.get(tenant=acme.tenant).purge_days == 365
-    page.screenshot(path=str(ARTEFACTS / "retention-confirm.png"), full_page=True)
+    journey_screenshot(page, "retention-confirm")
     page.get_by_test_id("confirm-shorten").click()
     expect(page.get_by_text("The retention policy is saved.")).to_be_visible()
     expect(page.get_by_test_id("policy-purge")).to_have_text("180 days")
@@ -86,21 +81,20 @@ def test_owner_shortens_retention_sweeps_and_reads_receipt_and_reports(live_serv
     receipt = page.get_by_test_id("last-receipt")
     expect(receipt).to_contain_text("rows removed, 0 kept by holds")
     expect(page.get_by_test_id("receipts")).to_contain_text(f"Sign-in events: {total}")
-    page.screenshot(path=str(ARTEFACTS / "retention-receipt.png"), full_page=True)
+    journey_screenshot(page, "retention-receipt")
 
     # The same report, now read from the totals the sweep kept.
-    page.get_by_role("navigation").get_by_role("link", name="Reports", exact=True).click()
+    follow_nav(page, "Reports")
     page.get_by_role("combobox", name="Month", exact=True).select_option(month)
     page.get_by_role("button", name="Show the month").click()
     expect(page.get_by_test_id("rolled-up-note")).to_be_visible()
     assert signins_table.inner_text() == before
     expect(page.get_by_test_id("report-tiles")).to_contain_text(str(OLD_SIGNINS))
     expect(page.get_by_test_id("chart-signins").locator("svg")).to_be_visible()
-    page.screenshot(path=str(ARTEFACTS / "retention-reports.png"), full_page=True)
+    journey_screenshot(page, "retention-reports")
 
-    # A phone: nothing scrolls sideways; wide tables scroll inside their cards.
-    page.set_viewport_size({"width": 390, "height": 844})
+    # The other retention pages, at this size too: nothing scrolls sideways (the replay of every
+    # page served checks that as well); wide tables scroll inside their cards.
     for url in ("/retention/", "/retention/holds/", f"/retention/reports/?month={month}"):
         page.goto(base + url)
-        assert _no_sideways_scroll(page), url
-    page.screenshot(path=str(ARTEFACTS / "retention-reports-390.png"), full_page=True)
+        assert sideways_overflow(page) <= 0, url
