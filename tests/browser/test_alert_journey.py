@@ -4,15 +4,14 @@ their sessions end; an admin sees the high-severity report, acknowledges and res
 
 The country is simulated the way a deployment behind a proxy sees it: one trusted proxy and an
 ``X-Forwarded-For`` address that the configured resolver places in the United Kingdom (the
-browser itself talks from loopback, which no resolver is asked about). Full-page screenshots
-land in test-results/.
+browser itself talks from loopback, which no resolver is asked about). Runs at a desktop's and a
+phone's size; full-page screenshots land in var/artefacts/.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -26,13 +25,13 @@ from alerts.tasks import alerts_detect_task
 from notifications.delivery import deliver_due
 from notifications.models import OutboxMessage
 from security.models import UserSession
+from tests.browser.conftest import follow_nav, journey_screenshot
 from tests.factories import PASSWORD
 from tests.notifications.support import SmtpHandler, smtp_server
 from tests.security.signin_support import CHROME_WINDOWS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTEFACTS = Path("test-results")
 UK_IP = "81.2.69.160"
 US = ClientInfo(ip="8.8.8.8", country="US", user_agent=CHROME_WINDOWS, browser_family="Chrome",
                 browser_version="126", os_family="Windows", os_version="10",
@@ -56,7 +55,7 @@ def _usual_history(user) -> None:
 
 @override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXY_CIDRS=[], NOTIFICATIONS_DELIVER_ON_COMMIT=False)
 def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
-        live_server, page: Page, browser: Browser):
+        live_server, page: Page, browser: Browser, viewport):
     from tests.conftest import _tenant_set
 
     acme = _tenant_set("Acme")
@@ -65,7 +64,6 @@ def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
     member.save()
     _usual_history(member)
     base = live_server.url
-    ARTEFACTS.mkdir(exist_ok=True)
 
     # The employee (or whoever has their password) signs in from the United Kingdom.
     abroad = browser.new_context(user_agent=CHROME_WINDOWS,
@@ -93,10 +91,11 @@ def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
     phone = browser.new_context().new_page()
     phone.goto(base + link)
     expect(phone.get_by_test_id("report-confirm")).to_contain_text(UK_IP)
+    journey_screenshot(phone, "alert-report-confirm")
     assert not Alert.objects.filter(rule="this_wasnt_me").exists()
     phone.get_by_role("button", name="This wasn't me: secure my account").click()
     expect(phone.get_by_role("heading", name="Thank you: your account is secured")).to_be_visible()
-    phone.screenshot(path=str(ARTEFACTS / "alert-report-done.png"), full_page=True)
+    journey_screenshot(phone, "alert-report-done")
     # Every session ended: the browser abroad is signed out.
     assert not UserSession.objects.filter(user=member).exists()
     laptop.goto(base + "/me/")
@@ -109,12 +108,14 @@ def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
     # The admin sees the report at the top of the alerts and deals with it.
     _sign_in(page, base, acme.admin.email)
     expect(page.get_by_test_id("alerts-high")).to_have_text("1")
-    page.get_by_role("link", name="Alerts", exact=True).click()
+    follow_nav(page, "Alerts")
     row = page.get_by_test_id("alert-row").filter(has_text="This wasn't me")
     expect(row).to_contain_text("High")
+    journey_screenshot(page, "alert-list")
     row.get_by_role("link").click()
     expect(page.get_by_test_id("alert-explained")).to_contain_text(UK_IP)
     expect(page.get_by_test_id("evidence-row")).to_contain_text("United Kingdom")
+    journey_screenshot(page, "alert-detail")
     page.get_by_label("Note").fill("Called Lin: not her. Password reset at next sign-in.")
     page.get_by_role("button", name="Acknowledge").click()
     expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
@@ -122,6 +123,6 @@ def test_employee_reports_a_new_country_signin_and_the_admin_resolves_it(
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_test_id("alert-status")).to_have_text("Resolved")
     expect(page.get_by_test_id("timeline")).to_contain_text("Called Lin")
-    page.screenshot(path=str(ARTEFACTS / "alert-resolved.png"), full_page=True)
+    journey_screenshot(page, "alert-resolved")
     report = Alert.objects.for_tenant(acme.tenant).get(rule="this_wasnt_me")
     assert (report.status, report.severity, report.user_id) == ("resolved", "high", member.pk)
