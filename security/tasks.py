@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from security.policies.mfa.reminders import mfa_grace_reminders_task
 from security.policies.password.reminders import password_expiry_reminders_send
 from security.signin.device_cookies import device_cookies_purge_expired
+
+__all__ = ["device_cookies_purge_task", "mfa_grace_reminders_task", "password_expiry_reminders_task"]
 
 
 @shared_task(name="security.password_expiry_reminders", time_limit=600, soft_time_limit=540)
