@@ -62,6 +62,12 @@ app.conf.update(
         # Hourly so each tenant gets its reminder on its own local day; idempotent per threshold.
         "password-expiry-reminders": {"task": "security.password_expiry_reminders",
                                       "schedule": crontab(minute=15), "options": {"expires": 3000}},
+        # Hourly, like it: MFA enrolment grace ending (3 and 1 days) and invitations expiring
+        # tomorrow, each e-mail once per milestone (the outbox key, security.policies.reminders).
+        "mfa-grace-reminders": {"task": "security.mfa_grace_reminders",
+                                "schedule": crontab(minute=20), "options": {"expires": 3000}},
+        "invitation-expiry-reminders": {"task": "people.invitation_expiry_reminders",
+                                        "schedule": crontab(minute=25), "options": {"expires": 3000}},
         # Daily: forget device cookies past their 180 days (security.signin.device_cookies).
         "device-cookies-purge": {"task": "security.device_cookies_purge",
                                  "schedule": crontab(minute=45, hour=3), "options": {"expires": 6 * 3600}},
