@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from notifications.services import email_enqueue
 from security.policies.password.models import PasswordExpiryReminder, PasswordPolicy, PasswordState
+from security.policies.reminders import local_day_bounds, milestones_due
 from tenants.models import Tenant
 
 REMINDER_THRESHOLDS = (14, 7, 1)
@@ -34,11 +35,9 @@ def password_expiry_reminders_send(*, now: datetime | None = None) -> int:
         if not tenant.is_active:
             continue
         zone = ZoneInfo(tenant.timezone)
-        today = now.astimezone(zone).date()
-        for threshold in REMINDER_THRESHOLDS:
-            expires_on = today + timedelta(days=threshold)
-            day_start = datetime.combine(expires_on, datetime.min.time(), tzinfo=zone)
-            day_end = datetime.combine(expires_on + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        for threshold, expires_on in milestones_due(now=now, tenant=tenant,
+                                                    thresholds=REMINDER_THRESHOLDS):
+            day_start, day_end = local_day_bounds(day=expires_on, zone=zone)
             expiry = timedelta(days=policy.expiry_days)
             states = (PasswordState.objects.for_tenant(tenant)
                       .filter(changed_at__gte=day_start - expiry, changed_at__lt=day_end - expiry,
