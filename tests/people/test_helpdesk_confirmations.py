@@ -80,6 +80,8 @@ def test_a_stale_confirmation_unlocks_nothing_until_the_admin_confirms_it_is_the
         response = helpdesk.post(path, {"back": "person"})
         assert response.status_code == 302 and response["Location"].startswith("/me/mfa/confirm/")
         assert [row.person for row in locked_accounts_list(tenant=a.tenant)] == [a.member]
+        confirm = helpdesk.get(response["Location"]).content.decode()
+        assert "This change needs a fresh confirmation that it is you." in confirm
         # Confirming comes back to the confirmation page (a GET), not to the unlock itself.
         response = helpdesk.post(response["Location"], {"secret": PASSWORD})
         assert response["Location"] == path
