@@ -36,16 +36,6 @@ def _enrol(tenant, person):
                                        confirmed=True)
 
 
-@pytest.fixture
-def reauthed(signed_in):
-    """Signed in (password only) and just confirmed who they are, as the action pages ask."""
-    def sign_in(user):
-        client = signed_in(user)
-        assert client.post("/me/mfa/confirm/", {"secret": PASSWORD}).status_code == 302
-        return client
-    return sign_in
-
-
 def _confirm_page(client, path):
     response = client.get(path)
     assert response.status_code == 200

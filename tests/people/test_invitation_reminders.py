@@ -10,8 +10,8 @@ import time_machine
 
 from accounts.models import User
 from notifications.models import OutboxMessage
-from people.reminders import invitation_expiry_reminders_send, invitation_expiry_reminders_task
 from people.offboarding.services import invitation_revoke
+from people.reminders import invitation_expiry_reminders_send, invitation_expiry_reminders_task
 from people.services import person_invite
 from tenants.models import Invitation
 
