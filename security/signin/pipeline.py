@@ -25,13 +25,16 @@ Design:
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, login, logout, user_login_failed
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -45,6 +48,7 @@ from accounts.mfa.services import (
     mfa_verify,
 )
 from accounts.models import User, normalize_email
+from accounts.services import profile_update
 from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
 from activity.services import login_event_record
@@ -298,6 +302,7 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
         user_session_forget(session_key=request.session.session_key)
         request.session.flush()
     login(request, user, backend=AUTH_BACKEND)
+    _language_keep_choice(request, user)
     if password_change_required:
         # "secured": after a compromise; True: the password no longer meets the policy.
         request.session[PASSWORD_CHANGE_SESSION_KEY] = "secured" if user.must_change_password else True
@@ -315,6 +320,18 @@ def _complete(*, request: HttpRequest, user: User, client: ClientInfo, mfa_metho
         outcome=Outcome.SUCCESS, reason=reason, mfa_method=mfa_method,
         session_key=request.session.session_key, together_with=(session_row, device_row),
     )
+
+
+def _language_keep_choice(request: HttpRequest, user: User) -> None:
+    """A person without a language of their own who chose one with the sign-in page's switcher
+    keeps it: it becomes theirs, as if they had switched once signed in (their e-mails follow it
+    too). A person who has a language keeps theirs; a cookie for a language not offered is ignored."""
+    choice = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if user.language or choice not in dict(settings.LANGUAGES):
+        return
+    with suppress(ValidationError):  # an account that no longer validates keeps its language
+        profile_update(user=user, display_name=user.display_name, language=choice,
+                       timezone_name=user.timezone)
 
 
 def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> SignInResult:

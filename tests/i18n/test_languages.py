@@ -146,3 +146,27 @@ def test_an_mfa_reset_e_mail_is_in_the_recipients_own_language(two_tenants,
     assert chinese.subject == "您账户的两步验证已被重置"
     assert "管理员重置了您账户的两步验证" in chinese.body
     assert english.subject == "Two-step sign-in was reset on your account"
+
+
+def test_the_sign_in_pages_choice_carries_past_sign_in(make_client, two_tenants):
+    """Chosen on the sign-in page by someone with no language of their own: it becomes theirs,
+    over the company's default; someone with a language keeps it."""
+    Tenant.objects.filter(pk=two_tenants.a.tenant.pk).update(language="en")
+    member, admin = two_tenants.a.member, two_tenants.a.admin
+    User.objects.filter(pk=admin.pk).update(language="en")
+    for person in (member, admin):
+        client = make_client()
+        client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/signin/"})
+        assert CHINESE_SIGNIN in _page(client.get("/signin/"))
+        _sign_in(client, person)
+        person.refresh_from_db()
+        page = _page(client.get("/me/"))
+        if person == member:
+            assert person.language == "zh-hans" and "我的个人资料" in page
+        else:
+            assert person.language == "en" and "My profile" in page
+    # Without a choice on the sign-in page nothing is saved: the company's default still applies.
+    other = two_tenants.a.helpdesk
+    _sign_in(make_client(), other)
+    other.refresh_from_db()
+    assert other.language == ""
