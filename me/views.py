@@ -14,6 +14,7 @@ from accounts.services import profile_update
 from alerts.selectors import digest_opted_out
 from me import services
 from me.forms import PasswordChangeForm, ProfileForm
+from me.security.selectors import account_glance_get
 from security.policies.password.validators import password_validators_for
 from security.sessions.selectors import user_sessions_list
 from tenants.access import PUBLIC, requires
@@ -45,7 +46,8 @@ def profile_view(request: ConsoleRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("profile")
-    context: dict[str, object] = {"form": form}
+    context: dict[str, object] = {"form": form, "glance": account_glance_get(user=request.user),
+                                  "display_tz": request.user.effective_timezone}
     if request.user.can(Cap.ALERTS_TRIAGE):  # security admins: the alerts digest preference
         context["alerts_digest_on"] = not digest_opted_out(user=request.user)
     return render(request, "me/profile.html", context)

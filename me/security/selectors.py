@@ -4,7 +4,9 @@ those they have already reported. Reads only; each query is scoped to the person
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.mfa.models import EncryptedTOTPDevice
@@ -19,8 +21,11 @@ from activity.models import LoginEvent, Outcome
 from alerts.models import AlertEvidence
 from alerts.report.services import REPORTABLE_OUTCOMES
 from alerts.selectors import REPORT_RULE
-from security.policies.mfa.rules import mfa_required_for
+from security.policies.mfa.rules import grace_days_left, mfa_required_for
 from security.policies.mfa.selectors import mfa_rules_for
+from security.policies.password.rules import password_expires_at
+from security.policies.password.selectors import password_rules_for, password_state_get
+from security.sessions.selectors import user_sessions_list
 from tenants.models import Tenant
 
 RECENT_SIGNINS = 10
@@ -89,3 +94,50 @@ def recent_signins_list(*, user: User, limit: int = RECENT_SIGNINS) -> list[Rece
                   .order_by("-occurred_at", "-id")[:limit])
     reported = reported_signin_ids(user=user, event_ids=[event.pk for event in events])
     return [RecentSignin(event=event, reported=event.pk in reported) for event in events]
+
+
+PASSWORD_WARN_DAYS = 14  # the first password-expiry reminder's milestone
+FEW_BACKUP_CODES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Glance:
+    """An employee's account at a glance, where they land: what happened and what to do."""
+
+    last_signin: LoginEvent | None  # the latest successful sign-in before the newest one
+    failures_since: int  # failed attempts on the account since that sign-in
+    sessions: int  # browsers and devices signed in now
+    mfa: MfaSummary
+    mfa_days_left: int | None  # days left to set up two-step sign-in; None: nothing to do
+    password_expires: datetime | None  # set only when within PASSWORD_WARN_DAYS
+
+    @property
+    def few_backup_codes(self) -> bool:
+        return self.mfa.enrolled and self.mfa.backup_codes_remaining < FEW_BACKUP_CODES
+
+    @property
+    def todo(self) -> bool:
+        return (self.mfa_days_left is not None or self.password_expires is not None
+                or self.few_backup_codes or self.failures_since > 0)
+
+
+def account_glance_get(*, user: User, now: datetime | None = None) -> Glance:
+    """The person's last sign-in before this one, failures since, sessions, two-step status and
+    the things they should act on (set up two-step sign-in, an expiring password, few backup
+    codes left). Scoped to the person's tenant; a handful of queries whatever the history."""
+    tenant = _tenant(user)
+    now = now or timezone.now()
+    visible = (LoginEvent.objects.for_tenant(tenant)
+               .filter(user=user, occurred_at__gte=visible_since(tenant=tenant)))
+    successes = list(visible.filter(outcome=Outcome.SUCCESS).order_by("-occurred_at", "-id")[:2])
+    # The newest success is usually this very sign-in: the one before it is "your last sign-in".
+    last = successes[1] if len(successes) > 1 else None
+    failures = (visible.filter(outcome=Outcome.FAILURE, occurred_at__gt=last.occurred_at).count()
+                if last is not None else 0)
+    mfa = mfa_summary_get(user=user)
+    days_left = grace_days_left(user.role, mfa.enrolled, now, mfa_rules_for(tenant=tenant))
+    state = password_state_get(user=user)
+    expires = password_expires_at(state.changed_at if state else None, password_rules_for(tenant=tenant))
+    warn = expires if expires is not None and expires - now <= timedelta(days=PASSWORD_WARN_DAYS) else None
+    return Glance(last_signin=last, failures_since=failures, sessions=len(user_sessions_list(user=user)),
+                  mfa=mfa, mfa_days_left=days_left, password_expires=warn)
