@@ -127,8 +127,11 @@ def tenant_create(
 
 def person_invite(
     *, tenant: Tenant, actor: User | None, email: str, display_name: str, role: str,
+    language: str = "", timezone_name: str = "",
 ) -> IssuedInvitation:
-    """Create an invited person and e-mail them a one-time link to set their password."""
+    """Create an invited person and e-mail them a one-time link to set their password, in their
+    language when one is given (an import file's column), else the company's. ``language`` and
+    ``timezone_name`` are taken as validated by the caller."""
     value = _clean_email(email)
     if role not in Role.values:
         raise ValidationError(_("Choose a valid role."), code="role")
@@ -148,7 +151,8 @@ def person_invite(
     try:
         with transaction.atomic():
             user = User(email=value, display_name=(display_name or "").strip()[:150], tenant=tenant,
-                        role=role, status=User.Status.INVITED)
+                        role=role, status=User.Status.INVITED, language=language,
+                        timezone=timezone_name)
             user.set_unusable_password()
             user.save()
             issued = _invitation_issue(tenant=tenant, user=user, actor=actor)

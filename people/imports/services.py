@@ -558,12 +558,9 @@ def _finish(job: ImportJob, actor: User) -> None:
 def _apply_row(job: ImportJob, actor: User, row: ImportRow) -> None:
     tenant = job.tenant
     if row.outcome == Outcome.CREATE:
-        issued = people_services.person_invite(
+        people_services.person_invite(
             tenant=tenant, actor=actor, email=row.email, display_name=row.display_name,
-            role=row.role or Role.MEMBER)
-        if row.language or row.timezone:
-            person_details_update(tenant=tenant, actor=actor, person=issued.invitation.user,
-                                  language=row.language, timezone_name=row.timezone)
+            role=row.role or Role.MEMBER, language=row.language, timezone_name=row.timezone)
         return
     person = User.objects.for_tenant(tenant).filter(email=row.email).first()
     if person is None:

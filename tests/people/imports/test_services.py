@@ -311,3 +311,17 @@ def test_details_update_refuses_an_unknown_time_zone_and_changes_nothing(two_ten
                                    timezone_name="America/Lima")
     member.refresh_from_db()
     assert member.timezone == "America/Lima"
+
+
+def test_an_imported_persons_invitation_is_in_the_language_of_their_row(two_tenants):
+    """The file says 简体中文 for one person in an English company: their invitation e-mail is
+    Chinese, the other's English; both keep the file's language and time zone."""
+    acme = two_tenants.a
+    text = (HEADER + "li.na@acme.example,李娜,member,zh-hans,Asia/Shanghai,\n"
+            "sam.lee@acme.example,Sam Lee,member,,,\n")
+    applied(acme.tenant, acme.admin, previewed(acme.tenant, acme.admin, text))
+    mails = {m.to: m for m in OutboxMessage.objects.for_tenant(acme.tenant).filter(kind="invitation")}
+    assert mails["li.na@acme.example"].language == "zh-hans"
+    assert mails["sam.lee@acme.example"].language in ("", "en")
+    li = User.objects.get(email="li.na@acme.example")
+    assert (li.language, li.timezone) == ("zh-hans", "Asia/Shanghai")
