@@ -7,6 +7,7 @@ tenant data start with ``tenant``.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -15,8 +16,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # available_timezones() walks the zone database on disk (tens of ms); read it once a process.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _zone_names():
         raise ValidationError(_("Unknown time zone: %(tz)s"), code="timezone", params={"tz": value})
 
 

@@ -142,12 +142,6 @@ def _throttle_exceeded(*, kind: str, value: str, limit: int, now: datetime) -> b
     return recent[: limit + 1].count() > limit
 
 
-def password_reset_throttle_purge(*, before: datetime) -> int:
-    """Forget throttle rows older than ``before`` (the retention sweep, daily); returns how many."""
-    deleted, _detail = PasswordResetThrottle.objects.filter(at__lt=before).delete()
-    return int(deleted)
-
-
 # --- Requesting a link ----------------------------------------------------------------------------
 
 
