@@ -121,7 +121,12 @@ OVERFLOWING_JS = """() => {
     for (const el of document.body.querySelectorAll('*')) {
         const box = el.getBoundingClientRect();
         if (box.width && box.right > width + 1) {
-            let scroller = el.parentElement, inside = false;
+            // What clips an element is a scrolling ancestor at or above its containing block:
+            // an absolutely positioned one escapes scrollers below its offsetParent, a fixed one
+            // escapes them all.
+            const position = getComputedStyle(el).position;
+            let scroller = position === 'fixed' ? null
+                : position === 'absolute' ? el.offsetParent : el.parentElement, inside = false;
             while (scroller && scroller !== document.body) {
                 const style = getComputedStyle(scroller);
                 if (['auto', 'scroll', 'hidden'].includes(style.overflowX)) { inside = true; break; }

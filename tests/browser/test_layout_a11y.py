@@ -188,3 +188,15 @@ def _fits_and_passes_axe(page: Page, where: str) -> None:
     assert overflow <= 0, f"{where} scrolls sideways by {overflow} px: {_overflowing(page)}"
     violations = axe_violations(page)
     assert not violations, "axe-core:\n" + axe_report(violations, where)
+
+
+def test_the_overflow_report_names_what_escapes_a_scroller(page: Page):
+    """A failure message names the element to fix, including an absolutely positioned one that a
+    scrolling box does not clip (it is positioned against an ancestor outside that box)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_content("""<body style="margin:0"><div style="overflow-x:auto;width:300px">
+        <table><tr><th><span id="escapes" style="position:absolute;left:600px">Actions</span></th>
+        <td id="clipped" style="display:block;width:900px">wide</td></tr></table></div></body>""")
+    report = " ".join(_overflowing(page))
+    assert "span#escapes" in report
+    assert "clipped" not in report  # scrolls inside its box: not the page's problem
