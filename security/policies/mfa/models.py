@@ -20,8 +20,8 @@ class MfaPolicy(TenantPolicy):
     grace_started_at = models.DateTimeField(gettext_lazy("grace period started"), null=True, blank=True)
 
     class Meta:
-        verbose_name = gettext_lazy("MFA policy")
-        verbose_name_plural = gettext_lazy("MFA policies")
+        verbose_name = gettext_lazy("two-step sign-in policy")
+        verbose_name_plural = gettext_lazy("two-step sign-in policies")
         constraints = [one_per_tenant("mfa_policy_one_per_tenant")]
 
     def __str__(self) -> str:
