@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import journey_screenshot
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "Quiet-harbour-lanterns-2026"
 
 
 def _sign_in(page: Page, base: str, email: str, password: str) -> None:
@@ -46,3 +51,26 @@ def test_helpdesk_unlocks_a_locked_account_from_the_person_page(live_server, pag
     _sign_in(page, base, acme.member.email, PASSWORD)
     expect(page.get_by_role("heading", name="My profile")).to_be_visible()
     assert helpdesk.viewport_size == viewport  # the helpdesk's own browser has the size too
+
+    # The member has forgotten the password after all: the helpdesk sends a reset link (their
+    # confirmation a minute ago still counts), and the member uses it.
+    page.context.clear_cookies()
+    mail.outbox.clear()
+    helpdesk.get_by_test_id("action-send-reset").click()  # not destructive: sent at once
+    expect(helpdesk.get_by_text(f"A password-reset link was sent to {acme.member.email}.")).to_be_visible()
+    [message] = [m for m in mail.outbox if m.to == [acme.member.email]]
+    link = re.search(r"https?://[^\s]+/signin/reset/\d+/[^\s/]+/", message.body).group(0)
+    page.goto(base + link[link.index("/signin/reset/"):])
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set new password").click()
+    journey_screenshot(page, "helpdesk-reset-used")
+    _sign_in(page, base, acme.member.email, PASSWORD)  # the old password no longer works
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    _sign_in(page, base, acme.member.email, NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="My profile")).to_be_visible()
+    # The link worked once: opened again, it is refused.
+    page.context.clear_cookies()
+    page.goto(base + link[link.index("/signin/reset/"):])
+    expect(page.get_by_role("heading", name="Choose a new password")).to_have_count(0)

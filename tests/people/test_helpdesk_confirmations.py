@@ -139,3 +139,22 @@ def test_another_tenants_person_is_a_404_on_the_confirmation_page_too(two_tenant
 def test_roles_without_the_capability_get_403_on_the_confirmation_page(two_tenants, reauthed, action):
     auditor = reauthed(two_tenants.a.auditor)
     assert auditor.get(f"/people/{two_tenants.a.member.pk}/{action}/").status_code == 403
+
+
+def test_the_person_pages_destructive_buttons_open_their_confirmation_first(two_tenants, reauthed):
+    """Even just after confirming who they are, pressing "Reset two-step sign-in" on the person
+    page shows what will happen; nothing changes until they confirm."""
+    import re
+
+    a = two_tenants.a
+    _enrol(a.tenant, a.member)
+    admin = reauthed(a.admin)
+    page = admin.get(f"/people/{a.member.pk}/").content.decode()
+    for testid, path in (("action-reset-mfa", f"/people/{a.member.pk}/reset-mfa/"),):
+        form = re.search(r'<form method="(\w+)" action="([^"]+)"[^>]*>\s*<button[^>]*data-testid="'
+                         + testid + '"', page)
+        assert form, testid
+        method, action = form.groups()
+        assert (method, action) == ("get", path)
+        _confirm_page(admin, action)
+    assert mfa_user_has_device(user=a.member)  # nothing changed yet
