@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activity.capture.types import DeviceType
 from alerts.rules.base import RuleMode, Severity
 from tenants.models import TenantOwned
 
@@ -117,7 +118,7 @@ class AlertEvidence(TenantOwned):
     country = models.CharField(_("country"), max_length=2, blank=True)
     browser_family = models.CharField(_("browser"), max_length=64, blank=True)
     os_family = models.CharField(_("operating system"), max_length=64, blank=True)
-    device_type = models.CharField(_("device"), max_length=8, blank=True)
+    device_type = models.CharField(_("device"), max_length=8, blank=True, choices=DeviceType.choices)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
 
     class Meta:

@@ -77,6 +77,8 @@ def test_detail_explains_the_evidence_in_words_in_the_viewers_time_zone(two_tena
     page = signed_in(a.auditor).get(f"/alerts/{alert.pk}/").content.decode()
     assert "2026-12-01 03:12:05" in page  # the auditor's time zone
     assert "203.0.113.7" in page and "Chrome" in page and "Windows" in page
+    row = re.search(r'<tr data-testid="evidence-row">.*?</tr>', page, re.S).group(0)
+    assert "<td>Desktop</td>" in row  # the device's label, not its stored code
     assert f'href="/logs/signins/{event.pk}/"' in page  # the evidence opens its record row
     assert 'data-testid="alert-explained"' in page
     explained = re.search(r'data-testid="alert-explained">([^<]*)<', page).group(1)
