@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,6 +18,14 @@ def profile_update(*, user: User, display_name: str, language: str, timezone_nam
     user.full_clean(exclude=["password", "email", "tenant"])
     user.save(update_fields=["display_name", "language", "timezone"])
     return user
+
+
+def language_keep(*, user: User, language: str) -> None:
+    """Save ``language`` as the person's own (the switcher's choice, signed in or at sign-in); an
+    account that no longer validates keeps its language."""
+    with suppress(ValidationError):
+        profile_update(user=user, display_name=user.display_name, language=language,
+                       timezone_name=user.timezone)
 
 
 def last_login_record(sender: object, user: User, **kwargs: object) -> None:

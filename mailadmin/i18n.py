@@ -9,17 +9,14 @@ which the audit trail records like any other profile change.
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts.models import User
-from accounts.services import profile_update
+from accounts.services import language_keep
 from tenants.access import PUBLIC, requires
 
 
@@ -39,8 +36,5 @@ def language_switch_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if (isinstance(user, User) and user.is_authenticated
             and language in dict(settings.LANGUAGES) and user.language != language):
-        # An account that no longer validates keeps its language; the cookie still holds.
-        with suppress(ValidationError):
-            profile_update(user=user, display_name=user.display_name, language=language,
-                           timezone_name=user.timezone)
+        language_keep(user=user, language=language)  # the cookie holds either way
     return response

@@ -25,7 +25,6 @@ Design:
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -34,7 +33,6 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, login, logout, user_login_failed
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -48,7 +46,7 @@ from accounts.mfa.services import (
     mfa_verify,
 )
 from accounts.models import User, normalize_email
-from accounts.services import profile_update
+from accounts.services import language_keep
 from activity.capture import ClientInfo, client_info
 from activity.models import Outcome, Reason
 from activity.services import login_event_record
@@ -329,9 +327,7 @@ def _language_keep_choice(request: HttpRequest, user: User) -> None:
     choice = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     if user.language or choice not in dict(settings.LANGUAGES):
         return
-    with suppress(ValidationError):  # an account that no longer validates keeps its language
-        profile_update(user=user, display_name=user.display_name, language=choice,
-                       timezone_name=user.timezone)
+    language_keep(user=user, language=choice)
 
 
 def mfa_attempt(*, request: HttpRequest, pending: PendingSignIn, code: str) -> SignInResult:
