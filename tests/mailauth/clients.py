@@ -1,11 +1,13 @@
-"""imaplib / poplib clients that connect from a chosen loopback address (127.0.0.x)."""
+"""imaplib / poplib / smtplib clients that connect from a chosen loopback address (127.0.0.x)."""
 
 from __future__ import annotations
 
 import contextlib
 import imaplib
 import poplib
+import smtplib
 import socket
+from email.message import EmailMessage
 
 # imaplib knows no ID command (RFC 2971); mail clients send it before LOGIN.
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
@@ -58,3 +60,21 @@ def pop3_login(port: int, login: str, password: str, *, source: str = "127.0.0.1
     finally:
         with contextlib.suppress(poplib.error_proto, OSError):
             pop.quit()
+
+
+def smtp_submit(port: int, login: str, password: str, *, to: str, source: str = "127.0.0.1") -> bool:
+    """Whether Dovecot's submission service accepted AUTH (then the message is sent through it)."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=10, source_address=(source, 0)) as smtp:
+        smtp.ehlo("client.test.example")
+        # One AUTH PLAIN: smtp.login() would retry a refused password with every other mechanism
+        # offered, and each try is an attempt of its own in the record.
+        smtp.user, smtp.password = login, password
+        try:
+            smtp.auth("PLAIN", smtp.auth_plain)
+        except smtplib.SMTPAuthenticationError:
+            return False
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = login, to, "Quarterly figures"
+        message.set_content("Sent from a mail client through Dovecot's submission service.")
+        smtp.send_message(message)
+        return True
