@@ -22,6 +22,26 @@ class Mode(models.TextChoices):
     ENFORCE = "enforce", _("Enforce")
 
 
+class Channel(StrEnum):
+    """Where a sign-in comes from: the console in a browser, or a mail client through Dovecot."""
+
+    WEB = "web"
+    MAIL = "mail"  # IMAP, POP3 and SMTP submission alike
+
+
+class Channels(models.TextChoices):
+    """Which sign-ins a policy that can refuse one governs (network allowlist, sign-in hours)."""
+
+    BOTH = "both", _("The web console and mail clients")
+    WEB = "web", _("The web console only")
+    MAIL = "mail", _("Mail clients only (IMAP, POP3, SMTP)")
+
+
+def channel_covered(channels: str, channel: Channel) -> bool:
+    """Whether a policy set to ``channels`` governs a sign-in over ``channel``."""
+    return channels == Channels.BOTH or channels == channel
+
+
 class Verdict(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
@@ -36,6 +56,7 @@ class SignInContext:
     now: datetime  # aware
     role: str  # tenants.roles.Role value
     user_id: int | None = None
+    channel: Channel = Channel.WEB  # the mail decision (security.mailauth) says MAIL
 
 
 @dataclass(frozen=True, slots=True)

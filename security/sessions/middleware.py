@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from activity.models import Reason
-from security.policies.base import Mode
+from security.policies.base import Channel, Mode
 from security.policies.cache import tenant_rules
 from security.policies.hours.rules import window_open
 from security.policies.hours.selectors import hours_rules_for
@@ -84,7 +84,7 @@ class SessionPolicyMiddleware:
                     else _("Your session reached its maximum length. Please sign in again."))
             return self._end(request, decision.reason, text)
         hours_rules = tenant_rules("hours", tenant, lambda: hours_rules_for(tenant=tenant))
-        if hours_rules.applies_to(user.role) and hours_rules.mode == Mode.ENFORCE \
+        if hours_rules.applies_to(user.role, Channel.WEB) and hours_rules.mode == Mode.ENFORCE \
                 and not window_open(now, hours_rules):
             return self._end(request, Reason.HOURS_WINDOW_CLOSED,
                              _("Your company's sign-in hours have ended. You have been signed out."))

@@ -36,7 +36,7 @@ class HoursPolicyForm(ModePolicyForm):
             self.fields[name] = forms.CharField(
                 label=WEEKDAYS[day], required=False, max_length=DAY_MAX_LENGTH,
                 widget=forms.TextInput(attrs={"placeholder": "09:00-18:00", "size": 40}))
-        self.order_fields([*DAY_FIELDS, "mode", "scope", "confirm_self_lockout"])
+        self.order_fields([*DAY_FIELDS, "mode", "scope", "channels", "confirm_self_lockout"])
 
     @staticmethod
     def initial_days(intervals: list[Interval]) -> dict[str, str]:

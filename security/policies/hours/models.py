@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy
 
-from security.policies.base import Mode
+from security.policies.base import Channels, Mode
 from security.policies.hours.rules import HoursScope, hours_schedule_clean
 from security.policies.models import TenantPolicy, one_per_tenant
 
@@ -21,6 +21,8 @@ class SignInHoursPolicy(TenantPolicy):
     mode = models.CharField(gettext_lazy("mode"), max_length=16, choices=Mode.choices, default=Mode.OFF)
     scope = models.CharField(gettext_lazy("applies to"), max_length=16, choices=HoursScope.choices,
                              default=HoursScope.EVERYONE)
+    channels = models.CharField(gettext_lazy("sign-ins covered"), max_length=8, choices=Channels.choices,
+                                default=Channels.BOTH)
     schedule = models.JSONField(gettext_lazy("weekly schedule"), default=list, blank=True,
                                 validators=[validate_schedule])
 

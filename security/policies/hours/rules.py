@@ -1,8 +1,8 @@
 """Sign-in hours rules: when a tenant's people may sign in and keep using an open session.
 
 Design: one ``SignInHoursPolicy`` per tenant (mode off / monitor / enforce, scope everyone or
-members only) holding a weekly schedule of intervals in the tenant's wall-clock time
-(``Tenant.timezone``). An interval whose end is earlier than its start crosses midnight:
+members only, channels the web console, mail clients or both) holding a weekly schedule of
+intervals in the tenant's wall-clock time (``Tenant.timezone``). An interval whose end is earlier than its start crosses midnight:
 Fri 22:00-02:00 means Friday 22:00 to Saturday 02:00 (Sunday wraps to Monday). "24:00" may end
 an interval, so a whole day is 00:00-24:00.
 
@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activity.models import Reason
-from security.policies.base import Decision, Mode, SignInContext
+from security.policies.base import Channel, Channels, Decision, Mode, SignInContext, channel_covered
 from tenants.roles import Role
 
 DAY_MINUTES = 24 * 60
@@ -182,15 +182,18 @@ class HoursRules:
 
     mode: str = Mode.OFF
     scope: str = HoursScope.EVERYONE
+    channels: str = Channels.BOTH
     tz: zoneinfo.ZoneInfo = _UTC
     week: tuple[tuple[Range, ...], ...] = ((),) * 7  # per weekday, sorted merged minute ranges
 
     @classmethod
-    def build(cls, *, mode: str, scope: str, timezone_name: str, intervals: Iterable[Interval]) -> HoursRules:
-        return cls(mode=mode, scope=scope, tz=zone_for(timezone_name), week=_week(intervals))
+    def build(cls, *, mode: str, scope: str, timezone_name: str, intervals: Iterable[Interval],
+              channels: str = Channels.BOTH) -> HoursRules:
+        return cls(mode=mode, scope=scope, channels=channels, tz=zone_for(timezone_name),
+                   week=_week(intervals))
 
-    def applies_to(self, role: str) -> bool:
-        if self.mode == Mode.OFF:
+    def applies_to(self, role: str, channel: Channel = Channel.WEB) -> bool:
+        if self.mode == Mode.OFF or not channel_covered(self.channels, channel):
             return False
         return self.scope != HoursScope.MEMBERS or role == Role.MEMBER
 
@@ -205,8 +208,9 @@ def window_open(now: datetime, rules: HoursRules) -> bool:
 
 
 def evaluate(ctx: SignInContext, rules: HoursRules) -> Decision:
-    """The schedule's verdict on one sign-in attempt or one request of an open session."""
-    if not rules.applies_to(ctx.role) or window_open(ctx.now, rules):
+    """The schedule's verdict on one sign-in attempt or one request of an open session, over the
+    attempt's channel (web console or mail client)."""
+    if not rules.applies_to(ctx.role, ctx.channel) or window_open(ctx.now, rules):
         return Decision.allow()
     if rules.mode == Mode.ENFORCE:
         return Decision.deny(Reason.HOURS_DENIED)

@@ -23,5 +23,5 @@ def hours_rules_for(*, tenant: Tenant) -> HoursRules:
     policy = SignInHoursPolicy.objects.filter(tenant=tenant).first()
     if policy is None or policy.mode == Mode.OFF:
         return HoursRules(mode=Mode.OFF, tz=zone_for(tenant.timezone))
-    return HoursRules.build(mode=policy.mode, scope=policy.scope, timezone_name=tenant.timezone,
-                            intervals=intervals_stored(policy.schedule))
+    return HoursRules.build(mode=policy.mode, scope=policy.scope, channels=policy.channels,
+                            timezone_name=tenant.timezone, intervals=intervals_stored(policy.schedule))

@@ -31,19 +31,20 @@ def hours_policy_view(request: ConsoleRequest) -> HttpResponse:
     policy = hours_policy_get(tenant=tenant)
     intervals = hours_policy_intervals(policy)
     now = timezone.now()
-    saved = HoursRules.build(mode=policy.mode, scope=policy.scope, timezone_name=tenant.timezone,
-                             intervals=intervals)
+    saved = HoursRules.build(mode=policy.mode, scope=policy.scope, channels=policy.channels,
+                             timezone_name=tenant.timezone, intervals=intervals)
     form = None
     needs_confirmation = False
     if manage:
         form = HoursPolicyForm(request.POST or None, initial={
-            **HoursPolicyForm.initial_days(intervals), "mode": policy.mode, "scope": policy.scope})
+            **HoursPolicyForm.initial_days(intervals), "mode": policy.mode, "scope": policy.scope,
+            "channels": policy.channels})
         if request.method == "POST" and form.is_valid():
             try:
                 hours_policy_update(
                     tenant=tenant, actor=request.user, schedule=form.cleaned_data["schedule"],
                     mode=form.cleaned_data["mode"], scope=form.cleaned_data["scope"],
-                    confirm_self_lockout=form.cleaned_data["confirm_self_lockout"], now=now,
+                    channels=form.cleaned_data["channels"], confirm_self_lockout=form.cleaned_data["confirm_self_lockout"], now=now,
                 )
             except ValidationError as exc:
                 needs_confirmation = is_self_lockout(exc)

@@ -25,7 +25,7 @@ class NetworkPolicyForm(ModePolicyForm):
                                "address), then an optional label. Lines starting with # are ignored."))
     scope = forms.ChoiceField(label=gettext_lazy("Applies to"), choices=NetworkScope.choices)
 
-    field_order = ["entries", "mode", "scope", "confirm_self_lockout"]
+    field_order = ["entries", "mode", "scope", "channels", "confirm_self_lockout"]
 
     def clean_entries(self) -> list[tuple[str, str]]:
         parsed: list[tuple[str, str]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy
 
-from security.policies.base import Mode
+from security.policies.base import Channels, Mode
 from security.policies.models import TenantPolicy, one_per_tenant
 from security.policies.network.rules import CIDR_MAX_LENGTH, LABEL_MAX_LENGTH, NetworkScope
 from tenants.models import TenantOwned
@@ -17,6 +17,8 @@ class NetworkPolicy(TenantPolicy):
     mode = models.CharField(gettext_lazy("mode"), max_length=16, choices=Mode.choices, default=Mode.OFF)
     scope = models.CharField(gettext_lazy("applies to"), max_length=16, choices=NetworkScope.choices,
                              default=NetworkScope.EVERYONE)
+    channels = models.CharField(gettext_lazy("sign-ins covered"), max_length=8, choices=Channels.choices,
+                                default=Channels.BOTH)
 
     class Meta:
         verbose_name = gettext_lazy("network allowlist policy")

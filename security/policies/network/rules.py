@@ -1,11 +1,11 @@
 """Network allowlist rules: parsing, validation and the pure ``evaluate``.
 
 Design: one ``NetworkPolicy`` per tenant (mode off / monitor / enforce, scope everyone or admin
-roles only) with its ``NetworkAllowEntry`` rows (a normalised CIDR and a label). The sign-in
-pipeline never reads the models: ``network_rules_for`` (selectors) builds a frozen
-``NetworkRules`` once, with the networks collapsed into sorted integer ranges, and the pure
-``evaluate`` answers with a binary search, so 50 or 5,000 entries cost the same few microseconds
-and no query.
+roles only, channels the web console, mail clients or both) with its ``NetworkAllowEntry`` rows
+(a normalised CIDR and a label). The sign-in pipeline never reads the models:
+``network_rules_for`` (selectors) builds a frozen ``NetworkRules`` once, with the networks
+collapsed into sorted integer ranges, and the pure ``evaluate`` answers with a binary search,
+so 50 or 5,000 entries cost the same few microseconds and no query.
 
 The client address is the one ``activity.clientip.client_ip`` decided (never a raw header).
 IPv4-mapped IPv6 addresses are unwrapped so they match IPv4 entries, and the "unknown" sentinel
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activity.models import Reason
-from security.policies.base import Decision, Mode, SignInContext
+from security.policies.base import Channel, Channels, Decision, Mode, SignInContext, channel_covered
 from tenants.roles import ADMIN_ROLES
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -70,6 +70,7 @@ class NetworkRules:
 
     mode: str = Mode.OFF
     scope: str = NetworkScope.EVERYONE
+    channels: str = Channels.BOTH
     networks: tuple[IPNetwork, ...] = ()
     v4_first: tuple[int, ...] = ()
     v4_last: tuple[int, ...] = ()
@@ -77,15 +78,16 @@ class NetworkRules:
     v6_last: tuple[int, ...] = ()
 
     @classmethod
-    def build(cls, *, mode: str, scope: str, networks: Iterable[IPNetwork]) -> NetworkRules:
+    def build(cls, *, mode: str, scope: str, networks: Iterable[IPNetwork],
+              channels: str = Channels.BOTH) -> NetworkRules:
         nets = tuple(networks)
         v4_first, v4_last = _ranges(n for n in nets if n.version == 4)
         v6_first, v6_last = _ranges(n for n in nets if n.version == 6)
-        return cls(mode=mode, scope=scope, networks=nets, v4_first=v4_first, v4_last=v4_last,
-                   v6_first=v6_first, v6_last=v6_last)
+        return cls(mode=mode, scope=scope, channels=channels, networks=nets, v4_first=v4_first,
+                   v4_last=v4_last, v6_first=v6_first, v6_last=v6_last)
 
-    def applies_to(self, role: str) -> bool:
-        if self.mode == Mode.OFF:
+    def applies_to(self, role: str, channel: Channel = Channel.WEB) -> bool:
+        if self.mode == Mode.OFF or not channel_covered(self.channels, channel):
             return False
         return self.scope != NetworkScope.ADMIN_ROLES or role in ADMIN_ROLES
 
@@ -117,8 +119,10 @@ def ip_allowed(ip: str, rules: NetworkRules) -> bool:
 
 
 def evaluate(ctx: SignInContext, rules: NetworkRules) -> Decision:
-    """The allowlist's verdict on one sign-in attempt (or one request of a session)."""
-    if not rules.applies_to(ctx.role) or ip_allowed(ctx.ip, rules):
+    """The allowlist's verdict on one sign-in attempt (or one request of a session), over the
+    attempt's channel: a list kept to the web console lets every mail client through, and the
+    other way round."""
+    if not rules.applies_to(ctx.role, ctx.channel) or ip_allowed(ctx.ip, rules):
         return Decision.allow()
     if rules.mode == Mode.ENFORCE:
         return Decision.deny(Reason.NETWORK_DENIED)

@@ -26,4 +26,5 @@ def network_rules_for(*, tenant: Tenant) -> NetworkRules:
     if policy is None or policy.mode == Mode.OFF:
         return NetworkRules(mode=Mode.OFF, scope=policy.scope if policy else NetworkScope.EVERYONE)
     cidrs = NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).values_list("cidr", flat=True)
-    return NetworkRules.build(mode=policy.mode, scope=policy.scope, networks=networks_from(cidrs))
+    return NetworkRules.build(mode=policy.mode, scope=policy.scope, channels=policy.channels,
+                              networks=networks_from(cidrs))

@@ -1,7 +1,7 @@
 """Writes of the network allowlist.
 
-One save is one audit entry on the policy, in the save's transaction: the mode and scope that
-changed, and the whole list before and after under ``allowlist`` (one ``cidr label`` a line; not
+One save is one audit entry on the policy, in the save's transaction: the mode, scope and
+channels that changed, and the whole list before and after under ``allowlist`` (one ``cidr label`` a line; not
 ``entries``, the reverse relation the audit page hides). An unchanged save writes nothing. The
 entries are not registered with auditlog: a row per entry would tell one decision as many.
 """
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from activity.services import audit_entry_record
-from security.policies.base import Mode, SignInContext
+from security.policies.base import Channels, Mode, SignInContext
 from security.policies.network.models import NetworkAllowEntry, NetworkPolicy
 from security.policies.network.rules import (
     NetworkRules,
@@ -35,13 +35,16 @@ from tenants.models import Tenant
 def network_policy_update(
     *, tenant: Tenant, actor: User, entries: list[tuple[str, str]], mode: str, scope: str,
     confirm_self_lockout: bool, actor_ip: str, now: datetime | None = None,
+    channels: str = Channels.BOTH,
 ) -> NetworkPolicy:
     """Replace the tenant's allowlist and settings; refuses to lock out the actor unless confirmed."""
     policy_actor_check(tenant=tenant, actor=actor)
     choice(mode, Mode.values, _("mode"))
     choice(scope, NetworkScope.values, _("scope"))
+    choice(channels, Channels.values, _("sign-ins covered"))
     cleaned = network_entries_clean(entries, mode=mode)
-    rules = NetworkRules.build(mode=mode, scope=scope, networks=(e.network for e in cleaned))
+    rules = NetworkRules.build(mode=mode, scope=scope, channels=channels,
+                               networks=(e.network for e in cleaned))
     ctx = SignInContext(ip=actor_ip, now=now or timezone.now(), role=actor.role, user_id=actor.pk)
     if mode == Mode.ENFORCE and not evaluate(ctx, rules).allowed and not confirm_self_lockout:
         raise ValidationError(
@@ -53,7 +56,8 @@ def network_policy_update(
     current = list(NetworkAllowEntry.objects.filter(tenant=tenant, policy=policy).order_by("id"))
     wanted = {e.cidr: e for e in cleaned}
     changes: dict[str, list[str]] = {
-        name: [getattr(policy, name), value] for name, value in (("mode", mode), ("scope", scope))
+        name: [getattr(policy, name), value]
+        for name, value in (("mode", mode), ("scope", scope), ("channels", channels))
         if getattr(policy, name) != value}
     before = entries_text(current)
     # Row by row, so unchanged entries keep their rows; the one entry below tells the change.
@@ -75,7 +79,7 @@ def network_policy_update(
         if after != before:
             changes["allowlist"] = [before, after]
         if changes:
-            policy.mode, policy.scope, policy.updated_by = mode, scope, actor
+            policy.mode, policy.scope, policy.channels, policy.updated_by = mode, scope, channels, actor
             policy.save()
     if changes:
         audit_entry_record(obj=policy, actor=actor, changes=changes)

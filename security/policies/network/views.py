@@ -31,19 +31,20 @@ def network_policy_view(request: ConsoleRequest) -> HttpResponse:
     policy = network_policy_get(tenant=tenant)
     rows = network_entries_list(tenant=tenant, policy=policy)
     ip = client_ip(request)
-    saved = NetworkRules.build(mode=policy.mode, scope=policy.scope,
+    saved = NetworkRules.build(mode=policy.mode, scope=policy.scope, channels=policy.channels,
                                networks=networks_from(row.cidr for row in rows))
     form = None
     needs_confirmation = False
     if manage:
         form = NetworkPolicyForm(request.POST or None, initial={
-            "entries": entries_text(rows), "mode": policy.mode, "scope": policy.scope})
+            "entries": entries_text(rows), "mode": policy.mode, "scope": policy.scope,
+            "channels": policy.channels})
         if request.method == "POST" and form.is_valid():
             try:
                 network_policy_update(
                     tenant=tenant, actor=request.user, entries=form.cleaned_data["entries"],
                     mode=form.cleaned_data["mode"], scope=form.cleaned_data["scope"],
-                    confirm_self_lockout=form.cleaned_data["confirm_self_lockout"], actor_ip=ip,
+                    channels=form.cleaned_data["channels"], confirm_self_lockout=form.cleaned_data["confirm_self_lockout"], actor_ip=ip,
                 )
             except ValidationError as exc:
                 needs_confirmation = is_self_lockout(exc)
