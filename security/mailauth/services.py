@@ -31,7 +31,7 @@ from activity.capture import ClientInfo, DeviceType, ip_country
 from activity.models import Outcome, Reason
 from activity.services import login_event_record
 from security.mailauth.attempt import MailAttempt
-from security.policies.base import Decision, SignInContext
+from security.policies.base import Channel, Decision, SignInContext
 from security.policies.cache import tenant_rules
 from security.policies.hours import rules as hours
 from security.policies.hours.selectors import hours_rules_for
@@ -100,7 +100,8 @@ def _account_state_reason(user: User) -> str | None:
 
 
 def _policy_decisions(user: User, tenant: Tenant, ip: str) -> list[Decision]:
-    ctx = SignInContext(ip=ip, now=timezone.now(), role=user.role, user_id=user.pk)
+    # Over the mail channel: a policy kept to the web console lets mail clients through.
+    ctx = SignInContext(ip=ip, now=timezone.now(), role=user.role, user_id=user.pk, channel=Channel.MAIL)
     return [
         network.evaluate(ctx, tenant_rules("network", tenant, lambda: network_rules_for(tenant=tenant))),
         hours.evaluate(ctx, tenant_rules("hours", tenant, lambda: hours_rules_for(tenant=tenant))),
