@@ -29,6 +29,7 @@ Design (README, "Alerts"):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,7 +39,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from activity.models import ExportEvent, ExportStatus, LoginEvent
@@ -381,14 +382,17 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
     if not groups:
         return
     keys = sorted({k for _, k in groups})
-    open_alerts = {(a.rule, a.dedup_key): a for a in Alert.objects.filter(
-        tenant_id=tenant_id, status__in=UNRESOLVED, dedup_key__in=keys,
-        rule__in=sorted({r for r, _ in groups}))}
+    rule_codes = sorted({r for r, _ in groups})
+    # The open alerts of these keys (by id: the upsert below grows them, and tells them apart
+    # from the ones it opens by their ids).
+    open_ids = set(Alert.objects.filter(tenant_id=tenant_id, status__in=UNRESOLVED,
+                                        dedup_key__in=keys, rule__in=rule_codes)
+                   .values_list("pk", flat=True))
     all_ids = sorted({i for g in groups.values() for i in g.event_ids})
     # Which of these events already prove an alert of the same rule and key (open or closed).
     proven: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
     for rule, key, event_id, kind in AlertEvidence.objects.filter(
-            tenant_id=tenant_id, event_id__in=all_ids, alert__rule__in=sorted({r for r, _ in groups}),
+            tenant_id=tenant_id, event_id__in=all_ids, alert__rule__in=rule_codes,
     ).values_list("alert__rule", "alert__dedup_key", "event_id", "event_kind"):
         proven[(rule, key)].add((event_id, kind))
     _missing_rows(tenant_id, groups.values(), signin, exports)
@@ -396,8 +400,8 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
                              if f.user_id is not None})
     tenant = Tenant.objects.get(pk=tenant_id) if tenant is None else tenant
 
-    new_alerts: list[tuple[Alert, _Group, list[int]]] = []
-    grown: list[tuple[Alert, _Group, list[int]]] = []
+    # One row per (rule, key) with fresh evidence: opened, or grown by the upsert.
+    wanted: list[tuple[Alert, _Group, list[int]]] = []
     for (rule, key), group in groups.items():
         fresh = sorted(i for i in group.event_ids if (i, group.kind) not in proven[(rule, key)])
         if not fresh:
@@ -408,69 +412,131 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
         times = [f.occurred_at for f in group.findings]
         times += [t for t in (_event_time(group.kind, i, signin, exports) for i in group.event_ids)
                   if t is not None]
-        first_at, last_at = min(times), max(times)
         user_id = latest.user_id if latest.user_id in people else None
-        person = people.get(user_id) if user_id is not None else None
-        alert = open_alerts.get((rule, key))
-        if alert is None:
-            alert = Alert(
-                tenant_id=tenant_id, rule=rule, severity=_severity(latest.severity),
-                status=Alert.Status.OPEN, mode=group.mode, user_id=user_id, dedup_key=key,
-                evidence=dict(latest.evidence), first_seen=first_at, last_seen=last_at,
-                count=len(fresh), created_at=now, updated_at=now,
-            )
-            # The objects in hand, so notification does not fetch them again per alert.
-            alert.tenant = tenant
-            if person is not None:
-                alert.user = person
-            new_alerts.append((alert, group, fresh))
-        else:
-            if last_at >= alert.last_seen:
-                alert.evidence = dict(latest.evidence)
-                # A finding can escalate (more failures, a higher speed); never lowered here.
-                if _rank(latest.severity) > _rank(alert.severity):
-                    alert.severity = _severity(latest.severity)
-            alert.first_seen = min(alert.first_seen, first_at)
-            alert.last_seen = max(alert.last_seen, last_at)
-            alert.count += len(fresh)
-            alert.updated_at = now
-            if alert.user_id is None and user_id is not None:
-                alert.user_id = user_id
-            grown.append((alert, group, fresh))
+        alert = Alert(
+            tenant_id=tenant_id, rule=rule, severity=_severity(latest.severity),
+            status=Alert.Status.OPEN, mode=group.mode, user_id=user_id, dedup_key=key,
+            evidence=dict(latest.evidence), first_seen=min(times), last_seen=max(times),
+            count=len(fresh), created_at=now, updated_at=now,
+        )
+        # The objects in hand, so notification does not fetch them again per alert.
+        alert.tenant = tenant
+        if user_id is not None:
+            alert.user = people[user_id]
+        wanted.append((alert, group, fresh))
+    if not wanted:
+        return
+    returned = alerts_upsert([alert for alert, _, _ in wanted])
+    new_alerts: list[tuple[Alert, _Group, list[int]]] = []
+    grown: list[tuple[Alert, _Group, list[int]]] = []
+    for alert, group, fresh in wanted:
+        alert.pk, alert.status = returned[(alert.rule, alert.dedup_key)]
+        alert._state.adding = False
+        (grown if alert.pk in open_ids else new_alerts).append((alert, group, fresh))
 
-    if new_alerts:
-        Alert.objects.for_tenant(tenant).bulk_create([a for a, _, _ in new_alerts])
-    if grown:
-        Alert.objects.for_tenant(tenant).bulk_update([a for a, _, _ in grown],
-                                  ["evidence", "severity", "first_seen", "last_seen", "count",
-                                   "updated_at", "user"])
     evidence: list[AlertEvidence] = []
-    timeline: list[AlertActivity] = []
-    for alert, group, fresh in new_alerts + grown:
+    latest_signin: dict[int, AlertEvidence] = {}
+    for alert, group, fresh in wanted:
         for event_id in fresh:
             row = _evidence_row(tenant_id=tenant_id, alert=alert, kind=group.kind,
                                 event_id=event_id, signin=signin, exports=exports)
-            if row is not None:
-                evidence.append(row)
-    for alert, _group, _fresh in new_alerts:
-        timeline.append(AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
-                                      kind=ActivityKind.OPENED, to_status=Alert.Status.OPEN))
-    for alert, _group, _fresh in grown:
-        timeline.append(AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
-                                      kind=ActivityKind.SEEN_AGAIN, to_status=alert.status,
-                                      note=""))
+            if row is None:
+                continue
+            evidence.append(row)
+            if row.event_kind == EventKind.SIGNIN:
+                seen = latest_signin.get(alert.pk)
+                if seen is None or (row.occurred_at, row.event_id) > (seen.occurred_at, seen.event_id):
+                    latest_signin[alert.pk] = row
+    timeline = [AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
+                              kind=ActivityKind.OPENED, to_status=Alert.Status.OPEN)
+                for alert, _group, _fresh in new_alerts]
+    timeline += [AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
+                               kind=ActivityKind.SEEN_AGAIN, to_status=alert.status, note="")
+                 for alert, _group, _fresh in grown]
     if evidence:
         AlertEvidence.objects.for_tenant(tenant).bulk_create(evidence, ignore_conflicts=True)
     if timeline:
         AlertActivity.objects.for_tenant(tenant).bulk_create(timeline)
     result.alerts_opened += len(new_alerts)
     result.alerts_grown += len(grown)
-    for alert, _group, _fresh in new_alerts:
-        if alert.mode == ModeChoices.ALERT:
-            notify.alert_opened(alert=alert)
-    for alert, _group, _fresh in grown:
-        if alert.mode == ModeChoices.ALERT:
-            notify.alert_seen_again(alert=alert)
+    # Record-only alerts notify nobody (notify checks the mode too).
+    notify.alerts_opened(alerts=[a for a, _, _ in new_alerts if a.mode == ModeChoices.ALERT],
+                         latest=latest_signin)
+    notify.alerts_seen_again(alerts=[a for a, _, _ in grown if a.mode == ModeChoices.ALERT])
+
+
+# The columns an upsert of an open alert changes, and how (``excluded`` is the row offered).
+_GROW = {
+    # A finding can escalate (more failures, a higher speed); never lowered here. Evidence and
+    # severity follow the latest finding only when it is the newest the alert has seen.
+    "severity": "CASE WHEN excluded.{last_seen} >= {t}.{last_seen} AND {rank_new} > {rank_old} "
+                "THEN excluded.{severity} ELSE {t}.{severity} END",
+    "evidence": "CASE WHEN excluded.{last_seen} >= {t}.{last_seen} THEN excluded.{evidence} "
+                "ELSE {t}.{evidence} END",
+    "first_seen": "{least}({t}.{first_seen}, excluded.{first_seen})",
+    "last_seen": "{greatest}({t}.{last_seen}, excluded.{last_seen})",
+    "count": "{t}.{count} + excluded.{count}",
+    "updated_at": "excluded.{updated_at}",
+    "user": "COALESCE({t}.{user}, excluded.{user})",
+}
+
+
+def _q(name: str | None) -> str:
+    if name is None:  # a concrete field always has a column; the stubs allow None
+        raise TypeError("a field without a column")
+    return '"' + name.replace('"', '""') + '"'
+
+
+@functools.cache
+def _upsert_sql(vendor: str) -> tuple[str, str, tuple[Any, ...]]:
+    """(INSERT … VALUES, ON CONFLICT … RETURNING, the fields in parameter order) of ``Alert``."""
+    meta = Alert._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
+    columns = {f.name: _q(f.column) for f in fields}
+    table = _q(meta.db_table)
+
+    def rank(side: str) -> str:
+        column = f"{side}.{columns['severity']}"
+        return (f"CASE {column} WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END")
+
+    names = {**columns, "t": table, "rank_new": rank("excluded"), "rank_old": rank(table),
+             "least": "LEAST" if vendor == "postgresql" else "MIN",
+             "greatest": "GREATEST" if vendor == "postgresql" else "MAX"}
+    # The partial unique constraint's own condition, so the database infers that index.
+    unresolved = ", ".join(f"'{s.value}'" for s in UNRESOLVED)
+    updates = ", ".join(f"{columns[name]} = {expression.format(**names)}"
+                        for name, expression in _GROW.items())
+    head = f"INSERT INTO {table} ({', '.join(columns.values())}) VALUES "  # noqa: S608  # nosec B608  # identifiers from the model's meta
+    tail = (f" ON CONFLICT ({columns['tenant']}, {columns['rule']}, {columns['dedup_key']}) "
+            f"WHERE {columns['status']} IN ({unresolved}) DO UPDATE SET {updates} "
+            f"RETURNING {_q(meta.pk.column)}, {columns['rule']}, {columns['dedup_key']}, "
+            f"{columns['status']}")
+    return head, tail, fields
+
+
+def alerts_upsert(alerts: Sequence[Alert]) -> dict[tuple[str, str], tuple[int, str]]:
+    """Open these alerts, or grow the unresolved one of the same (tenant, rule, key), in one
+    ``INSERT … ON CONFLICT`` on the partial unique constraint: race-free against any other writer
+    of the same key. Returns (id, status) by (rule, key)."""
+    if not alerts:
+        return {}
+    if len({(a.tenant_id, a.rule, a.dedup_key) for a in alerts}) != len(alerts):
+        raise ValueError("one alert per (tenant, rule, key) in an upsert")
+    connection = connections[router.db_for_write(Alert)]
+    head, tail, fields = _upsert_sql(connection.vendor)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returned: dict[tuple[str, str], tuple[int, str]] = {}
+    # SQLite allows 32,766 parameters a statement; PostgreSQL 65,535.
+    per_statement = max(1, 30_000 // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(alerts), per_statement):
+            chunk = alerts[start:start + per_statement]
+            params = [f.get_db_prep_save(f.pre_save(alert, True), connection=connection)
+                      for alert in chunk for f in fields]
+            cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
+            for pk, rule, key, status in cursor.fetchall():
+                returned[(rule, key)] = (int(pk), str(status))
+    return returned
 
 
 _RANKS = {Severity.LOW.value: 0, Severity.MEDIUM.value: 1, Severity.HIGH.value: 2}

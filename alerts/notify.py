@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -31,10 +33,17 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from alerts.models import Alert, AlertEvidence, ModeChoices, SeverityChoices
 from alerts.preferences import DigestOptOut
-from alerts.report.links import report_link_issue
+from alerts.report.links import report_links_issue
 from alerts.rules.countries import country_name
 from alerts.selectors import alert_explained, rule_title
-from notifications.services import email_enqueue, webhook_event_enqueue
+from notifications.services import (
+    EmailDraft,
+    WebhookEvent,
+    email_enqueue,
+    emails_enqueue_many,
+    webhook_event_enqueue,
+    webhook_events_enqueue_many,
+)
 from tenants.models import Tenant
 from tenants.roles import ADMIN_ROLES
 
@@ -74,10 +83,10 @@ def _payload(alert: Alert) -> dict[str, Any]:
 
 def security_admins(*, tenant_id: int) -> list[User]:
     return list(User.objects.filter(tenant_id=tenant_id, role__in=[str(r) for r in ADMIN_ROLES],
-                                    status=User.Status.ACTIVE).order_by("pk"))
+                                    status=User.Status.ACTIVE).select_related("tenant").order_by("pk"))
 
 
-def _admin_email(alert: Alert, admin: User) -> None:
+def _admin_email(alert: Alert, admin: User) -> EmailDraft:
     with translation.override(_language(admin)):
         context = {
             "alert": alert,
@@ -92,22 +101,22 @@ def _admin_email(alert: Alert, admin: User) -> None:
         subject = _("[%(severity)s] Security alert: %(title)s") % {
             "severity": context["severity"], "title": context["title"]}
         body = render_to_string("alerts/email/admin_alert.txt", context)
-        # Inside the override: the outbox row records the language it was written in.
-        email_enqueue(tenant=alert.tenant, to=admin.email, subject=subject, body=body,
-                      idempotency_key=f"alert:{alert.pk}:opened:admin:{admin.pk}",
-                      kind=EMAIL_KIND_ADMIN, user=admin)
+        # Written inside the override: the outbox row records the language it was written in.
+        return EmailDraft(to=admin.email, subject=subject, body=body,
+                          idempotency_key=f"alert:{alert.pk}:opened:admin:{admin.pk}",
+                          kind=EMAIL_KIND_ADMIN, language=translation.get_language() or "",
+                          user_id=admin.pk)
 
 
-def _was_this_you(alert: Alert) -> None:
+def _asks_the_person(alert: Alert) -> bool:
+    person = alert.user if alert.user_id else None
+    return (alert.rule in WAS_THIS_YOU_RULES and person is not None
+            and person.status == User.Status.ACTIVE and bool(person.email))
+
+
+def _was_this_you(alert: Alert, evidence: AlertEvidence, token: str) -> EmailDraft:
     person = alert.user
-    if person is None or person.status != User.Status.ACTIVE or not person.email:
-        return
-    evidence = (AlertEvidence.objects.filter(tenant_id=alert.tenant_id, alert=alert,
-                                             event_kind="signin")
-                .order_by("-occurred_at", "-event_id").first())
-    if evidence is None:
-        return
-    token = report_link_issue(alert=alert, user=person, event_id=evidence.event_id)
+    assert person is not None  # _asks_the_person
     tz = zoneinfo.ZoneInfo(person.effective_timezone)
     with translation.override(_language(person)):
         when = evidence.occurred_at.astimezone(tz)
@@ -128,32 +137,76 @@ def _was_this_you(alert: Alert) -> None:
         }
         subject = _("New sign-in to your account: %(summary)s") % {"summary": summary}
         body = render_to_string("alerts/email/was_this_you.txt", context)
-        email_enqueue(tenant=alert.tenant, to=person.email, subject=subject, body=body,
-                      idempotency_key=f"alert:{alert.pk}:was-this-you:{evidence.event_id}",
-                      kind=EMAIL_KIND_WAS_THIS_YOU, user=person)
+        return EmailDraft(to=person.email, subject=subject, body=body,
+                          idempotency_key=f"alert:{alert.pk}:was-this-you:{evidence.event_id}",
+                          kind=EMAIL_KIND_WAS_THIS_YOU, language=translation.get_language() or "",
+                          user_id=person.pk)
+
+
+def _latest_signins(tenant_id: int, alerts: Sequence[Alert]) -> dict[int, AlertEvidence]:
+    """Each alert's latest sign-in evidence, in one query."""
+    latest: dict[int, AlertEvidence] = {}
+    for evidence in (AlertEvidence.objects.filter(tenant_id=tenant_id, alert__in=[a.pk for a in alerts],
+                                                  event_kind="signin")
+                     .order_by("alert_id", "occurred_at", "event_id")):
+        latest[evidence.alert_id] = evidence  # ordered: the last one wins
+    return latest
+
+
+def alerts_opened(*, alerts: Sequence[Alert],
+                  latest: Mapping[int, AlertEvidence] | None = None) -> None:
+    """New alerts were created: per alert the ``alert.opened`` webhook, the employee's "Was this
+    you?" and, when high, an e-mail to each security admin, as ``alert_opened`` does for one.
+
+    A detector batch calls it once: whatever the number of alerts, a constant number of
+    statements (endpoints, admins, report links, and one INSERT each for the webhook deliveries,
+    the links and the e-mails). ``latest``: each alert's latest sign-in evidence by alert id,
+    when the caller has it in hand (otherwise it is read in one query).
+    """
+    by_tenant: dict[int, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        if alert.mode == ModeChoices.ALERT:
+            by_tenant[alert.tenant_id].append(alert)
+    cutoff = timezone.now() - dt.timedelta(hours=settings.ALERTS_NOTIFY_MAX_AGE_HOURS)
+    for tenant_id, group in by_tenant.items():
+        tenant = group[0].tenant
+        webhook_events_enqueue_many(tenant=tenant, events=[
+            WebhookEvent(event_type="alert.opened", payload=_payload(alert),
+                         idempotency_key=f"alert:{alert.pk}:opened") for alert in group])
+        # Old news (a catch-up): the alerts page and the digest, no e-mail at once.
+        recent = [alert for alert in group if alert.last_seen >= cutoff]
+        drafts: list[EmailDraft] = []
+        asking = [alert for alert in recent if _asks_the_person(alert)]
+        if asking:
+            evidence = dict(latest) if latest is not None else _latest_signins(tenant_id, asking)
+            asking = [alert for alert in asking if alert.pk in evidence]
+            tokens = report_links_issue(tenant_id=tenant_id, wanted=[
+                (alert, alert.user, evidence[alert.pk].event_id) for alert in asking
+                if alert.user is not None])
+            drafts += [_was_this_you(alert, evidence[alert.pk], tokens[alert.pk]) for alert in asking]
+        high = [alert for alert in recent if alert.severity == SeverityChoices.HIGH]
+        if high:
+            admins = security_admins(tenant_id=tenant_id)
+            drafts += [_admin_email(alert, admin) for alert in high for admin in admins]
+        emails_enqueue_many(tenant=tenant, drafts=drafts)
 
 
 def alert_opened(*, alert: Alert) -> None:
     """A new alert was created: webhook, the employee's "Was this you?", admins if high."""
-    if alert.mode != ModeChoices.ALERT:
-        return
-    webhook_event_enqueue(tenant=alert.tenant, event_type="alert.opened", payload=_payload(alert),
-                          idempotency_key=f"alert:{alert.pk}:opened")
-    if alert.last_seen < timezone.now() - dt.timedelta(hours=settings.ALERTS_NOTIFY_MAX_AGE_HOURS):
-        return  # old news (a catch-up): the alerts page and the digest, no e-mail at once
-    if alert.rule in WAS_THIS_YOU_RULES:
-        _was_this_you(alert)
-    if alert.severity == SeverityChoices.HIGH:
-        for admin in security_admins(tenant_id=alert.tenant_id):
-            _admin_email(alert, admin)
+    alerts_opened(alerts=[alert])
 
 
-def alert_seen_again(*, alert: Alert) -> None:
-    """An open alert's finding repeated (its count and last-seen grew).
+def alerts_seen_again(*, alerts: Sequence[Alert]) -> None:
+    """Open alerts whose finding repeated (their count and last-seen grew).
 
     Nobody is told again: the alert is already in front of the admins (at once or in the digest)
     and the person was asked once per alert; the new evidence is on the alert page.
     """
+
+
+def alert_seen_again(*, alert: Alert) -> None:
+    """One open alert's finding repeated: see ``alerts_seen_again``."""
+    alerts_seen_again(alerts=[alert])
 
 
 def alert_assigned(*, alert: Alert, assignee: User, actor: User) -> None:

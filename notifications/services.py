@@ -10,7 +10,8 @@ transaction commits. An idempotency key already used by the tenant returns the e
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -104,6 +105,76 @@ def _deliveries_add(*, tenant: Tenant, endpoints: list[WebhookEndpoint], event_t
     if added:
         _deliver_on_commit(webhooks=added)
     return len(added)
+
+
+# --- Many at once (the alert detector's batches) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EmailDraft:
+    """One e-mail for ``emails_enqueue_many``; ``language`` is the one it was written in."""
+
+    to: str
+    subject: str
+    body: str
+    idempotency_key: str
+    kind: str
+    language: str = ""
+    user_id: int | None = None
+    html: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """One event for ``webhook_events_enqueue_many``."""
+
+    event_type: str
+    payload: dict[str, Any]
+    idempotency_key: str
+
+
+def emails_enqueue_many(*, tenant: Tenant, drafts: Sequence[EmailDraft]) -> None:
+    """``email_enqueue`` for many e-mails in one ``INSERT … ON CONFLICT DO NOTHING``: the same
+    rows, keys and delivery, in the caller's transaction; a key already used adds nothing."""
+    if not drafts:
+        return
+    stamp = timezone.now()
+    rows = [OutboxMessage(
+        tenant=tenant, idempotency_key=d.idempotency_key, to=d.to,
+        subject=" ".join(d.subject.split())[:255], body=d.body, html=d.html or None,
+        kind=d.kind[:64], user_id=d.user_id, language=d.language[:16], created_at=stamp,
+        next_attempt_at=stamp) for d in drafts]
+    OutboxMessage.objects.for_tenant(tenant).bulk_create(rows, ignore_conflicts=True)
+    if settings.NOTIFICATIONS_DELIVER_ON_COMMIT:
+        # The rows this call added (a used key kept its older row and its older created_at).
+        _deliver_on_commit(messages=OutboxMessage.objects.for_tenant(tenant).filter(
+            idempotency_key__in=[d.idempotency_key for d in drafts], created_at=stamp,
+        ).values_list("pk", flat=True))
+
+
+def webhook_events_enqueue_many(*, tenant: Tenant, events: Sequence[WebhookEvent]) -> None:
+    """``webhook_event_enqueue`` for many events: the endpoints read once, one delivery per
+    subscribed active endpoint and event, all in one ``INSERT … ON CONFLICT DO NOTHING``."""
+    if not events:
+        return
+    endpoints = list(WebhookEndpoint.objects.for_tenant(tenant).filter(active=True))
+    stamp = timezone.now()
+    rows = [
+        WebhookDelivery(tenant=tenant, endpoint=endpoint, event_type=event.event_type,
+                        payload=_envelope(tenant=tenant, event_type=event.event_type,
+                                          payload=event.payload,
+                                          idempotency_key=event.idempotency_key),
+                        idempotency_key=event.idempotency_key, created_at=stamp,
+                        next_attempt_at=stamp)
+        for event in events for endpoint in endpoints if event.event_type in endpoint.event_types
+    ]
+    if not rows:
+        return
+    WebhookDelivery.objects.for_tenant(tenant).bulk_create(rows, ignore_conflicts=True)
+    if settings.NOTIFICATIONS_DELIVER_ON_COMMIT:
+        _deliver_on_commit(webhooks=WebhookDelivery.objects.for_tenant(tenant).filter(
+            idempotency_key__in=sorted({row.idempotency_key for row in rows}), created_at=stamp,
+        ).values_list("pk", flat=True))
 
 
 # --- Endpoints ----------------------------------------------------------------------------------

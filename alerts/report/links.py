@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,6 +56,36 @@ def report_link_issue(*, alert: Alert | None, user: User, event_id: int) -> str:
                                          event_id=event_id, nonce=secrets.token_urlsafe(24),
                                          created_at=now, expires_at=now + VALID_FOR)
     return signing.dumps([user.tenant_id, link.pk, link.nonce], salt=SALT, compress=False)
+
+
+def report_links_issue(*, tenant_id: int, wanted: Sequence[tuple[Alert, User, int]]) -> dict[int, str]:
+    """``report_link_issue`` for many alerts at once (the detector's batch): each (alert, person,
+    sign-in) gets its signed token, by alert id, with one query for the links already issued and
+    one INSERT for the rest."""
+    if not wanted:
+        return {}
+    if any(user.tenant_id != tenant_id or alert.tenant_id != tenant_id for alert, user, _ in wanted):
+        raise ValueError("every link belongs to the tenant of the batch")
+    now = timezone.now()
+    existing: dict[tuple[int, int, int], ReportLink] = {}
+    for issued in (ReportLink.objects.filter(tenant_id=tenant_id, alert_id__in=[a.pk for a, _, _ in wanted],
+                                             used_at__isnull=True, expires_at__gt=now)
+                   .order_by("-pk")):
+        existing[(issued.alert_id or 0, issued.user_id, issued.event_id)] = issued  # the oldest wins
+    links: dict[int, ReportLink] = {}
+    new: list[ReportLink] = []
+    for alert, user, event_id in wanted:
+        link = existing.get((alert.pk, user.pk, event_id))
+        if link is None:
+            link = ReportLink(tenant_id=tenant_id, user=user, alert=alert, event_id=event_id,
+                              nonce=secrets.token_urlsafe(24), created_at=now,
+                              expires_at=now + VALID_FOR)
+            new.append(link)
+        links[alert.pk] = link
+    if new:
+        ReportLink.objects.bulk_create(new)
+    return {alert_id: signing.dumps([tenant_id, link.pk, link.nonce], salt=SALT, compress=False)
+            for alert_id, link in links.items()}
 
 
 def report_link_check(token: str, *, for_update: bool = False) -> LinkCheck:

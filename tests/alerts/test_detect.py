@@ -7,6 +7,7 @@ import sys
 from types import ModuleType
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,8 +16,10 @@ from activity.services import export_event_complete, export_event_start
 from alerts import detect, notify
 from alerts.detect import tenant_detect
 from alerts.models import Alert, AlertActivity, AlertEvidence, DetectionCursor, RuleSetting, Trust
+from alerts.preferences import ReportLink
 from alerts.rules import RULES
 from alerts.rules.base import Finding, Severity
+from notifications.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from tests.alerts.detect_support import START, client, event, habit, record, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +29,20 @@ DAY = dt.timedelta(days=1)
 
 @pytest.fixture
 def notified(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Which alerts the detector handed to notification, opened or seen again (one call a batch)."""
     calls: list[tuple[str, int]] = []
-    real_opened, real_again = notify.alert_opened, notify.alert_seen_again
+    real_opened, real_again = notify.alerts_opened, notify.alerts_seen_again
 
-    def opened(*, alert: Alert) -> None:
-        calls.append(("opened", alert.pk))
-        real_opened(alert=alert)
+    def opened(*, alerts: list[Alert], **kwargs: object) -> None:
+        calls.extend(("opened", alert.pk) for alert in alerts)
+        real_opened(alerts=alerts, **kwargs)  # type: ignore[arg-type]
 
-    def again(*, alert: Alert) -> None:
-        calls.append(("seen_again", alert.pk))
-        real_again(alert=alert)
+    def again(*, alerts: list[Alert]) -> None:
+        calls.extend(("seen_again", alert.pk) for alert in alerts)
+        real_again(alerts=alerts)
 
-    monkeypatch.setattr(notify, "alert_opened", opened)
-    monkeypatch.setattr(notify, "alert_seen_again", again)
+    monkeypatch.setattr(notify, "alerts_opened", opened)
+    monkeypatch.setattr(notify, "alerts_seen_again", again)
     return calls
 
 
@@ -326,6 +330,48 @@ def test_the_query_count_of_a_batch_does_not_grow_with_its_size(two_tenants):
             result = detect.signin_batch_detect(tenant=acme.tenant, rules=rules, batch_size=1000)
         assert result.events == n and result.findings > 0
         counts[n] = len(queries)
+    assert counts[10] == counts[500], counts
+
+
+def test_a_batch_that_notifies_still_costs_a_constant_number_of_queries(two_tenants):
+    """Alert mode, every rule high, a webhook endpoint, sign-ins of the last hour: each batch
+    writes webhook deliveries, "Was this you?" e-mails with their report links and e-mails to
+    the admins, and 500 events cost the queries of 10."""
+    acme = two_tenants.a
+    people = [acme.owner, acme.admin, acme.auditor, acme.helpdesk, acme.member]
+    for person in people:
+        habit(acme.tenant, person, days=15)
+    for code in RULES:
+        RuleSetting.objects.create(tenant=acme.tenant, rule=code, mode="alert", severity="high")
+    WebhookEndpoint.objects.create(tenant=acme.tenant, url="https://hooks.example.com/in",
+                                   secret="s3cret-for-tests", event_types=["alert.opened"])
+    tenant_detect(tenant=acme.tenant)
+    counts, written = {}, {}
+    for n, day in ((10, 50), (500, 60)):
+        base = START + day * DAY
+        _batch(acme.tenant, people, n, base)
+        rules = detect.rules_active(tenant_id=acme.tenant.pk)
+        before = Alert.objects.for_tenant(acme.tenant).count()
+        with time_machine.travel(base + dt.timedelta(hours=1), tick=False), \
+                CaptureQueriesContext(connection) as queries:
+            result = detect.signin_batch_detect(tenant=acme.tenant, rules=rules, batch_size=1000)
+        assert result.events == n and result.alerts_opened > 0
+        opened = Alert.objects.for_tenant(acme.tenant).order_by("pk")[before:]
+        # Each alert opened: its webhook once; the person asked about devices and countries.
+        assert sorted(WebhookDelivery.objects.for_tenant(acme.tenant).filter(
+            payload__data__id__in=[a.pk for a in opened]).values_list("payload__data__id", flat=True)
+        ) == sorted(a.pk for a in opened)
+        mail = OutboxMessage.objects.for_tenant(acme.tenant)
+        asked = [a for a in opened if a.rule in ("new_device", "new_country")]
+        assert asked and all(mail.filter(kind="alert_was_this_you", user=a.user,
+                                         idempotency_key__startswith=f"alert:{a.pk}:was-this-you:").count() == 1
+                             for a in asked)
+        assert ReportLink.objects.filter(alert__in=asked).count() == len(asked)
+        assert mail.filter(kind="alert_admin", idempotency_key__in=[
+            f"alert:{a.pk}:opened:admin:{admin.pk}" for a in opened
+            for admin in (acme.owner, acme.admin)]).count() == 2 * len(opened)
+        counts[n], written[n] = len(queries), result.alerts_opened
+    assert written[500] > written[10]
     assert counts[10] == counts[500], counts
 
 
