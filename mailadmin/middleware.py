@@ -15,10 +15,13 @@ import re
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
+from django_htmx.http import HttpResponseClientRedirect
 
 
 class SignedInNoStoreMiddleware:
@@ -32,6 +35,28 @@ class SignedInNoStoreMiddleware:
         if (user is not None and user.is_authenticated and not response.has_header("Cache-Control")
                 and not request.path.startswith(self.static_prefix)):
             patch_cache_control(response, no_store=True)
+        return response
+
+
+# --- Partial page updates -----------------------------------------------------------------------
+# Filters, pagers and triage actions fetch the next page with htmx and swap its <main> in place.
+# The browser's XMLHttpRequest follows redirects by itself, so a session that ended (idle time,
+# sign-out elsewhere, "This wasn't me") would otherwise swap the sign-in form into the console's
+# layout. An htmx request redirected to the sign-in page gets HX-Redirect instead: htmx loads the
+# sign-in page as a whole page, with its ?next= back to where the person was.
+
+
+class HtmxSignInRedirectMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (getattr(request, "htmx", False) and response.status_code in (301, 302, 303, 307, 308)
+                and urlsplit(response.get("Location", "")).path == resolve_url(settings.LOGIN_URL)):
+            redirect = HttpResponseClientRedirect(response["Location"])
+            patch_cache_control(redirect, no_store=True)
+            return redirect
         return response
 
 

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # request.htmx, and the htmx script (vendored in its wheel) served from our static files.
+    "django_htmx",
     "django_otp",
     # Passkeys: its user handles, checks, JS and JS catalogue; the credentials are its model too.
     "django_otp_webauthn",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "mailadmin.middleware.HtmxSignInRedirectMiddleware",  # an expired session reloads the page
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
