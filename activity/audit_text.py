@@ -422,7 +422,8 @@ def _sentence(source: EntrySource, model: type[Model] | None, actor: str, kind: 
 # adjacent. Entries without a cid (a task, a command, a shell) are never grouped.
 
 
-def _group_key(entry: Any) -> tuple[Any, ...] | None:
+def entry_group_key(entry: Any) -> tuple[Any, ...] | None:
+    """What the entries of one action share (request id, tenant, actor), or None."""
     cid = getattr(entry, "cid", None)
     if not cid:
         return None
@@ -432,12 +433,13 @@ def _group_key(entry: Any) -> tuple[Any, ...] | None:
 def entries_group[T](entries: Sequence[T]) -> list[list[T]]:
     """Adjacent entries of one action (one request id, tenant and actor), in the given order.
 
-    Grouping is within ``entries`` (one page): an action cut by a page boundary shows on both.
+    Grouping is within ``entries`` (one page); the audit trail's pages end between actions
+    (activity.logs.audit_pages).
     """
     groups: list[list[T]] = []
     previous: tuple[Any, ...] | None = None
     for entry in entries:
-        key = _group_key(entry)
+        key = entry_group_key(entry)
         if groups and key is not None and key == previous:
             groups[-1].append(entry)
         else:

@@ -48,6 +48,7 @@ from activity.keyset import (
     page_fetch,
     size_clean,
 )
+from activity.logs.audit_pages import page_action_completed
 from activity.logs.rows import audit_rows, export_rows, login_choices, signin_rows
 from activity.models import ExportStatus, Outcome
 from activity.selectors import Window
@@ -274,6 +275,10 @@ def audit_trail_view(request: ConsoleRequest) -> HttpResponse:
     entries = selectors.audit_entries_filtered(tenant=tenant, filters=parsed.filters,
                                                since=window.audit_since)
     ctx = _paged(request, entries, parsed, window=window, window_errors=window_errors)
+    page = page_action_completed(entries, ctx["page"])  # the page ends between two actions
+    if page is not ctx["page"]:
+        ctx.update(page=page, rows=page.rows, older_url=(
+            f"?{_query(ctx['params'], cursor=page.next_cursor)}" if page.next_cursor else None))
     ctx.update(
         audit_rows=audit_rows(ctx["rows"], tenant=tenant, tz=tenant.timezone,
                               window=window if window.grey else None),

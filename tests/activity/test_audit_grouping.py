@@ -151,3 +151,43 @@ def test_the_action_id_is_the_requests_id_and_safe_in_a_spreadsheet(two_tenants)
     rows = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig"))))
     ids = {row["action_id"] for row in rows if "Rid Two" in row["summary"]}
     assert len(ids) == 1 and not ids.pop().startswith("-")  # neutralised like every text cell
+
+
+def _older_link(html: str) -> str | None:
+    found = re.search(r'href="(\?[^"]*)" rel="next" data-testid="page-older"', html)
+    return unescape(found.group(1)) if found else None
+
+
+def test_a_page_ends_between_actions_not_inside_one(two_tenants):
+    a = two_tenants.a
+    for n in range(3):  # three separate requests, two entries each (the oldest actions)
+        token = correlation_id.set(f"older-request-{n:04d}")
+        try:
+            with set_actor(a.admin):
+                person_invite(tenant=a.tenant, actor=a.admin, email=f"early{n}@acme.example",
+                              display_name=f"Early {n}", role=Role.MEMBER)
+        finally:
+            correlation_id.reset(token)
+    token = correlation_id.set("one-bulk-request-0001")  # one request writing 30 entries
+    try:
+        with set_actor(a.admin):
+            for n in range(15):
+                person_invite(tenant=a.tenant, actor=a.admin, email=f"bulk{n}@acme.example",
+                              display_name=f"Bulk {n}", role=Role.MEMBER)
+    finally:
+        correlation_id.reset(token)
+    bulk = {str(pk) for pk in AuditLogEntry.objects.filter(
+        tenant=a.tenant, cid="one-bulk-request-0001").values_list("pk", flat=True)}
+    assert len(bulk) == 30
+
+    owner = _client(a.owner)
+    first = owner.get("/logs/audit/", {"size": 25, "actor": a.admin.pk}).content.decode()
+    rows = _rows(first)
+    # The 25-entry page would have cut the bulk action after 25 of its 30 entries.
+    assert [set(r["entries"]) for r in rows if set(r["entries"]) & bulk] == [bulk]
+    older = _older_link(first)
+    assert older is not None
+    second = _rows(owner.get("/logs/audit/" + older).content.decode())
+    assert second and not any(set(r["entries"]) & bulk for r in second)  # nothing of it again
+    assert sum("Early" in r["sentence"] for r in second) == 3  # each older action, once, whole
+    assert all(len(r["entries"]) == 2 for r in second if "Early" in r["sentence"])
