@@ -10,7 +10,7 @@ their home is "My security".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -183,6 +183,13 @@ def overview_build(*, tenant: Tenant, user: User, period: str, now: datetime) ->
     overview.charts.append(countries_chart(countries, link=lambda key: signins(country=key)))
     if user.role == Role.AUDITOR and days is not None:
         overview.charts.append(exports_chart(totals))
+    # Each figure links to the log of what it counted.
+    exports = _url("export_log", **{"from": _local_day(since, tenant).isoformat()})
+    overview.charts = [
+        replace(chart, more_url=exports, more_label=_("Open these exports in the export log"))
+        if chart.slug == "exports" else
+        replace(chart, more_url=signins(), more_label=_("Open these sign-ins in the sign-in log"))
+        for chart in overview.charts]
 
     figures = overview.figures
     for outcome, label, tone in (

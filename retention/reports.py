@@ -133,6 +133,9 @@ class Chart:
     kind: str = "bar"  # bar, share: which palette and size the stylesheet gives it
     # One address per row (or ""): the table's first cell links to the page behind the figure.
     links: list[str] = field(default_factory=list)
+    # The page behind the whole figure (the log of the counted window), linked under it.
+    more_url: str = ""
+    more_label: str = ""
 
     @property
     def empty(self) -> bool:

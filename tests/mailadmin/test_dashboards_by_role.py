@@ -95,6 +95,31 @@ def test_each_hour_of_the_24_hour_chart_opens_exactly_that_hours_sign_ins(two_te
     assert after.count('data-testid="signin-row"') == 1
 
 
+def _more(html: str, slug: str) -> str:
+    match = re.search(rf'<a href="([^"]+)" data-testid="chart-{slug}-more">', html)
+    assert match, f"no link under the chart {slug}"
+    return unescape(match.group(1))
+
+
+def test_each_chart_links_to_the_log_of_what_it_counted(two_tenants, signed_in):
+    a, b = two_tenants.a, two_tenants.b
+    now = timezone.now()
+    sign_ins(a.tenant, a.member, [now - dt.timedelta(hours=h) for h in (1, 5, 20)],
+             outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS)
+    sign_ins(a.tenant, a.member, [now - dt.timedelta(hours=30)],
+             outcome=Outcome.FAILURE, reason=Reason.BAD_CREDENTIALS)  # before the 24 hours
+    sign_ins(b.tenant, b.member, [now - dt.timedelta(hours=1)] * 5)  # Globex
+    client = signed_in(a.admin)
+    html = page(client)
+    for slug in ("signins", "reasons", "countries"):
+        log = page(client, _more(html, slug))
+        # the member's three failures in the window and the admin's sign-in just now
+        assert log.count('data-testid="signin-row"') == 4, slug
+        assert "globex" not in log.lower()
+    week = page(client, "/dashboard/?period=7d")
+    assert page(client, _more(week, "signins")).count('data-testid="signin-row"') == 5
+
+
 def test_period_switch_counts_seven_days(two_tenants, signed_in):
     a = two_tenants.a
     now = timezone.now()
