@@ -66,6 +66,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when the account is secured after a compromise ("This wasn't me", offboarding, reset):
     # the next sign-in must choose a new password. Cleared by the person's own password change.
     must_change_password = models.BooleanField(_("must change password at next sign-in"), default=False)
+    # An admin's switch on the person page (security.policies.mail): no IMAP, POP3 or SMTP sign-in
+    # at all, refused by the mail policy endpoint and hidden from the passdb view; the web console
+    # is not affected.
+    mail_protocols_off = models.BooleanField(_("mail protocols off"), default=False)
     # A scheduled offboarding (people.offboarding): the beat task carries it out once
     # ``offboard_at`` has passed; cancelling or reactivating clears all three. After it is
     # carried out they stay as they were, so the person page says when, why and at whose request.

@@ -127,6 +127,7 @@ class Reason(models.TextChoices):
     NETWORK_MONITOR = "network_monitor", _("Network not allowed (monitor mode, let through)")
     HOURS_DENIED = "hours_denied", _("Outside sign-in hours")
     HOURS_MONITOR = "hours_monitor", _("Outside sign-in hours (monitor mode, let through)")
+    MAIL_PROTOCOLS_OFF = "mail_protocols_off", _("Mail protocols turned off by an administrator")
     PASSWORD_CHANGE_REQUIRED = "password_change_required", _("Password does not meet the policy")
     PASSWORD_EXPIRED = "password_expired", _("Password expired")
     # Second factor.

@@ -37,6 +37,7 @@ NAVIGATION = [
         ("policy_hours", _("Sign-in hours"), Cap.POLICY_VIEW),
         ("policy_lockout", _("Lockout"), Cap.POLICY_VIEW),
         ("policy_sessions", _("Sessions"), Cap.POLICY_VIEW),
+        ("policy_mail", _("Mail clients"), Cap.POLICY_VIEW),
         ("retention_policy", _("Retention"), Cap.POLICY_VIEW),
         ("legal_holds", _("Legal holds"), Cap.POLICY_VIEW),
     ]),

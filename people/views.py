@@ -20,6 +20,7 @@ from people import selectors, services
 from people.confirm import Confirmation, confirmed_action
 from people.forms import AcceptInvitationForm, InviteForm, RoleForm
 from security.policies.lockout.selectors import lockout_rules_for
+from security.policies.mail.selectors import person_mail_glance
 from security.policies.password.validators import password_validators_for
 from security.sessions.selectors import user_sessions_list
 from security.signin.lockout import locked_accounts_list
@@ -97,6 +98,8 @@ def person_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
         "offboard_scheduled": not offboarded and person.offboard_at is not None,
         "can_reactivate_offboarded": offboarded and actor.can(Cap.PEOPLE_MAKE_OWNER)
         and person.pk != actor.pk,
+        # Mail clients: what they may sign in with, and the switch (security.policies.mail).
+        "mail": person_mail_glance(person=person, actor=actor),
     }
     context["has_sign_in_help"] = any(context[key] for key in (
         "can_unlock", "can_reset_mfa", "can_send_reset", "can_require_password_change",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from security.policies.hours.models import SignInHoursPolicy
 from security.policies.lockout.models import LockoutPolicy
+from security.policies.mail.models import MailPolicy
 from security.policies.mfa.models import MfaPolicy
 from security.policies.models import TenantPolicy
 from security.policies.network.models import NetworkAllowEntry, NetworkPolicy
@@ -26,6 +27,7 @@ __all__ = [
     "CeilingLift",
     "DeviceCookie",
     "LockoutPolicy",
+    "MailPolicy",
     "MfaPolicy",
     "NetworkAllowEntry",
     "NetworkPolicy",
@@ -42,4 +44,4 @@ __all__ = [
 
 # The one-row-per-tenant policies: audited and versioned by SecurityConfig.ready().
 POLICY_MODELS: tuple[type[TenantPolicy], ...] = (
-    NetworkPolicy, SignInHoursPolicy, PasswordPolicy, MfaPolicy, LockoutPolicy, SessionPolicy)
+    NetworkPolicy, SignInHoursPolicy, PasswordPolicy, MfaPolicy, LockoutPolicy, SessionPolicy, MailPolicy)

@@ -1,0 +1,25 @@
+"""The mail-client policy form; it only shapes input, the service decides and validates."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tenants.roles import Role
+
+
+class MailPolicyForm(forms.Form):
+    client_passwords_required = forms.BooleanField(
+        label=_("Require client-specific passwords for everyone"), required=False,
+        help_text=_("Mail clients are refused the account password even for people without two-step "
+                    "sign-in; each person creates a client-specific password on My security."))
+    off_roles = forms.MultipleChoiceField(
+        label=_("Turn mail protocols off for"), choices=Role.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("People with these roles cannot sign in from mail clients (IMAP, POP3, SMTP) at "
+                    "all; the web console is not affected. One person can be switched off on their "
+                    "page."))
+
+
+class PersonMailForm(forms.Form):
+    mail_protocols_off = forms.BooleanField(required=False)
