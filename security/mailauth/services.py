@@ -1,9 +1,10 @@
 """Mail-client sign-ins under the tenant's policies: Dovecot's ``allow`` and ``report`` commands.
 
 Design: Dovecot asks ``allow`` before it checks the password and ``report`` after, and it checks
-the password itself (the SQL passdb over ``mailadmin_mail_passdb``, client-specific passwords
-only). So the order differs from the web pipeline in one respect: the policies that can refuse
-(lockout, the account's ceiling, account state, network allowlist, sign-in hours) are decided
+the password itself (the SQL passdb over ``mailadmin_mail_passdb``: client-specific passwords,
+and the account password where ``security.policies.mail.rules`` allows it). So the order differs
+from the web pipeline in one respect: the policies that can refuse (lockout, the account's
+ceiling, account state, mail protocols off, network allowlist, sign-in hours) are decided
 *before* the password, and a refused client never gets to try one — stronger against IMAP brute
 force, and the mail client is told nothing more than "authentication failed" either way.
 
@@ -36,6 +37,8 @@ from security.policies.cache import tenant_rules
 from security.policies.hours import rules as hours
 from security.policies.hours.selectors import hours_rules_for
 from security.policies.lockout.selectors import lockout_rules_for
+from security.policies.mail.rules import mail_access
+from security.policies.mail.selectors import mail_rules_cached
 from security.policies.network import rules as network
 from security.policies.network.selectors import network_rules_for
 from security.signin.ceiling import account_ceiling_reached
@@ -121,6 +124,9 @@ def _refusal(attempt: MailAttempt, user: User | None, tenant: Tenant | None) -> 
     state = _account_state_reason(user)
     if state is not None:
         return state
+    if not mail_access(role=user.role, person_off=user.mail_protocols_off,
+                       rules=mail_rules_cached(tenant=tenant)).allowed:
+        return Reason.MAIL_PROTOCOLS_OFF  # an admin's switch, per role or per person
     for decision in _policy_decisions(user, tenant, attempt.ip):
         if not decision.allowed:
             return str(decision.reason)
@@ -147,7 +153,8 @@ def mail_policy_allow(*, attempt: MailAttempt) -> PolicyAnswer:
         if reason is None:
             return PolicyAnswer(ALLOW)
         _record(attempt, user=user, tenant=tenant, outcome=Outcome.DENIED if reason in (
-            Reason.NETWORK_DENIED, Reason.HOURS_DENIED) else Outcome.FAILURE, reason=reason)
+            Reason.NETWORK_DENIED, Reason.HOURS_DENIED, Reason.MAIL_PROTOCOLS_OFF) else Outcome.FAILURE,
+            reason=reason)
     return PolicyAnswer(REFUSE, "refused by policy", reason)
 
 
