@@ -56,6 +56,13 @@ def login_breakdown(*, tenant: Tenant, since: datetime, field: str) -> dict[str,
     return {row[field] or "": row["n"] for row in rows}
 
 
+def login_protocols(*, tenant: Tenant, since: datetime) -> dict[str, int]:
+    """Sign-in attempts since a moment by protocol (web, imap, pop3, submission), sign-outs aside."""
+    rows = (LoginEvent.objects.for_tenant(tenant).filter(occurred_at__gte=since)
+            .exclude(outcome=Outcome.SIGNOUT).values("protocol").annotate(n=Count("id")).order_by())
+    return {row["protocol"]: row["n"] for row in rows}
+
+
 def audit_recent(*, tenant: Tenant, since: datetime, limit: int = 6) -> list[AuditLogEntry]:
     """The newest audit entries of the tenant (the dashboard's "recent changes")."""
     return list(AuditLogEntry.objects.for_tenant(tenant).filter(timestamp__gte=since)

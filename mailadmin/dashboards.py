@@ -29,6 +29,7 @@ from activity.overview import (
     audit_recent,
     login_breakdown,
     login_outcomes_hourly,
+    login_protocols,
     mfa_resets_recent,
 )
 from alerts.models import Alert, AlertStatus, ModeChoices, SeverityChoices
@@ -41,6 +42,7 @@ from retention.reports import (
     exports_chart,
     failure_reasons_chart,
     hourly_signins_chart,
+    protocols_chart,
     signins_chart,
 )
 from retention.selectors import activity_totals
@@ -181,6 +183,9 @@ def overview_build(*, tenant: Tenant, user: User, period: str, now: datetime) ->
 
     overview.charts.append(failure_reasons_chart(reasons, link=lambda key: signins(reason=key)))
     overview.charts.append(countries_chart(countries, link=lambda key: signins(country=key)))
+    # Web, IMAP, POP3, submission: counted from the live record (the rollups have no protocol).
+    overview.charts.append(protocols_chart(login_protocols(tenant=tenant, since=since),
+                                           link=lambda key: signins(protocol=key)))
     if user.role == Role.AUDITOR and days is not None:
         overview.charts.append(exports_chart(totals))
     # Each figure links to the log of what it counted.

@@ -29,7 +29,7 @@ from django.utils.translation import pgettext
 
 from activity.capture.types import DeviceType
 from activity.exports.formats import neutralise_cell
-from activity.models import MfaMethod, Outcome, Reason
+from activity.models import MfaMethod, Outcome, Protocol, Reason
 from activity.overview import HourlyOutcomes
 from alerts.models import SeverityChoices
 from alerts.selectors import rule_title
@@ -408,6 +408,19 @@ def countries_chart(counts: Mapping[str, int], *, link: Callable[[str], str]) ->
     return Chart(slug="countries", title=title, svg=_ranked(title, pairs),
                  columns=[_("Country"), _("Attempts"), _("Share")], rows=_share_rows(pairs),
                  links=[link(key) if key else "" for key in keys],
+                 empty_text=_("No sign-in attempts in this period."))
+
+
+def protocols_chart(counts: Mapping[str, int], *, link: Callable[[str], str]) -> Chart:
+    """Sign-in attempts by protocol (the web console, IMAP, POP3, SMTP submission), each protocol a
+    row in a fixed order, zeros included, so a mail protocol that is quiet says so."""
+    keys = [key for key, _label in Protocol.choices]
+    pairs = [(str(label), counts.get(key, 0)) for key, label in Protocol.choices]
+    title = _("Sign-ins by protocol")
+    return Chart(slug="protocols", title=title,
+                 svg=_ranked(title, pairs) if any(n for _label, n in pairs) else None,
+                 columns=[_("Protocol"), _("Attempts"), _("Share")], rows=_share_rows(pairs),
+                 links=[link(key) for key in keys],
                  empty_text=_("No sign-in attempts in this period."))
 
 
