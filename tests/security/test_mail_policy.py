@@ -16,6 +16,7 @@ from accounts.mailclients.services import mail_client_password_create
 from accounts.mfa.models import EncryptedTOTPDevice
 from accounts.models import User
 from activity.models import AuditLogEntry, LoginEvent
+from activity.services import login_event_record
 from security.policies.mail.models import MailPolicy
 from security.policies.mail.rules import (
     AccountPasswordOverMail,
@@ -26,6 +27,7 @@ from security.policies.mail.selectors import person_account_password_over_mail
 from security.policies.mfa.models import MfaPolicy
 from security.policies.mfa.rules import MfaRules
 from tests.mailauth.conftest import SECRET
+from tests.retention.support import client as client_info
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +216,20 @@ def test_the_passdb_view_carries_the_account_password_exactly_where_the_rule_acc
     owner = User.objects.get(pk=people[0].pk)
     assert person_account_password_over_mail(person=owner) == AccountPasswordOverMail.CLIENT_PASSWORDS_REQUIRED
     assert _passdb(two_tenants.b.tenant.pk) == {}
+
+
+def test_an_admin_reading_chinese_sees_the_switches_and_the_refusal_in_chinese(two_tenants, signed_in):
+    admin, member = two_tenants.a.admin, two_tenants.a.member
+    User.objects.filter(pk=admin.pk).update(language="zh-hans")
+    client = signed_in(admin)
+    client.post(f"/people/{member.pk}/mail/", {"mail_protocols_off": "on"})
+    page = client.get(f"/people/{member.pk}/").content.decode()
+    assert 'data-testid="person-mail">已为此人员关闭<' in page and "重新开启邮件协议" in page
+    policy = client.get(PAGE).content.decode()
+    assert "要求所有人使用客户端专用密码" in policy and "为以下角色关闭邮件协议" in policy
+    network = client.get("/policies/network/").content.decode()
+    assert "适用的登录" in network and "仅邮件客户端" in network
+    login_event_record(tenant=member.tenant, user=member, attempted_login=member.email,
+                       client=client_info(), outcome="denied", reason="mail_protocols_off", protocol="imap")
+    log = client.get("/logs/signins/?protocol=imap").content.decode()
+    assert "管理员已关闭邮件协议" in log
