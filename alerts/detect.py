@@ -48,9 +48,9 @@ from alerts.geo import place_of
 from alerts.history import (
     EVENT_COLUMNS,
     BatchHistory,
+    EventCache,
     HistoryNeeds,
     Row,
-    event_from_row,
     export_sample_from_row,
     history_fetch,
     users_existing,
@@ -557,10 +557,12 @@ def _context(tenant: Tenant) -> TenantContext:
 
 
 def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_size: int,
-                        now: dt.datetime | None = None) -> DetectResult:
-    """Detect over the next batch of the tenant's sign-ins, in one transaction."""
+                        now: dt.datetime | None = None, cache: EventCache | None = None) -> DetectResult:
+    """Detect over the next batch of the tenant's sign-ins, in one transaction. ``cache``: the
+    Events earlier batches of this run built (``tenant_detect`` passes one)."""
     result = DetectResult()
     now = now or timezone.now()
+    cache = EventCache() if cache is None else cache
     with transaction.atomic():
         cursor = _cursor_locked(tenant_id=tenant.pk, kind=EventKind.SIGNIN)
         if cursor is None:
@@ -569,12 +571,12 @@ def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_si
         if not rows:
             return result
         signin_rules = [r for r in rules if not r.exports]
-        events = [event_from_row(r, tenant_id=tenant.pk, place_of=place_of) for r in rows]
+        events = [cache.event(r, tenant_id=tenant.pk, place_of=place_of) for r in rows]
         collected: dict[int, Row] = {int(r[0]): r for r in rows}
         if signin_rules:
             needs = history_needs(signin_rules, batch_start=min(e.occurred_at for e in events))
             history = history_fetch(tenant_id=tenant.pk, events=events, needs=needs,
-                                    place_of=place_of, rows=collected)
+                                    place_of=place_of, rows=collected, cache=cache)
             found = _evaluate(signin_rules, events, (), history, _context(tenant), result)
             findings_write(tenant_id=tenant.pk, found=found, signin=collected, exports={},
                            now=now, result=result, tenant=tenant)
@@ -622,10 +624,14 @@ def tenant_detect(*, tenant: Tenant, batch_size: int | None = None, max_batches:
     size = batch_size or settings.ALERTS_DETECT_BATCH_SIZE
     rules = rules_active(tenant_id=tenant.pk, registry=registry)
     total = DetectResult()
-    for detect in (signin_batch_detect, export_batch_detect):
+    cache = EventCache()
+    for kind in (EventKind.SIGNIN, EventKind.EXPORT):
         batches = 0
         while max_batches is None or batches < max_batches:
-            step = detect(tenant=tenant, rules=rules, batch_size=size)
+            if kind == EventKind.SIGNIN:
+                step = signin_batch_detect(tenant=tenant, rules=rules, batch_size=size, cache=cache)
+            else:
+                step = export_batch_detect(tenant=tenant, rules=rules, batch_size=size)
             total.add(step)
             batches += 1
             # A short batch means the tenant is caught up (the late-row query is bounded too).

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Min
 
 from accounts.models import User
@@ -242,37 +243,127 @@ class HistoryNeeds:
     trusts: bool = True
 
 
+# The columns of a success in the history: an Event's, without the User-Agent (the longest
+# value, which only evidence keeps; the detector fetches it for the few rows that prove a finding).
+HISTORY_COLUMNS = EVENT_COLUMNS[:-1]
+
+
+class EventCache(dict[int, Event]):
+    """Events already built from their rows during one catch-up of one tenant, by id.
+
+    A person's history is read again in every batch they appear in (a month of sign-ins, five
+    times); a record row never changes while the detector runs, so its Event is built once. The
+    detector makes one per tenant and run and drops it afterwards.
+    """
+
+    LIMIT = 500_000
+
+    def event(self, row: Row, *, tenant_id: int, place_of: PlaceOf | None) -> Event:
+        event_id = int(row[0])
+        event = self.get(event_id)
+        if event is None:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            event = self[event_id] = event_from_row(
+                row if len(row) == len(EVENT_COLUMNS) else (*row, ""), tenant_id=tenant_id,
+                place_of=place_of)
+        return event
+
+
+def _ids_array(ids: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers: one parameter however many ids (``= ANY(%s)``)."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
+def _select(columns: Sequence[str], where: str) -> str:
+    meta = LoginEvent._meta
+    column_of = {f.attname: f.column for f in meta.concrete_fields}
+    names = ", ".join(_quote(column_of[c]) for c in columns)
+    return f"SELECT {names} FROM {_quote(meta.db_table)} WHERE {where}"  # noqa: S608  # nosec B608  # identifiers from the model's meta, values are parameters
+
+
+def _quote(name: str | None) -> str:
+    if name is None:  # a concrete field always has a column; the stubs allow None
+        raise TypeError("a field without a column")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _successes_rows(*, tenant_id: int, users: Sequence[int], since: dt.datetime,
+                    until: dt.datetime, raw: bool) -> Iterable[Row]:
+    if raw:
+        sql = _select(HISTORY_COLUMNS, '"tenant_id" = %s AND "user_id" = ANY(%s::bigint[]) '
+                      'AND "outcome" = %s AND "occurred_at" >= %s AND "occurred_at" <= %s')
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tenant_id, _ids_array(users), Outcome.SUCCESS, since, until])
+            return cursor.fetchall()
+    return (LoginEvent.objects.filter(tenant_id=tenant_id, user_id__in=users,
+                                      outcome=Outcome.SUCCESS, occurred_at__gte=since,
+                                      occurred_at__lte=until)
+            .order_by().values_list(*HISTORY_COLUMNS))
+
+
+def _learning_rows(*, tenant_id: int, users: Sequence[int], before: dt.datetime,
+                   raw: bool) -> Iterable[Row]:
+    if raw:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT \"user_id\", MIN(\"occurred_at\"), COUNT(*) FROM {_quote(LoginEvent._meta.db_table)} "  # noqa: S608  # nosec B608  # the table from the model's meta
+                'WHERE "tenant_id" = %s AND "user_id" = ANY(%s::bigint[]) AND "outcome" = %s '
+                'AND "occurred_at" < %s GROUP BY "user_id"',
+                [tenant_id, _ids_array(users), Outcome.SUCCESS, before])
+            return cursor.fetchall()
+    return (LoginEvent.objects.filter(tenant_id=tenant_id, user_id__in=users,
+                                      outcome=Outcome.SUCCESS, occurred_at__lt=before)
+            .order_by().values("user_id").annotate(first=Min("occurred_at"), n=Count("id"))
+            .values_list("user_id", "first", "n"))
+
+
+def _failure_rows(*, tenant_id: int, since: dt.datetime, until: dt.datetime,
+                  raw: bool) -> Iterable[Row]:
+    if raw:
+        sql = _select(EVENT_COLUMNS, '"tenant_id" = %s AND "outcome" = ANY(%s::varchar[]) '
+                      'AND "occurred_at" >= %s AND "occurred_at" <= %s')
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tenant_id, "{" + ",".join(FAILURE_OUTCOMES) + "}", since, until])
+            return cursor.fetchall()
+    return (LoginEvent.objects.filter(tenant_id=tenant_id, outcome__in=FAILURE_OUTCOMES,
+                                      occurred_at__gte=since, occurred_at__lte=until)
+            .order_by().values_list(*EVENT_COLUMNS))
+
+
 def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[ExportSample] = (),
                   needs: HistoryNeeds, place_of: PlaceOf | None = None,
-                  rows: dict[int, Row] | None = None) -> BatchHistory:
+                  rows: dict[int, Row] | None = None, cache: EventCache | None = None,
+                  raw: bool | None = None) -> BatchHistory:
     """Fetch every history the batch needs in one query per kind; ``rows`` collects the raw rows
-    by id (the detector copies evidence from them)."""
+    of the failures by id (the detector copies evidence from them; it fetches the few successes
+    outside the batch that prove a finding itself). ``cache``: Events built in earlier batches.
+
+    On PostgreSQL the record's queries are plain SQL with the batch's people as one array
+    parameter (``raw``; an ``IN`` list of two thousand placeholders cost more to build and send
+    than the query took); elsewhere the same queries through the ORM.
+    """
     users = sorted({e.user_id for e in events if e.user_id is not None}
                    | {s.user_id for s in samples if s.user_id is not None})
     times = [e.occurred_at for e in events] + [s.occurred_at for s in samples]
     if not times:
         return BatchHistory(tenant_id=tenant_id)
     batch_start, batch_end = min(times), max(times)
-    record = LoginEvent.objects.filter(tenant_id=tenant_id)
+    raw = connection.vendor == "postgresql" if raw is None else raw
     collected = rows if rows is not None else {}
+    cache = EventCache() if cache is None else cache
 
     successes: list[Event] = []
     first: dict[int, dt.datetime] = {}
     before_window: dict[int, int] = {}
     if needs.successes_since is not None and users:
         since = min(needs.successes_since, batch_start)
-        for row in (record.filter(user_id__in=users, outcome=Outcome.SUCCESS,
-                                  occurred_at__gte=since, occurred_at__lte=batch_end)
-                    .order_by().values_list(*EVENT_COLUMNS)):
-            collected[int(row[0])] = row
-            successes.append(event_from_row(row, tenant_id=tenant_id, place_of=place_of))
+        successes = [cache.event(row, tenant_id=tenant_id, place_of=place_of)
+                     for row in _successes_rows(tenant_id=tenant_id, users=users, since=since,
+                                                until=batch_end, raw=raw)]
         if needs.learning:
-            for user_id, first_at, count in (
-                record.filter(user_id__in=users, outcome=Outcome.SUCCESS, occurred_at__lt=since)
-                .order_by().values("user_id")
-                .annotate(first=Min("occurred_at"), n=Count("id"))
-                .values_list("user_id", "first", "n")
-            ):
+            for user_id, first_at, count in _learning_rows(tenant_id=tenant_id, users=users,
+                                                           before=since, raw=raw):
                 first[user_id] = first_at
                 before_window[user_id] = count
 
@@ -280,10 +371,8 @@ def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[
     if needs.failures_window is not None:
         # Every failure of the tenant in the batch's span widened by the longest window: the
         # batch's logins and networks need them, whatever prefix a spray rule groups by.
-        window = record.filter(outcome__in=FAILURE_OUTCOMES,
-                               occurred_at__gte=batch_start - needs.failures_window,
-                               occurred_at__lte=batch_end)
-        for row in window.order_by().values_list(*EVENT_COLUMNS):
+        for row in _failure_rows(tenant_id=tenant_id, since=batch_start - needs.failures_window,
+                                 until=batch_end, raw=raw):
             collected[int(row[0])] = row
             failures.append(event_from_row(row, tenant_id=tenant_id))
 
@@ -299,8 +388,11 @@ def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[
 
     trusts: list[Trust] = []
     if needs.trusts and users:
-        trusts = list(Trust.objects.filter(tenant_id=tenant_id, user_id__in=users,
-                                           revoked_at__isnull=True))
+        # The tenant's trusts are few (each an admin's decision): filtered here rather than
+        # sending every person of the batch as a parameter.
+        wanted = set(users)
+        trusts = [trust for trust in Trust.objects.filter(tenant_id=tenant_id, revoked_at__isnull=True)
+                  if trust.user_id in wanted]
     return BatchHistory(tenant_id=tenant_id, successes=successes, failures=failures,
                         exports=exports, first_success=first, successes_before_window=before_window,
                         trusts=trusts)
