@@ -374,7 +374,7 @@ def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[
         for row in _failure_rows(tenant_id=tenant_id, since=batch_start - needs.failures_window,
                                  until=batch_end, raw=raw):
             collected[int(row[0])] = row
-            failures.append(event_from_row(row, tenant_id=tenant_id))
+            failures.append(cache.event(row, tenant_id=tenant_id, place_of=place_of))
 
     exports: list[ExportSample] = []
     if needs.exports_since is not None and samples:
