@@ -25,10 +25,22 @@ no longer plan the days ahead and the DEFAULT partition, which only its first st
 rings are disjoint and in order, so their rows, concatenated, are exactly the rows of the whole
 query: every row of a later ring is older (or, for "newer" pages, newer) than every row of an
 earlier one. A busy tenant's page is then planned over two or three partitions; a quiet one's
-costs at most three LIMITed queries. ``count_hint`` counts in the same window first, and only in
-the ring it has not seen whole: more than the cap there means more than the cap overall. A first
-page that needed the later steps has them count their ring in the same statement
-(``page_fetch(count_cap=...)``), so its count costs no round trip of its own.
+costs at most three LIMITed queries. ``count_hint`` counts ring by ring too (the day, the week,
+then the rest), skipping what the page saw whole, and stops as soon as it has more than the cap:
+counting "the rest of the window" in one go planned ~90 partitions (12 ms of planning and 8 ms of
+executor start-up per first page at 10M rows, bench/log_page on 2 vCPUs) to learn what the week
+already said. With ``page_fetch(count_cap=...)`` a first page counts in its own statements: its
+first query counts the whole week up to the cap (one subquery beside the page's rows), and a
+page that needed the rest of the query counts that rest in the same statement, so a busy
+tenant's first page, count included, is one query.
+
+The top of a first page: "newest first from now" left its first query unbounded above, so it
+was planned over the ~15 partitions made ahead of time and the DEFAULT one as well (5 of its
+6.5 ms of planning, and half its execution, on the bench's 10M rows). A first page therefore
+reads up to ``AHEAD`` (a day) past the clock, which prunes them: the record's only writer stamps
+rows with the server's clock, so only a clock that is wrong by more than a day could write a row
+beyond it (such a row is in the exports, not on the log pages). Its count has the same bound, so
+the count and the pages agree.
 """
 
 from __future__ import annotations
@@ -56,6 +68,8 @@ SIZE_MAX = 200
 COUNT_CAP = 1000
 # Spans tried before the whole query, on day-partitioned tables (see the module docstring).
 WINDOW_STEPS = (timedelta(days=1), timedelta(days=7))
+# How far past the clock a first page reads on those tables (see the module docstring).
+AHEAD = timedelta(days=1)
 
 Direction = Literal["older", "newer"]
 
@@ -84,10 +98,12 @@ class KeysetPage[M: Model]:
     # ``seen`` of them. count_hint counts only below it.
     seen_since: datetime | None = None
     seen: int = 0
-    # With page_fetch(count_cap=N), when the first window fell short: the rows of the last ring
-    # asked (the window's widest, or the rest of the query), counted up to N + 1 in the same
-    # query, so count_hint need not ask.
-    ring_count: int | None = None
+    # The instant the windows were measured from (a first page's "now"); None when not windowed.
+    anchor: datetime | None = None
+    # With page_fetch(count_cap=N): the rows at or after ``counted_since`` (None: every row),
+    # counted up to N + 1 by the page's own statements, so count_hint(cap=N) need not ask them.
+    counted: int | None = None
+    counted_since: datetime | None = None
     count_cap: int | None = None
 
 
@@ -163,22 +179,30 @@ class _Found[M: Model]:
     window_since: datetime | None  # see KeysetPage
     seen_since: datetime | None
     seen: int
-    ring_count: int | None = None
+    anchor: datetime | None = None
+    counted: int | None = None
+    counted_since: datetime | None = None
 
 
 _RING_COUNT = "keyset_ring_count"
 
 
-def _ask[M: Model](ring: QuerySet[M], limit: int, count_cap: int | None) -> tuple[list[M], int | None]:
-    """The first ``limit`` rows of ``ring``, and with ``count_cap`` its rows counted up to
-    ``count_cap + 1`` by a subquery of the same statement (one round trip, not two)."""
+def _ask[M: Model](ring: QuerySet[M], limit: int, count_cap: int | None,
+                  counting: QuerySet[M] | None = None) -> tuple[list[M], int | None]:
+    """The first ``limit`` rows of ``ring``, and with ``count_cap`` the rows of ``counting``
+    (``ring`` itself by default) counted up to ``count_cap + 1`` by a subquery of the same
+    statement (one round trip, not two). The count is None when ``ring`` has no row to carry it
+    and ``counting`` is another queryset."""
     if count_cap is None:
         return list(ring[:limit]), None
+    counted = ring if counting is None else counting
     # The ORM's own SQL for the ring, with its values as parameters: no text from a request.
-    sql, params = ring.order_by().values("pk")[: count_cap + 1].query.sql_with_params()
+    sql, params = counted.order_by().values("pk")[: count_cap + 1].query.sql_with_params()
     count = RawSQL(f"SELECT COUNT(*) FROM ({sql}) {_RING_COUNT}", params)  # noqa: S608, S611  # nosec B608 B611
     rows = list(ring.annotate(**{_RING_COUNT: count})[:limit])
-    return rows, getattr(rows[0], _RING_COUNT) if rows else 0
+    if rows:
+        return rows, getattr(rows[0], _RING_COUNT)
+    return rows, 0 if counting is None else None
 
 
 def _rows_in_windows[M: Model](
@@ -189,14 +213,22 @@ def _rows_in_windows[M: Model](
 
     ``ordered`` runs away from ``anchor``: older first (newest first from now when ``anchor`` is
     None), or newer first when ``newer``. Each window adds the ring beyond the one before it, up to
-    ``limit`` rows; the rest of the query comes last. With ``count_cap``, each query after the
-    first also counts its ring (see ``_ask``): a page that needed the wider windows is then
-    counted without a query of its own.
+    ``limit`` rows; the rest of the query comes last. With ``count_cap`` (a first page: older
+    rows, no anchor), the first query also counts the widest window's rows, and the rest of the
+    query, if asked, counts itself (see ``_ask``): the page is then counted without a query of
+    its own.
     """
     rows: list[M] = []
     seen_bound: datetime | None = None  # every row on the anchor's side of it is in ``rows``
+    counted: int | None = None  # rows on the anchor's side of ``counted_since``, counted
+    counted_since: datetime | None = None
+    start: datetime | None = None
     if windowed:
         start = anchor if anchor is not None else timezone.now()
+        # The top of the first ring: the cursor's side, or for a first page AHEAD past the clock.
+        top = (ordered.filter(**{f"{time_field}__lt": start + AHEAD})
+               if anchor is None and not newer else ordered)
+        counting = count_cap is not None and not newer
         for span in WINDOW_STEPS:
             bound = start + span if newer else start - span
             if newer:
@@ -204,24 +236,42 @@ def _rows_in_windows[M: Model](
                 if seen_bound is not None:
                     ring = ring.filter(**{f"{time_field}__gt": seen_bound})
             else:
-                ring = ordered.filter(**{f"{time_field}__gte": bound})
-                if seen_bound is not None:
-                    ring = ring.filter(**{f"{time_field}__lt": seen_bound})
+                ring = (top if seen_bound is None else
+                        ordered.filter(**{f"{time_field}__lt": seen_bound}))
+                ring = ring.filter(**{f"{time_field}__gte": bound})
             seen = len(rows)
-            # The first window's count is asked by count_hint only if its page is full there.
-            found, ring_count = _ask(ring, limit, count_cap if seen_bound is not None else None)
+            if counting and seen_bound is None:  # the first query counts the widest window
+                widest = start - WINDOW_STEPS[-1]
+                found, counted = _ask(ring, limit, count_cap,
+                                      top.filter(**{f"{time_field}__gte": widest}))
+                counted_since = widest if counted is not None else None
+            else:
+                found, _unused = _ask(ring, limit, None)
             rows += found
             if len(rows) >= limit:
-                return _Found(rows[:limit], None if newer else bound,
-                              seen_since=seen_bound, seen=seen, ring_count=ring_count)
+                return _Found(rows[:limit], None if newer else bound, seen_since=seen_bound,
+                              seen=seen, anchor=start, counted=counted, counted_since=counted_since)
             seen_bound = bound  # the ring held fewer than ``limit`` rows: all of them
+            if (counted is not None and count_cap is not None and counted <= count_cap
+                    and counted == len(rows)):
+                # The widest window holds no row beyond those found: its rings need no query.
+                seen_bound = counted_since
+                break
     rest = ordered
     if seen_bound is not None:
         rest = ordered.filter(**{f"{time_field}__gt" if newer else f"{time_field}__lt": seen_bound})
     seen = len(rows)
-    found, ring_count = _ask(rest, limit, count_cap if seen_bound is not None else None)
+    # The rest counts itself only when the rows before it are counted (or all seen) already.
+    rest_cap = count_cap if seen_bound is not None and not newer else None
+    found, rest_count = _ask(rest, limit, rest_cap)
     rows += found
-    return _Found(rows[:limit], None, seen_since=seen_bound, seen=seen, ring_count=ring_count)
+    if rest_count is not None:
+        if counted is not None and counted_since == seen_bound:
+            counted, counted_since = min(counted + rest_count, (count_cap or 0) + 1), None
+        elif counted is None:  # the first query found no row to carry the week's count
+            counted, counted_since = min(seen + rest_count, (count_cap or 0) + 1), None
+    return _Found(rows[:limit], None, seen_since=seen_bound, seen=seen, anchor=start,
+                  counted=counted, counted_since=counted_since)
 
 
 def page_fetch[M: Model](
@@ -279,43 +329,50 @@ def page_fetch[M: Model](
         prev_cursor = cursor_encode(model, at=cursor.at, pk=cursor.pk, direction="newer")
     return KeysetPage(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor,
                       has_more=has_more, window_since=found.window_since,
-                      seen_since=found.seen_since, seen=found.seen, ring_count=found.ring_count,
-                      count_cap=count_cap if found.ring_count is not None else None)
+                      seen_since=found.seen_since, seen=found.seen,
+                      anchor=found.anchor if cursor is None else None,
+                      counted=found.counted, counted_since=found.counted_since,
+                      count_cap=count_cap if found.counted is not None else None)
 
 
 def count_hint(queryset: QuerySet[Any], *, cap: int = COUNT_CAP,
                first_page: KeysetPage[Any] | None = None) -> CountHint:
     """How many rows match, without counting the whole table (see the module docstring).
 
-    ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``. Given the first page of ``queryset``: nothing
-    to count when that page holds every row, the page's window is counted first, and what the
-    page's narrower windows held whole (``seen``) is added rather than counted again; a ring
-    that page_fetch counted already (``count_cap=cap``) is not asked again.
+    ``SELECT COUNT(*) FROM (... LIMIT n)``, at most ``cap + 1`` rows in all. Given the first page
+    of ``queryset``: nothing to count when that page holds every row; what the page counted
+    already (``page_fetch(count_cap=cap)``) or saw whole is not asked again; the rest is counted
+    ring by ring from the page's anchor (the day, the week, then everything older), stopping as
+    soon as more than ``cap`` rows are counted.
     """
     if first_page is not None and not first_page.has_more:
         return CountHint(exact=len(first_page.rows))
     time_field = _time_field(queryset.model)
     counted = 0
     below: datetime | None = None  # rows at or after it are in ``counted`` already
-    known = (first_page.ring_count if first_page is not None and first_page.count_cap == cap
-             else None)
-    if first_page is not None and first_page.seen_since is not None:
+    anchor = first_page.anchor if first_page is not None else None
+    if first_page is not None and first_page.count_cap == cap and first_page.counted is not None:
+        if first_page.counted_since is None:  # every row was counted with the page
+            counted = first_page.counted
+            return CountHint(exact=counted) if counted <= cap else CountHint(exact=None, at_least=cap)
+        counted, below = first_page.counted, first_page.counted_since
+    elif first_page is not None and first_page.seen_since is not None:
         counted, below = first_page.seen, first_page.seen_since
-    if first_page is not None and first_page.window_since is not None:
-        if known is None:
-            ring = queryset.filter(**{f"{time_field}__gte": first_page.window_since})
-            if below is not None:
-                ring = ring.filter(**{f"{time_field}__lt": below})
-            known = ring.order_by().values("pk")[: cap + 1].count()
-        counted += known
+    if counted > cap:
+        return CountHint(exact=None, at_least=cap)
+    bounds: list[datetime | None] = []
+    if anchor is not None:
+        bounds = [anchor - span for span in WINDOW_STEPS if below is None or anchor - span < below]
+        if below is None:  # the top ring: as far ahead as the page read (see AHEAD)
+            below = anchor + AHEAD
+    for bound in [*bounds, None]:
+        ring = queryset
+        if bound is not None:
+            ring = ring.filter(**{f"{time_field}__gte": bound})
+        if below is not None:
+            ring = ring.filter(**{f"{time_field}__lt": below})
+        counted += ring.order_by().values("pk")[: cap + 1 - counted].count()
         if counted > cap:
             return CountHint(exact=None, at_least=cap)
-        below, known = first_page.window_since, None
-    if known is not None:  # the page came from the rest of the query, counted with it
-        counted += known
-        return CountHint(exact=counted) if counted <= cap else CountHint(exact=None, at_least=cap)
-    rest = queryset if below is None else queryset.filter(**{f"{time_field}__lt": below})
-    counted += rest.order_by().values("pk")[: cap + 1].count()
-    if counted <= cap:
-        return CountHint(exact=counted)
-    return CountHint(exact=None, at_least=cap)
+        below = bound
+    return CountHint(exact=counted)

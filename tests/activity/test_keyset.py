@@ -239,7 +239,11 @@ def test_count_hint_counts_the_first_pages_window_first(two_tenants) -> None:
     assert len(queries.captured_queries) == 1  # more than 20 in the last day: no wider count
     with CaptureQueriesContext(connection) as queries:
         hint = count_hint(events, cap=100, first_page=first)
-    assert hint.exact == 60 and len(queries.captured_queries) == 2  # the window, then all
+    # The day, the week (bounded on both sides), then the rest: a count never plans the whole
+    # window while a narrower ring could still say "more than the cap".
+    assert hint.exact == 60 and len(queries.captured_queries) == 3
+    week = queries.captured_queries[1]["sql"].upper()
+    assert week.count('"OCCURRED_AT" >= ') == 2 and '"OCCURRED_AT" < ' in week
 
 
 def test_count_hint_needs_no_query_when_the_first_page_holds_everything(two_tenants) -> None:
@@ -261,8 +265,9 @@ def test_each_wider_window_asks_only_the_ring_the_narrower_did_not_cover(two_ten
     expected = list(events.values_list("pk", flat=True))
     first, sqls = _page_queries(events, cursor=None, size=10)
     assert [r.pk for r in first.rows] == expected[:10] and len(sqls) == 2
-    # The week's query is bounded above by the day's lower bound: no partition ahead is planned.
-    assert '"OCCURRED_AT" < ' in sqls[1] and '"OCCURRED_AT" < ' not in sqls[0]
+    # The week's query is bounded above by the day's lower bound, the day's by a day past the
+    # clock: neither plans the partitions made ahead or the DEFAULT one.
+    assert sqls[0].count('"OCCURRED_AT" < ') == 1 and sqls[1].count('"OCCURRED_AT" < ') == 1
     assert first.seen == 3 and first.seen_since is not None
     assert first.window_since is not None and first.window_since < first.seen_since
     with CaptureQueriesContext(connection) as queries:
@@ -296,8 +301,9 @@ def test_a_first_page_from_the_wider_windows_counts_itself(two_tenants) -> None:
     logins_bulk(tenant, 30, newest=recent(days=3), step=timedelta(minutes=10))
     events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
     first, sqls = _page_queries(events, cursor=None, size=10, count_cap=20)
-    assert len(sqls) == 2 and "COUNT(" not in sqls[0] and "COUNT(" in sqls[1]
-    assert "LIMIT 21" in sqls[1] and "LIMIT 11" in sqls[1]
+    # The first query counts the whole week beside the day's rows; the week's ring counts nothing.
+    assert len(sqls) == 2 and "COUNT(" in sqls[0] and "COUNT(" not in sqls[1]
+    assert "LIMIT 21" in sqls[0] and "LIMIT 11" in sqls[0]
     with CaptureQueriesContext(connection) as queries:
         hint = count_hint(events, cap=20, first_page=first)
     assert (hint.exact, hint.at_least) == (None, 20) and queries.captured_queries == []
@@ -316,6 +322,46 @@ def test_a_first_page_from_the_wider_windows_counts_itself(two_tenants) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert count_hint(events, cap=100, first_page=first).exact == 72
     assert queries.captured_queries == []
+
+
+def test_a_busy_first_page_and_its_count_are_one_query(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 8, newest=recent(minutes=5), step=timedelta(minutes=1))
+    logins_bulk(tenant, 30, newest=recent(days=3), step=timedelta(minutes=10))
+    logins_bulk(tenant, 20, newest=recent(days=30))
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    first, sqls = _page_queries(events, cursor=None, size=5, count_cap=20)
+    assert len(sqls) == 1 and "LIMIT 21" in sqls[0]  # the day's rows, and the week counted
+    with CaptureQueriesContext(connection) as queries:
+        hint = count_hint(events, cap=20, first_page=first)
+    assert (hint.exact, hint.at_least) == (None, 20) and queries.captured_queries == []
+    # Under the cap in the week: only what is older than the week is counted, once.
+    first = page_fetch(events, cursor=None, size=5, count_cap=100)
+    assert first.counted == 38
+    with CaptureQueriesContext(connection) as queries:
+        assert count_hint(events, cap=100, first_page=first).exact == 58
+    assert len(queries.captured_queries) == 1
+    # Nothing in the last day to carry the week's count: counted ring by ring afterwards.
+    quiet = two_tenants.b.tenant
+    logins_bulk(quiet, 30, newest=recent(days=3), step=timedelta(minutes=10))
+    quiet_events = login_events_filtered(tenant=quiet, filters=LoginEventFilters())
+    first = page_fetch(quiet_events, cursor=None, size=5, count_cap=20)
+    assert first.counted is None and first.has_more
+    assert count_hint(quiet_events, cap=20, first_page=first).at_least == 20
+    assert count_hint(quiet_events, cap=50, first_page=first).exact == 30
+
+
+def test_a_first_page_reads_a_day_past_the_clock_and_counts_what_it_lists(two_tenants) -> None:
+    tenant = two_tenants.a.tenant
+    logins_bulk(tenant, 12, newest=recent(minutes=5))
+    skewed = logins_bulk(tenant, 1, newest=recent(minutes=-50))  # a writer's clock 50 min fast
+    logins_bulk(tenant, 1, newest=recent(days=-3))  # a clock three days wrong
+    events = login_events_filtered(tenant=tenant, filters=LoginEventFilters())
+    for count_cap in (None, 100):
+        first = page_fetch(events, cursor=None, size=5, count_cap=count_cap)
+        assert first.rows[0].pk == skewed[0].pk
+        assert count_hint(events, cap=100, first_page=first).exact == 13
+    assert _walk_older(events, 5) == list(events.values_list("pk", flat=True))[1:]
 
 
 def test_rows_on_a_window_boundary_are_listed_once(two_tenants) -> None:
