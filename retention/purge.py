@@ -3,10 +3,20 @@
 Partitions (PostgreSQL): a day partition of the record is dropped when every tenant with rows in
 it has that day rolled up and past its purge date, and no legal hold covers a row in it. The
 checks and the per-tenant row counts are taken while the partition itself is locked against
-writers (nobody writes a six-month-old day, so this waits on nothing); the parent is locked only
-for the DETACH and the DROP that follows, under a short ``lock_timeout`` so the sign-in path's
-inserts never queue behind the sweep for longer than that (a timeout leaves the day for the
-batches, or the next night).
+writers (nobody writes a six-month-old day, so this waits on nothing); then a few such
+partitions go in one ``DROP TABLE`` (``partitions_drop``), in the same transaction, under a
+short ``lock_timeout`` (a timeout leaves the days for the batches, or the next night).
+
+Why a DROP of the attached partition and not DETACH then DROP: PostgreSQL has no ``DETACH …
+CONCURRENTLY`` when the table has a DEFAULT partition, so both take the parent's (and
+DEFAULT's) ACCESS EXCLUSIVE lock anyway; but a detached partition becomes a table with foreign
+keys of its own, so DETACH creates action triggers on the tables it references (people,
+tenants) and the DROP that follows removes them, taking an ACCESS EXCLUSIVE lock on
+``accounts_user`` and ``tenants_tenant``, which every sign-in reads and whose rows its insert
+locks for its foreign-key checks (the two deadlock). An attached partition's foreign keys are
+the parent's: dropping it touches only itself, the parent and DEFAULT, for a catalogue change,
+and writes no more WAL than those catalogue rows. A few partitions per transaction make the
+other sessions rebuild the parent's partition list once, not once per day.
 
 Batches: rows of a tenant are deleted ``batch_size`` at a time, each batch its own short
 transaction: the ids are read first, then deleted by id (on the partitioned tables with the
@@ -15,13 +25,19 @@ nothing holds a foreign key to these rows except what ``_DEPENDENTS`` lists (axe
 expirations, the outbox's delivery attempts) and what a registered table names
 (``retention.registry``), deleted first in the same transaction. Alert
 evidence is not deleted: its raw IP and User-Agent are blanked in batches the same way.
+
+Every transaction of the sweep that reads many rows runs with ``sweep_statement_settings``: no
+parallel workers (the sweep uses one core; the other stays the sign-in's), no JIT (compiling a
+big aggregate costs more CPU than it saves) and a ``work_mem`` that keeps its hash aggregates in
+memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from axes.models import AccessAttempt, AccessAttemptExpiration
 from django.db import DatabaseError, connection, transaction
@@ -33,6 +49,18 @@ from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery
 from retention.due import Holds
 from retention.models import RolledUpDay
 from retention.registry import dependents_of
+
+SWEEP_WORK_MEM = "64MB"
+
+
+def sweep_statement_settings(cursor: Any) -> None:
+    """SET LOCAL (this transaction only) what keeps the sweep on one core and in memory."""
+    if connection.vendor != "postgresql":
+        return
+    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'")
+
 
 # Rows that point at a purged row without a database cascade: deleted with it, first.
 _DEPENDENTS: dict[type[Model], tuple[tuple[type[Model], str], ...]] = {
@@ -152,29 +180,48 @@ def droppable_partitions(*, before: dt.date) -> list[tuple[str, str, dt.date]]:
     return sorted(found, key=lambda item: (item[2], item[0]))
 
 
-def partition_drop(*, table: str, name: str, day: dt.date, purge_days: dict[int, dt.date],
-                   holds: dict[int, Holds], lock_timeout_ms: int) -> Dropped | str | None:
-    """Drop one day partition if nothing in it must stay; the Dropped, a reason it stayed
-    (translated by the caller's receipt) or None when it must stay for a hold or a rollup."""
-    if table not in PARTITIONED_TABLES or not name.startswith(f"{table}_p"):
-        raise ValueError(f"{name!r} is not a day partition of the record")
+def _droppable(cursor: Any, *, table: str, name: str, day: dt.date, purge_days: dict[int, dt.date],
+               holds: dict[int, Holds]) -> dict[int, int] | None:
+    """Lock one partition against writers and count its rows per tenant; None when it must stay
+    (a tenant not yet past its purge date, a day not rolled up for everyone, a held row)."""
+    # Writers of this (old) partition wait; readers and every other day go on.
+    cursor.execute(f'LOCK TABLE "{name}" IN SHARE ROW EXCLUSIVE MODE')
+    cursor.execute(f'SELECT tenant_id, count(*) FROM "{name}" GROUP BY tenant_id')  # noqa: S608  # nosec B608
+    rows_by_tenant = {int(t): int(n) for t, n in cursor.fetchall()}
+    tenants = set(rows_by_tenant)
+    if any(tenant_id not in purge_days or day >= purge_days[tenant_id] for tenant_id in tenants):
+        return None
+    rolled = set(RolledUpDay.objects.filter(day=day, tenant_id__in=tenants)
+                 .values_list("tenant_id", flat=True))
+    if rolled != tenants or _held_in(cursor, name, holds, tenants, table):
+        return None
+    return rows_by_tenant
+
+
+def partitions_drop(*, table: str, partitions: Sequence[tuple[str, dt.date]],
+                    purge_days: dict[int, dt.date], holds: dict[int, Holds],
+                    lock_timeout_ms: int) -> tuple[list[Dropped], str | None]:
+    """Drop those of ``partitions`` whose rows may all go, in one transaction; returns them and,
+    when the parent's lock timed out, why none was dropped (the caller logs it). A partition
+    that must stay (a hold, a tenant keeping it, a day not rolled up) is left and not returned."""
+    for name, _day in partitions:
+        if table not in PARTITIONED_TABLES or not name.startswith(f"{table}_p"):
+            raise ValueError(f"{name!r} is not a day partition of the record")
+    dropped: list[Dropped] = []
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            # Writers of this (old) partition wait; readers and every other day go on.
-            cursor.execute(f'LOCK TABLE "{name}" IN SHARE ROW EXCLUSIVE MODE')
-            cursor.execute(f'SELECT tenant_id, count(*) FROM "{name}" GROUP BY tenant_id')  # noqa: S608  # nosec B608
-            rows_by_tenant = {int(t): int(n) for t, n in cursor.fetchall()}
-            tenants = set(rows_by_tenant)
-            # Every tenant in it must be past its purge date and have the day rolled up.
-            if any(tenant_id not in purge_days or day >= purge_days[tenant_id] for tenant_id in tenants):
-                return None
-            rolled = set(RolledUpDay.objects.filter(day=day, tenant_id__in=tenants)
-                         .values_list("tenant_id", flat=True))
-            if rolled != tenants or _held_in(cursor, name, holds, tenants, table):
-                return None
+            sweep_statement_settings(cursor)
+            for name, day in partitions:
+                rows_by_tenant = _droppable(cursor, table=table, name=name, day=day,
+                                            purge_days=purge_days, holds=holds)
+                if rows_by_tenant is not None:
+                    dropped.append(Dropped(table=table, name=name, day=day, rows_by_tenant=rows_by_tenant))
+            if not dropped:
+                return [], None
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(lock_timeout_ms)}ms"])
-            cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{name}"')
-            cursor.execute(f'DROP TABLE "{name}"')
-    except DatabaseError as error:  # lock_timeout: the day waits for the batches or tomorrow
-        return f"{name}: {error.__class__.__name__}: {str(error).strip()[:200]}"
-    return Dropped(table=table, name=name, day=day, rows_by_tenant=rows_by_tenant)
+            # Only names of our own day partitions, checked above, are interpolated.
+            cursor.execute("DROP TABLE " + ", ".join(f'"{one.name}"' for one in dropped))
+    except DatabaseError as error:  # lock_timeout: the days wait for the batches or tomorrow
+        names = ", ".join(name for name, _day in partitions)
+        return [], f"{names}: {error.__class__.__name__}: {str(error).strip()[:200]}"
+    return dropped, None

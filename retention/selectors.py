@@ -168,10 +168,10 @@ def activity_totals(*, tenant: Tenant, since: dt.date, until: dt.date) -> Totals
                  .values_list("day", flat=True))
     by_day: dict[dt.date, dict[str, dict[str, int]]] = {}
     if rolled:
-        for day, metric, key, count in (DailyActivity.objects.for_tenant(tenant)
-                                        .filter(day__in=rolled)
-                                        .values_list("day", "metric", "key", "count")):
-            by_day.setdefault(day, {}).setdefault(metric, {})[key] = count
+        for day, counts in (DailyActivity.objects.for_tenant(tenant).filter(day__in=rolled)
+                            .values_list("day", "counts")):
+            by_day[day] = {metric: {key: int(count) for key, count in keys.items()}
+                           for metric, keys in counts.items()}
     live_days = [since + dt.timedelta(days=n) for n in range((until - since).days + 1)]
     live_days = [day for day in live_days if day not in rolled]
     if live_days:

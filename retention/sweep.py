@@ -6,7 +6,8 @@ Design
    not yet marked is aggregated (``retention.rollup``) into ``DailyActivity``, and marked
    (``RolledUpDay``) in the same transaction. A day is therefore counted exactly once: a kill
    before the commit leaves nothing, a kill after it leaves the mark, and the next run skips it.
-   Days are taken oldest first and across tenants at once (one set of aggregate queries per day).
+   Days are taken oldest first and across tenants at once: one set of aggregate queries per day,
+   each day its own short transaction.
 2. **Purge.** Only rows of days that are marked leave the record (``record_before``), so the
    rolled-up totals always equal the rows that were purged plus the rows holds kept. On
    PostgreSQL a day partition past every tenant's purge day, rolled up for every tenant in it
@@ -14,6 +15,13 @@ Design
    DEFAULT partition, tenants with a shorter policy, held days, the other personal tables — is
    deleted in bounded batches, each its own short transaction, with a pause between batches.
 3. **Receipt.** One ``SweepRun``; one ``SweepReceipt`` per tenant in scope.
+
+Pacing: the sign-in path shares the database (and, on a small server, its two cores) with the
+sweep, so the sweep works in short units (a day's roll-up, a few partitions' detach, a batch) and
+after each one rests in proportion to it: with ``RETENTION_SWEEP_DUTY`` (percent, default 50)
+it works that share of its wall time and sleeps the rest, at least ``RETENTION_SWEEP_PAUSE_MS``
+between batches. Its statements run on one core (``retention.purge.sweep_statement_settings``).
+The budget counts the rests too, so a paced sweep does less per night and resumes the next.
 
 Safety: the querysets of ``retention.due`` never reach a row younger than its tenant's purge
 day or covered by a hold in force; a PostgreSQL advisory lock serialises sweeps (a second one
@@ -41,7 +49,14 @@ from activity.models import ExportEvent, LoginEvent
 from activity.partitions import day_bounds
 from retention import due
 from retention.models import DailyActivity, RolledUpDay, SweepReceipt, SweepRun
-from retention.purge import blank_all, delete_all, droppable_partitions, partition_drop
+from retention.purge import (
+    Dropped,
+    blank_all,
+    delete_all,
+    droppable_partitions,
+    partitions_drop,
+    sweep_statement_settings,
+)
 from retention.rollup import activity_counts, event_totals
 from retention.selectors import purge_preview
 from retention.services import legal_holds_expire
@@ -51,8 +66,10 @@ logger = logging.getLogger(__name__)
 
 # pg_try_advisory_lock key of the sweep ("RETN" as an integer): one sweep at a time.
 ADVISORY_LOCK_KEY = 0x5245544E
-# Days rolled up per transaction (one set of aggregate queries, grouped by day, covers them).
-ROLLUP_DAYS_PER_TRANSACTION = 7
+# Day partitions dropped per transaction: the other sessions rebuild the parent's partition list
+# once per transaction, and the parent's lock is held for this many tables' catalogue rows.
+DROP_PER_TRANSACTION = 8
+DUTY_PERCENT_DEFAULT = 50
 RECORD_TIME_COLUMN = {due.LOGIN_TABLE: "occurred_at", due.EXPORT_TABLE: "occurred_at"}
 
 Hook = Callable[[str], None]
@@ -105,14 +122,17 @@ def _first_day(tenant: Tenant, before: dt.datetime) -> dt.date | None:
 
 class Sweep:
     def __init__(self, *, now: dt.datetime, tenant: Tenant | None, dry_run: bool,
-                 budget_seconds: float, batch_size: int, pause_seconds: float,
-                 hook: Hook | None, progress: Progress | None) -> None:
+                 budget_seconds: float, batch_size: int, pause_seconds: float, duty: float,
+                 hook: Hook | None, progress: Progress | None, phase: Hook | None = None) -> None:
         self.now = now
         self.only = tenant
         self.dry_run = dry_run
         self.deadline = time.monotonic() + budget_seconds
         self.batch_size = max(1, batch_size)
         self.pause_seconds = pause_seconds
+        self.duty = min(1.0, max(0.01, duty))
+        self.phase = phase or (lambda name: None)
+        self._worked_since = time.monotonic()
         self.hook = hook or (lambda point: None)
         self.progress = progress or (lambda kind, amount: None)
         self.stopped = False
@@ -125,11 +145,20 @@ class Sweep:
             self.stopped = True
         return not self.stopped
 
+    def _pace(self, minimum: float = 0.0) -> bool:
+        """After a unit of work: rest in proportion to it (the duty cycle), at least ``minimum``
+        seconds; then whether the budget allows another unit."""
+        worked = time.monotonic() - self._worked_since
+        rest = max(minimum, worked * (1 - self.duty) / self.duty)
+        rest = min(rest, max(0.0, self.deadline - time.monotonic()))
+        if rest > 0:
+            time.sleep(rest)
+        self._worked_since = time.monotonic()
+        return self._time_left()
+
     def _pause(self) -> bool:
         """Between batches: give the sign-in path the database, and honour the budget."""
-        if self.pause_seconds > 0:
-            time.sleep(self.pause_seconds)
-        return self._time_left()
+        return self._pace(self.pause_seconds)
 
     def _plan(self) -> None:
         tenants = [self.only] if self.only is not None else list(Tenant.objects.order_by("pk"))
@@ -153,52 +182,47 @@ class Sweep:
         for work in self.work:
             for day in work.days:
                 by_day[day].append(work)
-        days = sorted(by_day)
-        # A few days per transaction: one set of aggregate queries covers them all.
-        chunks: list[list[dt.date]] = []
-        for day in days:
-            if chunks and (day - chunks[-1][0]).days < ROLLUP_DAYS_PER_TRANSACTION:
-                chunks[-1].append(day)
-            else:
-                chunks.append([day])
-        for chunk in chunks:
+        for day in sorted(by_day):
             if not self._time_left():
                 return
             started = time.monotonic()
-            pairs = {(work.tenant.pk, day): work for day in chunk for work in by_day[day]}
+            pairs = {(work.tenant.pk, day): work for work in by_day[day]}
             try:
-                written = self._roll_up_days(chunk[0], chunk[-1], set(pairs))
+                written = self._roll_up_days(day, day, set(pairs))
             except DatabaseError as error:
-                logger.exception("retention: rolling up %s..%s failed", chunk[0], chunk[-1])
-                for work in {id(w): w for w in pairs.values()}.values():
-                    work.errors.append(f"rollup {chunk[0]}: {error.__class__.__name__}")
+                logger.exception("retention: rolling up %s failed", day)
+                for work in pairs.values():
+                    work.errors.append(f"rollup {day}: {error.__class__.__name__}")
+                self._pace()
                 continue
             share = (time.monotonic() - started) / max(1, len(pairs))
-            for (_tenant_id, day), work in pairs.items():
+            for (_tenant_id, _day), work in pairs.items():
                 work.days.remove(day)
                 work.seconds += share
                 if (work.tenant.pk, day) in written:
                     work.rolled += 1
                     work.oldest = min(work.oldest or day, day)
                     work.newest = max(work.newest or day, day)
-            self.progress("day", len(chunk))
+            self.progress("day", 1)
             self.hook("rolled_up")
+            self._pace()
 
     def _roll_up_days(self, since: dt.date, until: dt.date,
                       pairs: set[tuple[int, dt.date]]) -> set[tuple[int, dt.date]]:
         """Count and mark the (tenant, day) pairs not marked yet, in one transaction."""
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                sweep_statement_settings(cursor)
             ids = sorted({tenant_id for tenant_id, _day in pairs})
             done = set(RolledUpDay.objects.filter(day__gte=since, day__lte=until, tenant_id__in=ids)
                        .select_for_update().values_list("tenant_id", "day"))
             todo = pairs - done
             counts = activity_counts(tenant_ids=ids, since=since, until=until)
-            rows = [DailyActivity(tenant_id=tenant_id, day=day, metric=metric, key=key[:128], count=count)
-                    for (tenant_id, day), metrics in counts.items() if (tenant_id, day) in todo
-                    for metric, keys in metrics.items() for key, count in keys.items()]
-            DailyActivity.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
-                                              unique_fields=["tenant", "day", "metric", "key"],
-                                              update_fields=["count"])
+            # One row per (tenant, day) with every count of it: far less WAL than a row per key.
+            rows = [DailyActivity(tenant_id=tenant_id, day=day, counts=metrics)
+                    for (tenant_id, day), metrics in counts.items() if (tenant_id, day) in todo]
+            DailyActivity.objects.bulk_create(rows, batch_size=500, update_conflicts=True,
+                                              unique_fields=["tenant", "day"], update_fields=["counts"])
             markers = []
             for tenant_id, day in sorted(todo):
                 logins, exports = event_totals(counts, tenant_id, day)
@@ -209,6 +233,17 @@ class Sweep:
 
     # --- 2. purge -----------------------------------------------------------------------------
 
+    def _count_dropped(self, dropped: Dropped, by_pk: dict[int, _Work], seconds: float) -> None:
+        share = seconds / max(1, len(dropped.rows_by_tenant))
+        for tenant_id, count in dropped.rows_by_tenant.items():
+            work = by_pk.get(tenant_id)
+            if work is None:  # a tenant deleted since (its rows went with the partition)
+                continue
+            work.rows[dropped.table] += count
+            work.partitions += 1
+            work.seconds += share
+        self.progress("rows", sum(dropped.rows_by_tenant.values()))
+
     def _drop_partitions(self) -> list[str]:
         if self.only is not None or not self.work:
             return []  # a whole day belongs to every tenant: only a full run drops it
@@ -217,26 +252,27 @@ class Sweep:
         holds = {work.tenant.pk: work.holds for work in self.work}
         by_pk = {work.tenant.pk: work for work in self.work}
         dropped: list[str] = []
+        groups: list[tuple[str, list[tuple[str, dt.date]]]] = []
         for table, name, day in droppable_partitions(before=before):
+            last = groups[-1] if groups else None
+            if last is not None and last[0] == table and len(last[1]) < DROP_PER_TRANSACTION:
+                last[1].append((name, day))
+            else:
+                groups.append((table, [(name, day)]))
+        for table, partitions in groups:
             if not self._time_left():
                 break
             started = time.monotonic()
-            result = partition_drop(table=table, name=name, day=day, purge_days=purge_days,
-                                    holds=holds, lock_timeout_ms=settings.RETENTION_SWEEP_LOCK_TIMEOUT_MS)
-            if isinstance(result, str):
-                logger.warning("retention: partition %s kept for now (%s)", name, result)
-                continue
-            if result is None:
-                continue
-            dropped.append(name)
-            share = (time.monotonic() - started) / max(1, len(result.rows_by_tenant))
-            for tenant_id, count in result.rows_by_tenant.items():
-                work = by_pk[tenant_id]
-                work.rows[table] += count
-                work.partitions += 1
-                work.seconds += share
-            self.progress("rows", sum(result.rows_by_tenant.values()))
-            self.hook("partition_dropped")
+            gone, failure = partitions_drop(
+                table=table, partitions=partitions, purge_days=purge_days, holds=holds,
+                lock_timeout_ms=settings.RETENTION_SWEEP_LOCK_TIMEOUT_MS)
+            if failure is not None:
+                logger.warning("retention: partitions kept for now (%s)", failure)
+            for one in gone:
+                dropped.append(one.name)
+                self._count_dropped(one, by_pk, (time.monotonic() - started) / len(gone))
+                self.hook("partition_dropped")
+            self._pace()
         return dropped
 
     def _purge_tenant(self, work: _Work) -> None:
@@ -265,6 +301,7 @@ class Sweep:
             work.rows[table] += deleted
             if not finished:
                 break
+            self._pace()  # a table's last (short) batch, or its one empty look, is work too
         blank, blank_kept = due.evidence_to_blank(tenant=work.tenant, rules=work.rules, now=self.now,
                                                   holds=work.holds)
         if self._time_left():
@@ -290,6 +327,7 @@ class Sweep:
             deleted, _finished = delete_all(rows, batch_size=self.batch_size, pause=self._pause,
                                             on_batch=lambda n: self.progress("rows", n))
             purged[table] = deleted
+            self._pace()
         return purged
 
     # --- 3. receipts --------------------------------------------------------------------------
@@ -330,13 +368,18 @@ class Sweep:
                 if self.dry_run:
                     self._dry_run()
                 else:
+                    self.phase("roll-up")
                     self._roll_up()
+                    self.phase("partition drops")
                     run.partitions_dropped = self._drop_partitions()
+                    self.phase("batches")
                     for work in self.work:
                         if not self._time_left():
                             break
                         self._purge_tenant(work)
+                    self.phase("platform batches")
                     run.rows_purged = self._purge_platform()
+                self.phase("receipts")
                 run.status = SweepRun.Status.PARTIAL if self.stopped else SweepRun.Status.COMPLETED
             except Exception as error:  # a receipt of what was done, then the error
                 logger.exception("retention: sweep failed")
@@ -352,13 +395,19 @@ class Sweep:
 def retention_sweep(*, tenant: Tenant | None = None, dry_run: bool = False,
                     now: dt.datetime | None = None, budget_seconds: float | None = None,
                     batch_size: int | None = None, pause_seconds: float | None = None,
-                    hook: Hook | None = None, progress: Progress | None = None) -> SweepRun:
-    """Roll up, purge and write receipts for every tenant (or one); see the module header."""
+                    duty_percent: float | None = None, hook: Hook | None = None,
+                    progress: Progress | None = None, phase: Hook | None = None) -> SweepRun:
+    """Roll up, purge and write receipts for every tenant (or one); see the module header.
+
+    ``hook`` is called at each point where the sweep may be killed safely, ``phase`` with the
+    name of each phase as it begins (the benchmark's per-phase figures)."""
+    if duty_percent is None:
+        duty_percent = getattr(settings, "RETENTION_SWEEP_DUTY", DUTY_PERCENT_DEFAULT)
     return Sweep(
         now=now or timezone.now(), tenant=tenant, dry_run=dry_run,
         budget_seconds=settings.RETENTION_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds,
         batch_size=batch_size or settings.RETENTION_SWEEP_BATCH_SIZE,
         pause_seconds=(settings.RETENTION_SWEEP_PAUSE_MS / 1000 if pause_seconds is None
                        else pause_seconds),
-        hook=hook, progress=progress,
+        duty=duty_percent / 100, hook=hook, progress=progress, phase=phase,
     ).run()

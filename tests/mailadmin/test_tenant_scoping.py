@@ -105,7 +105,7 @@ ALLOWLIST: dict[str, str] = {
         "axes' tables are platform-wide, keyed by address: scoped by this tenant's mail domains",
     "retention.due.platform_querysets":
         "rows of no tenant: lockout rows on no tenant's domain, platform audit entries, sessions",
-    "retention.purge.partition_drop":
+    "retention.purge._droppable":
         "the roll-up marks of exactly the tenants found in the partition about to be dropped",
     "retention.rollup.activity_counts":
         "aggregates the tenants its caller names (tenant_ids): one for reports, a day's for the sweep",

@@ -237,8 +237,8 @@ def test_dashboard_chart_reads_rolled_up_days_too(two_tenants, make_client) -> N
     at = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
     sign_ins(a.tenant, a.member, [at] * 3)  # still stored, but the day is rolled up below
     RolledUpDay.objects.create(tenant=a.tenant, day=day, login_events=3)
-    DailyActivity.objects.create(tenant=a.tenant, day=day, metric=Metric.SIGNINS_BY_OUTCOME,
-                                 key=Outcome.SUCCESS, count=3)
+    DailyActivity.objects.create(tenant=a.tenant, day=day,
+                                 counts={Metric.SIGNINS_BY_OUTCOME: {Outcome.SUCCESS: 3}})
     sign_ins(a.tenant, a.member, [at + dt.timedelta(days=1)] * 2)  # a live day
     page = body(sign_in(make_client(), a.owner).get("/dashboard/?period=7d"))
     rows = {row[0]: row[1:] for row in table(page, "signins")}

@@ -11,6 +11,7 @@ from axes.models import AccessAttempt, AccessAttemptExpiration, AccessLog
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Q
 
 from activity.models import AuditLogEntry, ExportEvent, LoginEvent
 from activity.services import audit_entry_record
@@ -44,7 +45,8 @@ def _build(t: TwoTenants) -> None:
 def _state() -> tuple[set[int], set[int], dict[tuple, int]]:
     return (set(LoginEvent.objects.values_list("id", flat=True)),
             set(ExportEvent.objects.values_list("id", flat=True)),
-            {(r.tenant_id, r.day, r.metric, r.key): r.count for r in DailyActivity.objects.all()})
+            {(r.tenant_id, r.day, metric, key): count for r in DailyActivity.objects.all()
+             for metric, keys in r.counts.items() for key, count in keys.items()})
 
 
 def _totals(t: TwoTenants) -> list[dict]:
@@ -73,6 +75,10 @@ def test_the_sweep_purges_past_the_purge_day_keeps_the_rest_and_the_reports_stay
     # Rolled-up totals equal purged rows, day by day.
     purged = sum(RolledUpDay.objects.filter(tenant=a.tenant).values_list("login_events", flat=True))
     assert purged == 11
+    # A day's counts are one row (metric -> key -> count), written once with its mark.
+    assert sorted(DailyActivity.objects.filter(tenant=a.tenant).values_list("day", flat=True)) == sorted(
+        RolledUpDay.objects.filter(Q(login_events__gt=0) | Q(export_events__gt=0), tenant=a.tenant)
+        .values_list("day", flat=True))
     # A second sweep is a no-op.
     state = _state()
     again = sweep()
