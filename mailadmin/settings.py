@@ -343,11 +343,13 @@ RETENTION_MAX_PURGE_DAYS = _env_int("RETENTION_MAX_PURGE_DAYS", 730)
 RETENTION_DEFAULT_AUDIT_DAYS = 365
 RETENTION_MIN_AUDIT_DAYS = _env_int("RETENTION_MIN_AUDIT_DAYS", 180)
 # The nightly sweep (retention/sweep.py): rows per DELETE batch and the pause between batches
-# (short transactions, so sign-ins never wait long on its locks); how long a DETACH may wait for
-# the record's parent table before the day is left for the batches; and its time budget, below
-# the task's time limit (retention/tasks.py), after which it stops and resumes the next night.
+# (short transactions, so sign-ins never wait long on its locks); the share of its wall time it
+# works (percent; after each unit of work it rests in proportion); how long a partition DROP may
+# wait for the record's parent table before the day is left for the batches; and its time budget,
+# below the task's time limit (retention/tasks.py), after which it stops and resumes the next night.
 RETENTION_SWEEP_BATCH_SIZE = _env_int("RETENTION_SWEEP_BATCH_SIZE", 5000)
 RETENTION_SWEEP_PAUSE_MS = _env_int("RETENTION_SWEEP_PAUSE_MS", 20)
+RETENTION_SWEEP_DUTY = _env_int("RETENTION_SWEEP_DUTY", 50)
 RETENTION_SWEEP_LOCK_TIMEOUT_MS = _env_int("RETENTION_SWEEP_LOCK_TIMEOUT_MS", 500)
 RETENTION_SWEEP_BUDGET_SECONDS = _env_int("RETENTION_SWEEP_BUDGET_SECONDS", 25 * 60)
 
