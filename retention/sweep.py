@@ -69,7 +69,6 @@ ADVISORY_LOCK_KEY = 0x5245544E
 # Day partitions dropped per transaction: the other sessions rebuild the parent's partition list
 # once per transaction, and the parent's lock is held for this many tables' catalogue rows.
 DROP_PER_TRANSACTION = 8
-DUTY_PERCENT_DEFAULT = 50
 RECORD_TIME_COLUMN = {due.LOGIN_TABLE: "occurred_at", due.EXPORT_TABLE: "occurred_at"}
 
 Hook = Callable[[str], None]
@@ -402,7 +401,7 @@ def retention_sweep(*, tenant: Tenant | None = None, dry_run: bool = False,
     ``hook`` is called at each point where the sweep may be killed safely, ``phase`` with the
     name of each phase as it begins (the benchmark's per-phase figures)."""
     if duty_percent is None:
-        duty_percent = getattr(settings, "RETENTION_SWEEP_DUTY", DUTY_PERCENT_DEFAULT)
+        duty_percent = settings.RETENTION_SWEEP_DUTY
     return Sweep(
         now=now or timezone.now(), tenant=tenant, dry_run=dry_run,
         budget_seconds=settings.RETENTION_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds,
