@@ -51,6 +51,7 @@ from alerts.history import (
     EventCache,
     HistoryNeeds,
     Row,
+    SuccessCache,
     export_sample_from_row,
     history_fetch,
     users_existing,
@@ -557,9 +558,11 @@ def _context(tenant: Tenant) -> TenantContext:
 
 
 def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_size: int,
-                        now: dt.datetime | None = None, cache: EventCache | None = None) -> DetectResult:
-    """Detect over the next batch of the tenant's sign-ins, in one transaction. ``cache``: the
-    Events earlier batches of this run built (``tenant_detect`` passes one)."""
+                        now: dt.datetime | None = None, cache: EventCache | None = None,
+                        held: SuccessCache | None = None) -> DetectResult:
+    """Detect over the next batch of the tenant's sign-ins, in one transaction. ``cache`` and
+    ``held``: the Events and the people's successes earlier batches of this run read
+    (``tenant_detect`` passes them; see ``alerts.history``)."""
     result = DetectResult()
     now = now or timezone.now()
     cache = EventCache() if cache is None else cache
@@ -576,7 +579,7 @@ def signin_batch_detect(*, tenant: Tenant, rules: Sequence[ActiveRule], batch_si
         if signin_rules:
             needs = history_needs(signin_rules, batch_start=min(e.occurred_at for e in events))
             history = history_fetch(tenant_id=tenant.pk, events=events, needs=needs,
-                                    place_of=place_of, rows=collected, cache=cache)
+                                    place_of=place_of, rows=collected, cache=cache, held=held)
             found = _evaluate(signin_rules, events, (), history, _context(tenant), result)
             findings_write(tenant_id=tenant.pk, found=found, signin=collected, exports={},
                            now=now, result=result, tenant=tenant)
@@ -624,12 +627,13 @@ def tenant_detect(*, tenant: Tenant, batch_size: int | None = None, max_batches:
     size = batch_size or settings.ALERTS_DETECT_BATCH_SIZE
     rules = rules_active(tenant_id=tenant.pk, registry=registry)
     total = DetectResult()
-    cache = EventCache()
+    cache, held = EventCache(), SuccessCache()
     for kind in (EventKind.SIGNIN, EventKind.EXPORT):
         batches = 0
         while max_batches is None or batches < max_batches:
             if kind == EventKind.SIGNIN:
-                step = signin_batch_detect(tenant=tenant, rules=rules, batch_size=size, cache=cache)
+                step = signin_batch_detect(tenant=tenant, rules=rules, batch_size=size, cache=cache,
+                                           held=held)
             else:
                 step = export_batch_detect(tenant=tenant, rules=rules, batch_size=size)
             total.add(step)

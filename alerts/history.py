@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min
 
@@ -270,6 +271,27 @@ class EventCache(dict[int, Event]):
         return event
 
 
+class SuccessCache:
+    """The successes of every person one catch-up has read so far, kept up to date batch by batch.
+
+    Batches of a catch-up move forward in time, and a person's 90 days of history would be read
+    again in each batch they appear in. Instead a person is read in full once (their successes
+    since the batch's window start, and the learning counts before it); after that each batch
+    reads only the tenant's successes since the previous batch's end, less the late-commit window
+    (``ALERTS_DETECT_LOOKBACK_SECONDS``, the same rows the detector's own late-row read allows
+    for), and adds them to the people already held. A person whose window would start earlier
+    than the one they were read with is read again in full. The detector makes one per tenant and
+    run (``tenant_detect``); a beat run of one batch reads as before.
+    """
+
+    def __init__(self) -> None:
+        self.events: dict[int, dict[int, Event]] = {}
+        self.since: dict[int, dt.datetime] = {}
+        self.first: dict[int, dt.datetime] = {}
+        self.before: dict[int, int] = {}
+        self.until: dt.datetime | None = None
+
+
 def _ids_array(ids: Iterable[int]) -> str:
     """A PostgreSQL array literal of integers: one parameter however many ids (``= ANY(%s)``)."""
     return "{" + ",".join(str(int(i)) for i in ids) + "}"
@@ -300,6 +322,55 @@ def _successes_rows(*, tenant_id: int, users: Sequence[int], since: dt.datetime,
                                       outcome=Outcome.SUCCESS, occurred_at__gte=since,
                                       occurred_at__lte=until)
             .order_by().values_list(*HISTORY_COLUMNS))
+
+
+def _tenant_successes_rows(*, tenant_id: int, since: dt.datetime, until: dt.datetime,
+                           raw: bool) -> Iterable[Row]:
+    if raw:
+        sql = _select(HISTORY_COLUMNS, '"tenant_id" = %s AND "outcome" = %s '
+                      'AND "occurred_at" >= %s AND "occurred_at" <= %s')
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tenant_id, Outcome.SUCCESS, since, until])
+            return cursor.fetchall()
+    return (LoginEvent.objects.filter(tenant_id=tenant_id, outcome=Outcome.SUCCESS,
+                                      occurred_at__gte=since, occurred_at__lte=until)
+            .order_by().values_list(*HISTORY_COLUMNS))
+
+
+def _successes_cached(*, tenant_id: int, users: Sequence[int], since: dt.datetime,
+                      batch_end: dt.datetime, learning: bool, held: SuccessCache, cache: EventCache,
+                      place_of: PlaceOf | None, raw: bool) -> tuple[list[Event], dict[int, dt.datetime],
+                                                                   dict[int, int]]:
+    """``history_fetch``'s successes and learning counts through ``held`` (``SuccessCache``)."""
+    if held.until is not None and held.events:
+        # What every person held missed since the last batch (its late commits included).
+        late = dt.timedelta(seconds=settings.ALERTS_DETECT_LOOKBACK_SECONDS)
+        for row in _tenant_successes_rows(tenant_id=tenant_id, since=held.until - late,
+                                          until=max(batch_end, held.until), raw=raw):
+            person = held.events.get(row[1])
+            if person is not None:
+                person[int(row[0])] = cache.event(row, tenant_id=tenant_id, place_of=place_of)
+    unread = [u for u in users if u not in held.events or since < held.since[u]]
+    if unread:
+        read: dict[int, dict[int, Event]] = {u: {} for u in unread}
+        for row in _successes_rows(tenant_id=tenant_id, users=unread, since=since,
+                                   until=max(batch_end, held.until or batch_end), raw=raw):
+            read[row[1]][int(row[0])] = cache.event(row, tenant_id=tenant_id, place_of=place_of)
+        for user_id in unread:
+            held.events[user_id] = read[user_id]
+            held.since[user_id] = since
+            held.first.pop(user_id, None)
+            held.before.pop(user_id, None)
+        if learning:
+            for user_id, first_at, count in _learning_rows(tenant_id=tenant_id, users=unread,
+                                                           before=since, raw=raw):
+                held.first[user_id] = first_at
+                held.before[user_id] = count
+    held.until = max(batch_end, held.until or batch_end)
+    successes = [event for u in users for event in held.events[u].values()]
+    first = {u: held.first[u] for u in users if u in held.first}
+    before = {u: held.before[u] for u in users if u in held.before}
+    return successes, first, before
 
 
 def _learning_rows(*, tenant_id: int, users: Sequence[int], before: dt.datetime,
@@ -334,10 +405,11 @@ def _failure_rows(*, tenant_id: int, since: dt.datetime, until: dt.datetime,
 def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[ExportSample] = (),
                   needs: HistoryNeeds, place_of: PlaceOf | None = None,
                   rows: dict[int, Row] | None = None, cache: EventCache | None = None,
-                  raw: bool | None = None) -> BatchHistory:
+                  held: SuccessCache | None = None, raw: bool | None = None) -> BatchHistory:
     """Fetch every history the batch needs in one query per kind; ``rows`` collects the raw rows
     of the failures by id (the detector copies evidence from them; it fetches the few successes
-    outside the batch that prove a finding itself). ``cache``: Events built in earlier batches.
+    outside the batch that prove a finding itself). ``cache``: Events built in earlier batches;
+    ``held``: the successes earlier batches of the same catch-up read (``SuccessCache``).
 
     On PostgreSQL the record's queries are plain SQL with the batch's people as one array
     parameter (``raw``; an ``IN`` list of two thousand placeholders cost more to build and send
@@ -356,7 +428,12 @@ def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[
     successes: list[Event] = []
     first: dict[int, dt.datetime] = {}
     before_window: dict[int, int] = {}
-    if needs.successes_since is not None and users:
+    if needs.successes_since is not None and users and held is not None:
+        successes, first, before_window = _successes_cached(
+            tenant_id=tenant_id, users=users, since=min(needs.successes_since, batch_start),
+            batch_end=batch_end, learning=needs.learning, held=held, cache=cache,
+            place_of=place_of, raw=raw)
+    elif needs.successes_since is not None and users:
         since = min(needs.successes_since, batch_start)
         successes = [cache.event(row, tenant_id=tenant_id, place_of=place_of)
                      for row in _successes_rows(tenant_id=tenant_id, users=users, since=since,
