@@ -107,3 +107,24 @@ def test_same_seed_same_history():
     LoginEvent.objects.all().delete()
     activity_generate(tenants=[tenant], people=None, events=300, days=3, seed=11)
     assert sorted(LoginEvent.objects.values_list(*fields)) == first
+
+
+def test_loaded_partitions_are_shaped_like_the_ones_made_ahead():
+    # The loader builds each day's table apart (a bounds CHECK, parallel_workers for its index
+    # builds) and attaches it: nothing of that may stay behind on the product's table.
+    _generate()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.relname, c.reloptions,
+                   array(SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k
+                         WHERE k.conrelid = c.oid ORDER BY 1),
+                   array(SELECT regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')
+                         FROM pg_index i WHERE i.indrelid = c.oid ORDER BY 1)
+            FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+            WHERE h.inhparent = 'activity_loginevent'::regclass""")
+        shapes: dict[tuple, list[str]] = {}
+        for name, options, constraints, indexes in cursor.fetchall():
+            shapes.setdefault((tuple(options or ()), tuple(constraints), tuple(indexes)), []).append(name)
+    assert len(shapes) == 1, shapes
+    ((options, constraints, indexes),) = shapes
+    assert options == () and len(indexes) == 6 and any("FOREIGN KEY" in c for c in constraints)
