@@ -58,8 +58,13 @@ def _postgres() -> contextlib.AbstractContextManager[tuple[str, str]]:
 
 
 def _configure_django(database_url: str) -> None:
+    import os
+
     from bench.common import django_on_postgres
 
+    # A web worker beside a Celery worker: the auditor's one sign-in must not run the alert
+    # detector over the tenant's millions of freshly loaded rows (minutes, before any timing).
+    os.environ["ALERTS_DETECT_EAGER"] = "0"
     django_on_postgres(database_url)
 
 
