@@ -196,8 +196,12 @@ def _ask[M: Model](ring: QuerySet[M], limit: int, count_cap: int | None,
     if count_cap is None:
         return list(ring[:limit]), None
     counted = ring if counting is None else counting
+    # Newest first, as the page itself: the day partitions are then read in order from the newest
+    # and the count stops after ``count_cap + 1`` index entries. Unordered, PostgreSQL started at
+    # the oldest day of the week with a bitmap of that whole day (8 ms of a 10 ms first page).
     # The ORM's own SQL for the ring, with its values as parameters: no text from a request.
-    sql, params = counted.order_by().values("pk")[: count_cap + 1].query.sql_with_params()
+    sql, params = (counted.order_by(f"-{_time_field(ring.model)}").values("pk")[: count_cap + 1]
+                   .query.sql_with_params())
     count = RawSQL(f"SELECT COUNT(*) FROM ({sql}) {_RING_COUNT}", params)  # noqa: S608, S611  # nosec B608 B611
     rows = list(ring.annotate(**{_RING_COUNT: count})[:limit])
     if rows:
