@@ -99,7 +99,7 @@ def person_detail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
         "can_reactivate_offboarded": offboarded and actor.can(Cap.PEOPLE_MAKE_OWNER)
         and person.pk != actor.pk,
         # Mail clients: what they may sign in with, and the switch (security.policies.mail).
-        "mail": person_mail_glance(person=person, actor=actor),
+        "mail": person_mail_glance(person=person, actor=actor, has_mfa_device=has_mfa),
     }
     context["has_sign_in_help"] = any(context[key] for key in (
         "can_unlock", "can_reset_mfa", "can_send_reset", "can_require_password_change",

@@ -37,14 +37,18 @@ def mail_rules_cached(*, tenant: Tenant) -> MailRules:
     return tenant_rules("mail", tenant, lambda: mail_rules_for(tenant=tenant))
 
 
-def person_account_password_over_mail(*, person: User) -> AccountPasswordOverMail:
-    """Whether this person's mail clients may use the account password (the person page says it)."""
+def person_account_password_over_mail(*, person: User,
+                                      has_mfa_device: bool | None = None) -> AccountPasswordOverMail:
+    """Whether this person's mail clients may use the account password (the person page says it;
+    it knows ``has_mfa_device`` already)."""
     tenant = person.tenant
     if tenant is None:
         return AccountPasswordOverMail.MAIL_OFF
+    if has_mfa_device is None:
+        has_mfa_device = mfa_user_has_device(user=person)
     return account_password_over_mail(
         role=person.role, person_off=person.mail_protocols_off,
-        has_mfa_device=mfa_user_has_device(user=person), password_hash=person.password or "",
+        has_mfa_device=has_mfa_device, password_hash=person.password or "",
         mail_rules=mail_rules_cached(tenant=tenant),
         mfa_rules=tenant_rules("mfa", tenant, lambda: mfa_rules_for(tenant=tenant)))
 
@@ -70,7 +74,7 @@ class PersonMail:
     can_switch: bool
 
 
-def person_mail_glance(*, person: User, actor: User) -> PersonMail:
+def person_mail_glance(*, person: User, actor: User, has_mfa_device: bool | None = None) -> PersonMail:
     tenant = person.tenant
     rules = mail_rules_cached(tenant=tenant) if tenant is not None else MailRules()
     off_for_role = person.role in rules.off_roles
@@ -79,7 +83,7 @@ def person_mail_glance(*, person: User, actor: User) -> PersonMail:
     elif off_for_role:
         says = str(_("Off for their role (the mail client policy)"))
     else:
-        says = str(_SAYS[person_account_password_over_mail(person=person)])
+        says = str(_SAYS[person_account_password_over_mail(person=person, has_mfa_device=has_mfa_device)])
     can_switch = (actor.can(Cap.PEOPLE_SUSPEND) and actor.pk != person.pk
                   and can_manage(actor.role, person.role) and person.status != User.Status.OFFBOARDED)
     return PersonMail(off_for_person=person.mail_protocols_off, off_for_role=off_for_role, says=says,
