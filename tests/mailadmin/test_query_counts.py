@@ -41,7 +41,7 @@ BOUNDS = {
     "/people/": 15,  # people.directory: the page and its count, then for the page's people only
     # their two-step methods (devices, backup codes, passkeys), last sign-in, lockout (axes and the
     # account ceiling), open alerts and password expiry
-    "/dashboard/": 21,  # the security overview: pending invitations (a count), sign-ins per hour, failure reasons and countries
+    "/dashboard/": 22,  # the security overview: pending invitations (a count), sign-ins per hour, failure reasons, countries and protocols
     # (one grouped count each), open alerts by severity, locked accounts (four), people and roles,
     # two-step coverage and the first ten without it (and their count), password compliance and
     # expiry (policy, states), recent audit entries and the people they name (one query)
