@@ -9,7 +9,9 @@ its columns and gains a second kind of row:
   ``security.policies.mail.rules.account_password_over_mail`` accepts it: no two-step sign-in
   applies to the person (no confirmed authenticator app or passkey, and the tenant's MFA policy
   does not require one for their role), the tenant does not require client-specific passwords for
-  everyone, and the hash is Argon2id (Dovecot 2.3.19 with libsodium 1.0.18 verifies Django's
+  everyone, the web would not ask for a new password first (expired under the password policy,
+  or recorded as not complying with it while the policy says "change it at sign-in"), and the
+  hash is Argon2id (Dovecot 2.3.19 with libsodium 1.0.18 verifies Django's
   8-lane hashes itself: ``doveadm pw -t`` checked; older PBKDF2 hashes wait for the person's next
   web sign-in, which rehashes them).
 
@@ -72,6 +74,13 @@ SELECT u.email AS login,
    AND NOT COALESCE((SELECT f.requirement = 'required_all'
                             OR (f.requirement = 'required_admins' AND u.role IN ('owner', 'admin'))
                        FROM security_mfapolicy f WHERE f.tenant_id = u.tenant_id), FALSE)
+   AND NOT EXISTS (SELECT 1 FROM security_passwordstate s
+                     LEFT JOIN security_passwordpolicy pp ON pp.tenant_id = s.tenant_id
+                    WHERE s.user_id = u.id AND s.tenant_id = u.tenant_id
+                      AND ((COALESCE(pp.expiry_days, 0) > 0
+                            AND s.changed_at + make_interval(days => pp.expiry_days) <= now())
+                           OR (s.compliant = FALSE
+                               AND COALESCE(pp.on_noncompliant, 'change_now') = 'change_now')))
 """
 
 # The view as accounts/migrations/0006_mail_passdb_view.py left it (client passwords only).

@@ -4,6 +4,7 @@ refusal, and the passdb view held to ``account_password_over_mail`` (the one rul
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 
@@ -11,12 +12,14 @@ import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.utils import timezone
 
 from accounts.mailclients.services import mail_client_password_create
 from accounts.mfa.models import EncryptedTOTPDevice
 from accounts.models import User
 from activity.models import AuditLogEntry, LoginEvent
 from activity.services import login_event_record
+from security.policies.cache import rules_cache_clear
 from security.policies.mail.models import MailPolicy
 from security.policies.mail.rules import (
     AccountPasswordOverMail,
@@ -26,6 +29,7 @@ from security.policies.mail.rules import (
 from security.policies.mail.selectors import person_account_password_over_mail
 from security.policies.mfa.models import MfaPolicy
 from security.policies.mfa.rules import MfaRules
+from security.policies.password.models import PasswordPolicy, PasswordState
 from tests.mailauth.conftest import SECRET
 from tests.retention.support import client as client_info
 
@@ -192,6 +196,11 @@ def test_the_passdb_view_carries_the_account_password_exactly_where_the_rule_acc
                                        confirmed=True)
     User.objects.filter(pk=people[2].pk).update(mail_protocols_off=True)
     User.objects.filter(pk=people[4].pk).update(password="md5$salt$0123456789abcdef0123456789abcdef")
+    # The admin's password expired under a 90-day expiry; the owner's was changed yesterday.
+    PasswordPolicy.objects.create(tenant=tenant, expiry_days=90)
+    now = timezone.now()
+    PasswordState.objects.create(tenant=tenant, user=people[1], changed_at=now - dt.timedelta(days=91))
+    PasswordState.objects.create(tenant=tenant, user=people[0], changed_at=now - dt.timedelta(days=1))
     mfa = MfaPolicy.objects.create(tenant=tenant, requirement="optional")
     mail = MailPolicy.objects.create(tenant=tenant)
     cases = itertools.product(["optional", "required_admins", "required_all"], [False, True], [False, True])
@@ -207,14 +216,20 @@ def test_the_passdb_view_carries_the_account_password_exactly_where_the_rule_acc
                 has_mfa_device=person.pk == people[3].pk, password_hash=person.password,
                 mail_rules=MailRules.build(client_passwords_required=required,
                                            off_roles=["member"] if members_off else []),
-                mfa_rules=MfaRules(requirement=requirement))
+                mfa_rules=MfaRules(requirement=requirement),
+                password_change_due=person.pk == people[1].pk)
             expected = set() if verdict == AccountPasswordOverMail.MAIL_OFF else {"client"}
             if verdict == AccountPasswordOverMail.ACCEPTED:
                 expected.add("account")
             assert rows.get(person.pk, set()) == expected, (requirement, required, members_off, person.role)
-    # The selector the person page uses says the same as the pure rule.
-    owner = User.objects.get(pk=people[0].pk)
-    assert person_account_password_over_mail(person=owner) == AccountPasswordOverMail.CLIENT_PASSWORDS_REQUIRED
+    # The selector the person page uses says the same as the pure rule, password state included.
+    MfaPolicy.objects.filter(pk=mfa.pk).update(requirement="optional")
+    MailPolicy.objects.filter(pk=mail.pk).update(client_passwords_required=False)
+    rules_cache_clear()  # .update() above skipped the policy-version bump
+    owner, admin = User.objects.get(pk=people[0].pk), User.objects.get(pk=people[1].pk)
+    assert person_account_password_over_mail(person=owner) == AccountPasswordOverMail.ACCEPTED
+    assert person_account_password_over_mail(person=admin) == AccountPasswordOverMail.PASSWORD_CHANGE_DUE
+    assert _passdb(tenant.pk)[owner.pk] == {"client", "account"}
     assert _passdb(two_tenants.b.tenant.pk) == {}
 
 

@@ -17,8 +17,10 @@ them and must agree:
 
 The account password works over mail only when nothing asks for more: no two-step sign-in applies
 to the person (none set up, and the tenant's MFA policy does not require one for their role, in a
-grace period or not: a password alone must not get past a second factor the web asks for), and
-the tenant does not require client-specific passwords for everyone. Otherwise mail clients use
+grace period or not: a password alone must not get past a second factor the web asks for), the
+tenant does not require client-specific passwords for everyone, and the web would not ask for a
+new password first (expired, or recorded as not complying while the policy says "change it at
+sign-in": an old password must not live on over IMAP). Otherwise mail clients use
 client-specific passwords only, as Google's and Microsoft's app passwords.
 """
 
@@ -84,11 +86,13 @@ class AccountPasswordOverMail(StrEnum):
     MAIL_OFF = "mail_off"
     CLIENT_PASSWORDS_REQUIRED = "client_passwords_required"
     TWO_STEP = "two_step"
+    PASSWORD_CHANGE_DUE = "password_change_due"  # noqa: S105  # a verdict, not a password
     HASH_NOT_YET_USABLE = "hash_not_yet_usable"
 
 
 def account_password_over_mail(*, role: str, person_off: bool, has_mfa_device: bool, password_hash: str,
-                               mail_rules: MailRules, mfa_rules: MfaRules) -> AccountPasswordOverMail:
+                               mail_rules: MailRules, mfa_rules: MfaRules,
+                               password_change_due: bool = False) -> AccountPasswordOverMail:
     """The passdb view's rule for the account-password row, in Python (the person page says it)."""
     if not mail_access(role=role, person_off=person_off, rules=mail_rules).allowed:
         return AccountPasswordOverMail.MAIL_OFF
@@ -100,4 +104,6 @@ def account_password_over_mail(*, role: str, person_off: bool, has_mfa_device: b
         # An older hash (PBKDF2, scrypt) Dovecot cannot verify; Django rehashes it with Argon2id
         # at the person's next web sign-in.
         return AccountPasswordOverMail.HASH_NOT_YET_USABLE
+    if password_change_due:
+        return AccountPasswordOverMail.PASSWORD_CHANGE_DUE
     return AccountPasswordOverMail.ACCEPTED

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +20,8 @@ from security.policies.mail.rules import (
     account_password_over_mail,
 )
 from security.policies.mfa.selectors import mfa_rules_for
+from security.policies.password.rules import NonCompliance, password_expires_at
+from security.policies.password.selectors import password_rules_for, password_state_get
 from security.policies.support import policy_or_defaults
 from tenants.models import Tenant
 from tenants.roles import Cap, can_manage
@@ -46,11 +51,28 @@ def person_account_password_over_mail(*, person: User,
         return AccountPasswordOverMail.MAIL_OFF
     if has_mfa_device is None:
         has_mfa_device = mfa_user_has_device(user=person)
-    return account_password_over_mail(
-        role=person.role, person_off=person.mail_protocols_off,
+    verdict = partial(
+        account_password_over_mail, role=person.role, person_off=person.mail_protocols_off,
         has_mfa_device=has_mfa_device, password_hash=person.password or "",
         mail_rules=mail_rules_cached(tenant=tenant),
         mfa_rules=tenant_rules("mfa", tenant, lambda: mfa_rules_for(tenant=tenant)))
+    first = verdict()
+    if first != AccountPasswordOverMail.ACCEPTED:
+        return first  # the password's state would not change the answer: not read
+    return verdict(password_change_due=password_change_due(person=person, tenant=tenant))
+
+
+def password_change_due(*, person: User, tenant: Tenant, now: datetime | None = None) -> bool:
+    """Whether the web would ask this person for a new password first (expired, or recorded as not
+    complying under "change it at sign-in"), as the passdb view decides it."""
+    state = password_state_get(user=person)
+    if state is None:
+        return False  # the expiry clock starts at the first recorded change
+    rules = tenant_rules("password", tenant, lambda: password_rules_for(tenant=tenant))
+    expires_at = password_expires_at(state.changed_at, rules)
+    if expires_at is not None and (now or timezone.now()) >= expires_at:
+        return True
+    return state.compliant is False and rules.on_noncompliant == NonCompliance.CHANGE_NOW
 
 
 _SAYS = {
@@ -61,6 +83,8 @@ _SAYS = {
         "On: client-specific passwords only (required for everyone)"),
     AccountPasswordOverMail.HASH_NOT_YET_USABLE: gettext_lazy(
         "On: client-specific passwords; the account password too after their next web sign-in"),
+    AccountPasswordOverMail.PASSWORD_CHANGE_DUE: gettext_lazy(
+        "On: client-specific passwords; the account password again once they choose a new one"),
 }
 
 
