@@ -18,7 +18,7 @@ Design
 
 Pacing: the sign-in path shares the database (and, on a small server, its two cores) with the
 sweep, so the sweep works in short units (a day's roll-up, a few partitions' detach, a batch) and
-after each one rests in proportion to it: with ``RETENTION_SWEEP_DUTY`` (percent, default 50)
+after each one rests in proportion to it: with ``RETENTION_SWEEP_DUTY`` (percent, default 20)
 it works that share of its wall time and sleeps the rest, at least ``RETENTION_SWEEP_PAUSE_MS``
 between batches. Its statements run on one core (``retention.purge.sweep_statement_settings``).
 The budget counts the rests too, so a paced sweep does less per night and resumes the next.
@@ -173,6 +173,8 @@ class Sweep:
                 work.days = [day for day in (first + dt.timedelta(days=n) for n in range(span))
                              if day not in marked]
             self.work.append(work)
+            # Finding a tenant's oldest row plans over every old partition: paced work too.
+            self._pace()
 
     # --- 1. roll up ---------------------------------------------------------------------------
 
