@@ -49,7 +49,11 @@ def _caller_allowed(request: HttpRequest) -> bool:
 
 
 def _answer(status: int, msg: str = "", *, http: int = 200) -> JsonResponse:
-    return JsonResponse({"status": status, "msg": msg}, status=http)
+    response = JsonResponse({"status": status, "msg": msg}, status=http)
+    # Set here, not by CommonMiddleware: the endpoint's lean path (security/mailauth/wsgi.py) has
+    # none, and without it gunicorn would answer Dovecot in chunks.
+    response["Content-Length"] = str(len(response.content))
+    return response
 
 
 @requires(PUBLIC)  # a mail server's call, authenticated below by network and shared secret

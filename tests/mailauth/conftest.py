@@ -58,7 +58,9 @@ class Relay:
         return int(self._controller.port)
 
     async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        self.messages.append((str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.content or b"")))
+        content = envelope.content or b""
+        self.messages.append((str(envelope.mail_from), list(envelope.rcpt_tos),
+                              content.encode() if isinstance(content, str) else bytes(content)))
         return "250 OK"
 
     def start(self) -> None:

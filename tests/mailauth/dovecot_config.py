@@ -64,10 +64,10 @@ def _users() -> tuple[str, str, str, pwd.struct_passwd]:
 
 
 def harness_config(workdir: Path, *, ports: Ports, include: Path | None, passwd_file: Path | None = None,
-                instance: str = "mailadmin-test") -> str:
+                   instance: str = "mailadmin-test", extra: str = "") -> str:
     """The harness's dovecot.conf: loopback listeners, plaintext allowed (no TLS on loopback), and
     either mailadmin's part (``include``) or, for the benchmark's baseline, a static passwd-file
-    and no policy server."""
+    and no policy server. ``extra`` comes last (a later setting overrides an earlier one)."""
     login_user, internal_user, internal_group, internal = _users()
     (workdir / "mail").mkdir(exist_ok=True)
     os.chmod(workdir / "mail", 0o777)  # noqa: S103  # a throwaway test directory
@@ -139,4 +139,5 @@ userdb {{
   driver = static
   args = uid={internal.pw_uid} gid={internal.pw_gid} home={workdir}/mail/%d/%n
 }}
+{extra}
 """

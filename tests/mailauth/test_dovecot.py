@@ -30,6 +30,7 @@ def _events(user: User, *, expected: int) -> list[LoginEvent]:
     """The person's events, waiting for Dovecot's report (it is sent after the client's reply)."""
     deadline = time.monotonic() + 5
     while True:
+        assert user.tenant is not None
         rows = list(LoginEvent.objects.for_tenant(user.tenant).filter(user=user).order_by("id"))
         if len(rows) >= expected or time.monotonic() > deadline:
             return rows
