@@ -4,8 +4,13 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from security.mailauth.wsgi import policy_dispatch
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mailadmin.settings")
-application = get_wsgi_application()
+
+# Dovecot's policy calls (/mailauth/policy) skip the console's middleware stack: see
+# security/mailauth/wsgi.py. The request id stays, so their log lines carry one.
+application = policy_dispatch(get_wsgi_application(), middleware=["mailadmin.middleware.RequestIdMiddleware"])
 
 from mailadmin.startup import worker_warm  # noqa: E402  # needs Django set up
 
