@@ -143,6 +143,10 @@ def test_the_person_page_says_which_password_mail_clients_may_use(two_tenants, s
     assert says() == "On: client-specific passwords only (two-step sign-in applies to this person)"
     MailPolicy.objects.create(tenant=member.tenant, client_passwords_required=True, off_for_members=True)
     assert says() == "Off for their role (the mail client policy)"
+    User.objects.filter(pk=member.pk).update(must_change_password=True)
+    assert says() == "Off until they choose a new password (the account was secured)"
+    User.objects.filter(pk=member.pk).update(status=User.Status.SUSPENDED)
+    assert says() == "Off while the account is not active"
 
 
 def test_the_policy_endpoint_refuses_a_person_whose_mail_is_off_before_any_password(

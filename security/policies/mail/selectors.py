@@ -102,7 +102,11 @@ def person_mail_glance(*, person: User, actor: User, has_mfa_device: bool | None
     tenant = person.tenant
     rules = mail_rules_cached(tenant=tenant) if tenant is not None else MailRules()
     off_for_role = person.role in rules.off_roles
-    if person.mail_protocols_off:
+    if person.status != User.Status.ACTIVE:
+        says = str(_("Off while the account is not active"))
+    elif person.must_change_password:
+        says = str(_("Off until they choose a new password (the account was secured)"))
+    elif person.mail_protocols_off:
         says = str(_("Off for this person"))
     elif off_for_role:
         says = str(_("Off for their role (the mail client policy)"))
