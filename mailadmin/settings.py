@@ -403,6 +403,8 @@ MAILADMIN_MAIL_POLICY_SECRET = _env("MAILADMIN_MAIL_POLICY_SECRET")
 MAILADMIN_MAIL_POLICY_NETWORKS = _env_list("MAILADMIN_MAIL_POLICY_NETWORKS", "127.0.0.1/32,::1/128")
 # When deciding fails (the database is away): let mail sign-ins through (open) or refuse them.
 MAILADMIN_MAIL_POLICY_FAIL_OPEN = _env_bool("MAILADMIN_MAIL_POLICY_FAIL_OPEN", False)
+# Longest tarpit delay (seconds) for a mail client past the soft lockout threshold; 0 = off.
+MAILADMIN_MAIL_TARPIT_MAX_SECONDS = _env_int("MAILADMIN_MAIL_TARPIT_MAX_SECONDS", 15)
 
 # --- I18N -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
