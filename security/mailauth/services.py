@@ -5,7 +5,8 @@ the password itself (the SQL passdb over ``mailadmin_mail_passdb``: client-speci
 and the account password where ``security.policies.mail.rules`` allows it). So the order differs
 from the web pipeline in one respect: the policies that can refuse (lockout, the account's
 ceiling, account state, mail protocols off, network allowlist, sign-in hours) are decided
-*before* the password, and a refused client never gets to try one — stronger against IMAP brute
+*before* the password (a client past the soft lockout threshold is tarpitted instead:
+security/mailauth/tarpit.py), and a refused client never gets to try one — stronger against IMAP brute
 force, and the mail client is told nothing more than "authentication failed" either way.
 
 The counters are the web sign-in's: the per-(address, IP) lockout is django-axes' (asked and fed
@@ -21,6 +22,7 @@ import logging
 from dataclasses import dataclass
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
@@ -32,6 +34,7 @@ from activity.capture import ClientInfo, DeviceType, ip_country
 from activity.models import Outcome, Reason
 from activity.services import login_event_record
 from security.mailauth.attempt import MailAttempt
+from security.mailauth.tarpit import tarpit_seconds
 from security.policies.base import Channel, Decision, SignInContext
 from security.policies.cache import tenant_rules
 from security.policies.hours import rules as hours
@@ -41,7 +44,8 @@ from security.policies.mail.rules import mail_access
 from security.policies.mail.selectors import mail_rules_cached
 from security.policies.network import rules as network
 from security.policies.network.selectors import network_rules_for
-from security.signin.ceiling import account_ceiling_reached
+from security.signin.ceiling import account_failures_count
+from security.signin.lockout import failure_limit, remember_attempt_tenant
 from tenants.models import MailDomain, Tenant
 
 logger = logging.getLogger(__name__)
@@ -65,13 +69,28 @@ def _client(attempt: MailAttempt) -> ClientInfo:
                       os_family="", os_version="", device_type=DeviceType.OTHER)
 
 
-def _axes_request(attempt: MailAttempt) -> HttpRequest:
+def _axes_request(attempt: MailAttempt, tenant: Tenant | None = None) -> HttpRequest:
     """A request standing for the mail client, so axes counts it in the web sign-in's buckets."""
     request = HttpRequest()
     request.method = "POST"
     request.path = request.path_info = f"/mail/{attempt.protocol}"
     request.META = {"REMOTE_ADDR": attempt.ip, "HTTP_USER_AGENT": attempt.client_id[:255]}
+    if tenant is not None:  # axes' limit is the tenant's: spare it the mail-domain lookup
+        remember_attempt_tenant(request, login_name=normalize_email(attempt.login), tenant=tenant)
     return request
+
+
+def _address_bucket(request: HttpRequest, credentials: dict[str, str]) -> tuple[bool, int]:
+    """(locked, failures) of axes' address-and-IP bucket: its ``is_allowed`` in one query,
+    keeping the count the tarpit grows with."""
+    AxesProxyHandler.update_request(request)
+    handler = AxesProxyHandler.get_implementation()
+    if handler.is_blacklisted(request, credentials):
+        return True, 0
+    if handler.is_whitelisted(request, credentials):
+        return False, 0
+    failures = int(handler.get_failures(request, credentials))
+    return failures >= failure_limit(request, credentials), failures
 
 
 def _person_and_tenant(attempt: MailAttempt) -> tuple[User | None, Tenant | None]:
@@ -111,26 +130,31 @@ def _policy_decisions(user: User, tenant: Tenant, ip: str) -> list[Decision]:
     ]
 
 
-def _refusal(attempt: MailAttempt, user: User | None, tenant: Tenant | None) -> str | None:
-    """The reason to refuse before the password, or None (monitor verdicts are not refusals)."""
+def _refusal(attempt: MailAttempt, user: User | None, tenant: Tenant | None) -> tuple[str | None, int]:
+    """The reason to refuse before the password, or None (monitor verdicts are not refusals), and
+    the tarpit's delay in seconds for an attempt let through (security/mailauth/tarpit.py)."""
     credentials = {"email": normalize_email(attempt.login)}
-    if not AxesProxyHandler.is_allowed(_axes_request(attempt), credentials):
-        return Reason.LOCKED_OUT
+    locked, address_failures = _address_bucket(_axes_request(attempt, tenant), credentials)
+    if locked:
+        return Reason.LOCKED_OUT, 0
     if user is None or tenant is None:
-        return None  # an unknown account fails at the passdb and is recorded by the report
-    if account_ceiling_reached(user=user, rules=tenant_rules(
-            "lockout", tenant, lambda: lockout_rules_for(tenant=tenant))):
-        return Reason.ACCOUNT_THROTTLED  # mail clients have no device cookie to vouch for them
+        return None, 0  # an unknown account fails at the passdb and is recorded by the report
+    rules = tenant_rules("lockout", tenant, lambda: lockout_rules_for(tenant=tenant))
+    account_failures = account_failures_count(user=user, rules=rules)
+    if account_failures >= rules.ceiling:
+        return Reason.ACCOUNT_THROTTLED, 0  # mail clients have no device cookie to vouch for them
     state = _account_state_reason(user)
     if state is not None:
-        return state
+        return state, 0
     if not mail_access(role=user.role, person_off=user.mail_protocols_off,
                        rules=mail_rules_cached(tenant=tenant)).allowed:
-        return Reason.MAIL_PROTOCOLS_OFF  # an admin's switch, per role or per person
+        return Reason.MAIL_PROTOCOLS_OFF, 0  # an admin's switch, per role or per person
     for decision in _policy_decisions(user, tenant, attempt.ip):
         if not decision.allowed:
-            return str(decision.reason)
-    return None
+            return str(decision.reason), 0
+    return None, tarpit_seconds(address_failures=address_failures, address_limit=rules.limit,
+                                account_failures=account_failures, account_ceiling=rules.ceiling,
+                                cap=settings.MAILADMIN_MAIL_TARPIT_MAX_SECONDS)
 
 
 def _record(attempt: MailAttempt, *, user: User | None, tenant: Tenant, outcome: str, reason: str) -> None:
@@ -148,10 +172,11 @@ def mail_policy_allow(*, attempt: MailAttempt) -> PolicyAnswer:
     if not attempt.login_is_clean:
         _record(attempt, user=None, tenant=tenant, outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT)
         return PolicyAnswer(REFUSE, "unknown account", Reason.UNKNOWN_ACCOUNT)
+    reason, delay = _refusal(attempt, user, tenant)  # reads only: no transaction
+    if reason is None:
+        # A positive status is Dovecot's tarpit: it waits, then checks the password and reports.
+        return PolicyAnswer(delay, "tarpit" if delay else "")
     with transaction.atomic():
-        reason = _refusal(attempt, user, tenant)
-        if reason is None:
-            return PolicyAnswer(ALLOW)
         _record(attempt, user=user, tenant=tenant, outcome=Outcome.DENIED if reason in (
             Reason.NETWORK_DENIED, Reason.HOURS_DENIED, Reason.MAIL_PROTOCOLS_OFF) else Outcome.FAILURE,
             reason=reason)
@@ -170,7 +195,7 @@ def mail_policy_report(*, attempt: MailAttempt) -> PolicyAnswer:
     with transaction.atomic():
         if not attempt.success:
             user_login_failed.send(sender=__name__, credentials={"email": normalize_email(attempt.login)},
-                                   request=_axes_request(attempt))
+                                   request=_axes_request(attempt, tenant))
             _record(attempt, user=user, tenant=tenant, outcome=Outcome.FAILURE,
                     reason=Reason.BAD_CREDENTIALS if user is not None else Reason.UNKNOWN_ACCOUNT)
             return PolicyAnswer(ALLOW)
