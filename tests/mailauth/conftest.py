@@ -127,4 +127,6 @@ def dovecot(dovecot_server: Dovecot, settings, transactional_db) -> Dovecot:
     # Embedded alert detection would run in the live server's thread after each report commits,
     # racing the flush between tests; the detector has its own tests.
     settings.ALERTS_DETECT_EAGER = False
+    # Tests that sign in wrongly on purpose would wait out the tarpit; test_tarpit.py turns it on.
+    settings.MAILADMIN_MAIL_TARPIT_MAX_SECONDS = 0
     return dovecot_server
