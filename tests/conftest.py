@@ -90,6 +90,19 @@ def _fresh_policy_rules_cache():
     rules_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. A request in Chinese leaves Chinese active in
+    the thread (LocaleMiddleware activates per request and never deactivates), so a test calling
+    a service or validator directly would read the previous test's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Argon2 costs ~50 ms per hash by design; the suite hashes thousands of times. Tests run on
