@@ -17,10 +17,13 @@ Design (README, "Alerts"):
   after a crash changes nothing.
 - **Batches.** One transaction per batch: lock the cursor row, read the batch, fetch the history
   every enabled rule needs for every person, login and network of the batch at once
-  (``alerts.history``), evaluate, write every finding (alerts, evidence, timeline) in bulk,
-  notify (``alerts.notify``, which writes outbox rows in this same transaction), advance the
-  cursor, commit. The query count is constant per batch. Killed mid-batch, nothing of the batch
-  is kept and the next run does it again.
+  (``alerts.history``; a catch-up of many batches reads each person once and then only what
+  each batch adds), evaluate, write every finding in bulk (the alerts in one ``INSERT … ON
+  CONFLICT`` on the open-alert key, evidence and timeline one INSERT each), notify
+  (``alerts.notify.alerts_opened``: webhook deliveries, report links and e-mails one INSERT each,
+  in this same transaction), advance the cursor, commit. The statement count is constant per
+  batch, and nothing is saved row by row (no per-row signal receivers). Killed mid-batch, nothing
+  of the batch is kept and the next run does it again.
 - **Never a crashed batch.** A rule that raises on one event is logged and skipped for that
   event; a finding about a person deleted since keeps no person; an unknown country has no
   coordinates; an invalid saved setting falls back to the rule's defaults (and is logged).
