@@ -60,6 +60,7 @@ ROUTE_KINDS: dict[str, str] = {
     "people/<int:pk>/require-password-change/": "person",
     "people/<int:pk>/end-sessions/": "person",
     "people/<int:pk>/send-reset-link/": "person",
+    "people/<int:pk>/mail/": "person",  # the mail-protocols switch
     "people/<int:pk>/revoke-invitation/": "invited_person",
     "people/<int:pk>/offboard/cancel/": "scheduled_person",
     "people/<int:pk>/offboard/reactivate/": "offboarded_person",
@@ -94,6 +95,7 @@ TOKEN_ROUTES = {"invitation/<str:token>/", "alerts/report/<str:token>/",
 POST_DATA = {
     "people/<int:pk>/role/": {"role": Role.ADMIN},
     "people/<int:pk>/offboard/": {"reason": "walk"},
+    "people/<int:pk>/mail/": {"mail_protocols": "off"},
     "retention/holds/<int:pk>/extend/": {
         "ends_on": (timezone.now() + timedelta(days=400)).date().isoformat()},
     "notifications/webhooks/<int:pk>/": {"url": "https://203.0.113.10/changed",
