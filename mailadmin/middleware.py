@@ -15,12 +15,14 @@ import re
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -44,6 +46,26 @@ class SignedInNoStoreMiddleware:
 # sign-out elsewhere, "This wasn't me") would otherwise swap the sign-in form into the console's
 # layout. An htmx request redirected to the sign-in page gets HX-Redirect instead: htmx loads the
 # sign-in page as a whole page, with its ?next= back to where the person was.
+#
+# HX-Redirect makes the browser navigate (an XHR's cross-site redirect would merely fail), so only
+# our own sign-in page, as a relative URL, becomes one, and its ?next= only when it stays on this
+# site; the redirect's cookies (the message saying why the session ended, the ended session's
+# cookie) go with it.
+
+
+def _signin_redirect_target(request: HttpRequest, location: str) -> str | None:
+    """The HX-Redirect for a redirect to ``location``, or None when it is not our sign-in page."""
+    parts = urlsplit(location)
+    login_path = resolve_url(settings.LOGIN_URL)
+    if parts.scheme or parts.netloc or parts.path != login_path:
+        return None
+    nexts = parse_qs(parts.query, keep_blank_values=True).get(REDIRECT_FIELD_NAME, [])
+    if not nexts:
+        return location
+    if len(nexts) == 1 and url_has_allowed_host_and_scheme(
+            nexts[0], allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return location
+    return login_path
 
 
 class HtmxSignInRedirectMiddleware:
@@ -52,12 +74,16 @@ class HtmxSignInRedirectMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if (getattr(request, "htmx", False) and response.status_code in (301, 302, 303, 307, 308)
-                and urlsplit(response.get("Location", "")).path == resolve_url(settings.LOGIN_URL)):
-            redirect = HttpResponseClientRedirect(response["Location"])
-            patch_cache_control(redirect, no_store=True)
-            return redirect
-        return response
+        if not getattr(request, "htmx", False) or response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        target = _signin_redirect_target(request, response.get("Location", ""))
+        if target is None:
+            return response
+        redirect = HttpResponseClientRedirect(target)
+        for name, morsel in response.cookies.items():
+            redirect.cookies[name] = morsel
+        patch_cache_control(redirect, no_store=True)
+        return redirect
 
 
 # --- Correlation ids ---------------------------------------------------------------------------
