@@ -280,6 +280,10 @@ def _person_sentence(actor: str, who: str, key: str, old: str, new: str, shown: 
     if key == "must_change_password" and new == "True":
         return _("%(actor)s required %(person)s to change their password at next sign-in") % {
             "actor": actor, "person": who}
+    if key == "mail_protocols_off":  # the person page's switch (security.policies.mail)
+        if new == "True":
+            return _("%(actor)s turned mail protocols off for %(person)s") % {"actor": actor, "person": who}
+        return _("%(actor)s turned mail protocols on again for %(person)s") % {"actor": actor, "person": who}
     if key == "invitation" and new == "revoked":
         return _("%(actor)s revoked %(person)s's invitation") % {"actor": actor, "person": who}
     if key == "offboarding":
@@ -295,7 +299,7 @@ def _person_sentence(actor: str, who: str, key: str, old: str, new: str, shown: 
 
 # Which change of a person's entry speaks for it, most telling first.
 _PERSON_KEYS = ("account", "status", "offboarding", "role", "mfa", "lockout", "password_reset",
-                "must_change_password", "invitation", "sessions_ended", "sessions", "session",
+                "must_change_password", "mail_protocols_off", "invitation", "sessions_ended", "sessions", "session",
                 "password")
 
 

@@ -91,13 +91,13 @@ def test_an_admin_turns_a_persons_mail_protocols_off_and_on_on_their_page(two_te
     page = client.get(f"/people/{member.pk}/").content.decode()
     assert 'data-testid="person-mail">On: the account password or a client-specific password<' in page
     assert 'data-testid="action-mail-off"' in page
-    assert client.post(f"/people/{member.pk}/mail/", {"mail_protocols_off": "on"}).status_code == 302
+    assert client.post(f"/people/{member.pk}/mail/", {"mail_protocols": "off"}).status_code == 302
     member.refresh_from_db()
     assert member.mail_protocols_off
     page = client.get(f"/people/{member.pk}/").content.decode()
     assert 'data-testid="person-mail">Off for this person<' in page and 'data-testid="action-mail-on"' in page
-    client.post(f"/people/{member.pk}/mail/", {"mail_protocols_off": "on"})  # already off: no entry
-    client.post(f"/people/{member.pk}/mail/", {})
+    client.post(f"/people/{member.pk}/mail/", {"mail_protocols": "off"})  # already off: no entry
+    client.post(f"/people/{member.pk}/mail/", {"mail_protocols": "on"})
     member.refresh_from_db()
     assert not member.mail_protocols_off
     entries = [e.changes for e in _audit(member) if e.action == AuditLogEntry.Action.UPDATE]
@@ -109,19 +109,19 @@ def test_an_admin_turns_a_persons_mail_protocols_off_and_on_on_their_page(two_te
 def test_the_person_switch_is_refused_across_tenants_ranks_and_roles(two_tenants, signed_in, make_client):
     a, b = two_tenants.a, two_tenants.b
     admin = signed_in(a.admin)
-    assert admin.post(f"/people/{b.member.pk}/mail/", {"mail_protocols_off": "on"}).status_code == 404
-    admin.post(f"/people/{a.owner.pk}/mail/", {"mail_protocols_off": "on"})  # above the admin's rank
-    admin.post(f"/people/{a.admin.pk}/mail/", {"mail_protocols_off": "on"})  # themselves
+    assert admin.post(f"/people/{b.member.pk}/mail/", {"mail_protocols": "off"}).status_code == 404
+    admin.post(f"/people/{a.owner.pk}/mail/", {"mail_protocols": "off"})  # above the admin's rank
+    admin.post(f"/people/{a.admin.pk}/mail/", {"mail_protocols": "off"})  # themselves
     assert admin.get(f"/people/{a.member.pk}/mail/").status_code == 405
     auditor = make_client()
     auditor.post("/signin/", {"email": a.auditor.email, "password": "Correct-horse-battery-9"})
-    assert auditor.post(f"/people/{a.member.pk}/mail/", {"mail_protocols_off": "on"}).status_code == 403
+    assert auditor.post(f"/people/{a.member.pk}/mail/", {"mail_protocols": "off"}).status_code == 403
     assert not User.objects.filter(mail_protocols_off=True).exists()
     # The helpdesk, who may suspend a member, may turn a member's mail off too (not an admin's).
     helpdesk = make_client()
     helpdesk.post("/signin/", {"email": a.helpdesk.email, "password": "Correct-horse-battery-9"})
-    helpdesk.post(f"/people/{a.admin.pk}/mail/", {"mail_protocols_off": "on"})
-    helpdesk.post(f"/people/{a.member.pk}/mail/", {"mail_protocols_off": "on"})
+    helpdesk.post(f"/people/{a.admin.pk}/mail/", {"mail_protocols": "off"})
+    helpdesk.post(f"/people/{a.member.pk}/mail/", {"mail_protocols": "off"})
     assert list(User.objects.filter(mail_protocols_off=True)) == [a.member]
     assert 'data-testid="action-mail-off"' not in admin.get(f"/people/{a.owner.pk}/").content.decode()
 
@@ -241,7 +241,7 @@ def test_an_admin_reading_chinese_sees_the_switches_and_the_refusal_in_chinese(t
     admin, member = two_tenants.a.admin, two_tenants.a.member
     User.objects.filter(pk=admin.pk).update(language="zh-hans")
     client = signed_in(admin)
-    client.post(f"/people/{member.pk}/mail/", {"mail_protocols_off": "on"})
+    client.post(f"/people/{member.pk}/mail/", {"mail_protocols": "off"})
     page = client.get(f"/people/{member.pk}/").content.decode()
     assert 'data-testid="person-mail">已为此人员关闭<' in page and "重新开启邮件协议" in page
     policy = client.get(PAGE).content.decode()

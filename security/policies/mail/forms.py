@@ -21,5 +21,13 @@ class MailPolicyForm(forms.Form):
                     "page."))
 
 
+SWITCH_INVALID = _("Choose whether mail protocols are on or off.")
+
+
 class PersonMailForm(forms.Form):
-    mail_protocols_off = forms.BooleanField(required=False)
+    """The person page's switch. Each of its two buttons posts the state it sets, so a missing or
+    forged value is an error rather than "on", and a stale page posted twice sets the same state."""
+
+    mail_protocols = forms.ChoiceField(
+        choices=[("off", _("Off")), ("on", _("On"))],
+        error_messages={"required": SWITCH_INVALID, "invalid_choice": SWITCH_INVALID})

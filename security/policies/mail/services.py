@@ -46,9 +46,13 @@ def person_mail_protocols_set(*, actor: User, person: User, off: bool) -> bool:
     """Turn a person's mail protocols off or on again; True when it changed (one audit entry)."""
     if actor.tenant_id is None or actor.tenant_id != person.tenant_id:
         raise ValidationError(_("You can only change people of your own company."), code="wrong_tenant")
-    if not actor.can(Cap.PEOPLE_SUSPEND) or actor.pk == person.pk or not can_manage(actor.role, person.role):
-        raise ValidationError(_("You are not allowed to change this person's mail access."), code="capability")
     locked = User.objects.select_for_update().get(pk=person.pk, tenant_id=actor.tenant_id)
+    # Decided on the locked row: a role changed since the page was read is the one that counts.
+    if not actor.can(Cap.PEOPLE_SUSPEND) or actor.pk == locked.pk or not can_manage(actor.role, locked.role):
+        raise ValidationError(_("You are not allowed to change this person's mail access."), code="capability")
+    if locked.status == User.Status.OFFBOARDED:
+        # As the person page (no switch): offboarding ended their access for good.
+        raise ValidationError(_("An offboarded person's mail access cannot be changed."), code="offboarded")
     if locked.mail_protocols_off == off:
         return False
     locked.mail_protocols_off = off

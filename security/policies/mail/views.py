@@ -47,14 +47,20 @@ def person_mail_view(request: ConsoleRequest, pk: int) -> HttpResponse:
     """The person page's switch: mail protocols off (or on again) for this one person."""
     person = get_for_tenant_or_404(User.objects.all(), tenant=request.tenant, pk=pk)
     form = PersonMailForm(request.POST)
-    if form.is_valid():
-        off = form.cleaned_data["mail_protocols_off"]
-        try:
-            changed = person_mail_protocols_set(actor=request.user, person=person, off=off)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            if changed:
-                messages.success(request, _("Mail protocols are off for %(person)s.") % {"person": person}
-                                 if off else _("Mail protocols are on again for %(person)s.") % {"person": person})
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for error in form.errors.get("mail_protocols", [])))
+        return redirect("person_detail", pk=person.pk)
+    off = form.cleaned_data["mail_protocols"] == "off"
+    names = {"person": person}
+    try:
+        changed = person_mail_protocols_set(actor=request.user, person=person, off=off)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if changed:
+            messages.success(request, (_("Mail protocols are off for %(person)s.") if off
+                                       else _("Mail protocols are on again for %(person)s.")) % names)
+        else:  # a stale page, or a second click: nothing to change and no audit entry
+            messages.info(request, (_("Mail protocols were already off for %(person)s.") if off
+                                    else _("Mail protocols were already on for %(person)s.")) % names)
     return redirect("person_detail", pk=person.pk)
