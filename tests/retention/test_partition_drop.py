@@ -4,10 +4,14 @@ person's rows, or a day another tenant still keeps, is batch-deleted instead."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.test import override_settings
 
 from activity.models import LoginEvent
 from activity.partitions import day_partitions_create, partition_name
@@ -90,3 +94,33 @@ def test_a_tenant_that_keeps_longer_keeps_the_partitions_and_the_others_rows_go_
     assert set(LoginEvent.objects.filter(occurred_at__lt=_at(DAYS[-1], 23))
                .values_list("tenant_id", flat=True)) == {b.tenant.pk}
     assert LoginEvent.objects.filter(tenant=b.tenant).count() == 6
+
+
+def _test_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dropping_days_waits_on_nothing_a_sign_in_in_flight_holds(two_tenants: TwoTenants):
+    """A sign-in's insert locks its person's and tenant's rows for its foreign-key checks
+    (FOR KEY SHARE) until it commits. The sweep's DROP must not need those tables: a DETACH
+    first would give the partition triggers on them, whose removal waits for every such sign-in
+    (and all later ones queue behind it)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("activity_loginevent", "activity_exportevent"):
+            day_partitions_create(cursor, table, DAYS)
+    a = two_tenants.a
+    for day in DAYS:
+        sign_ins(a.tenant, a.member, [_at(day, 9), _at(day, 15)])
+    names = {partition_name("activity_loginevent", d) for d in DAYS}
+    with psycopg.connect(_test_database_url()) as signing_in:
+        signing_in.execute("SELECT 1 FROM accounts_user WHERE id = %s FOR KEY SHARE", [a.member.pk])
+        signing_in.execute("SELECT 1 FROM tenants_tenant WHERE id = %s FOR KEY SHARE", [a.tenant.pk])
+        with override_settings(RETENTION_SWEEP_LOCK_TIMEOUT_MS=300):
+            run = retention_sweep(now=NOW, pause_seconds=0, duty_percent=100)
+        signing_in.rollback()
+    assert names <= set(run.partitions_dropped)
+    assert not names & _children()
+    assert not LoginEvent.objects.filter(occurred_at__lt=_at(DAYS[-1], 23)).exists()
+    assert SweepReceipt.objects.get(run=run, tenant=a.tenant).rows_purged["activity_loginevent"] == 6
