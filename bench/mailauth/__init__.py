@@ -115,7 +115,7 @@ def _free_port() -> int:
     return free()
 
 
-def _gunicorn_command(port: int, workers: int, access_log: Path) -> list[str]:
+def _gunicorn_command(port: int, workers: int, access_log: Path, extra: list[str]) -> list[str]:
     """docker/Dockerfile's CMD, bound to loopback, its access log written to a file."""
     text = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
     match = re.search(r'^CMD (\[.*?\])\s*$', text.replace("\\\n", ""), re.MULTILINE | re.DOTALL)
@@ -136,7 +136,7 @@ def _gunicorn_command(port: int, workers: int, access_log: Path) -> list[str]:
                 out += [arg, argv[i + 1]]
             continue
         out.append(arg)
-    return [*out, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", str(access_log)]
+    return [*out, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", str(access_log), *extra]
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str, log: Path) -> None:
@@ -206,7 +206,7 @@ class Servers:
 
 
 @contextlib.contextmanager
-def _servers(world: World, *, workers: int) -> Iterator[Servers]:
+def _servers(world: World, *, workers: int, gunicorn_args: list[str]) -> Iterator[Servers]:
     from django.db import connection
 
     from tests.mailauth.dovecot_config import Ports, harness_config, mailadmin_files, passdb_connect
@@ -220,7 +220,7 @@ def _servers(world: World, *, workers: int) -> Iterator[Servers]:
                    MAILADMIN_MAIL_POLICY_NETWORKS="127.0.0.1/32,::1/128", WEB_CONCURRENCY=str(workers),
                    ALERTS_DETECT_EAGER="0", LOG_LEVEL="WARNING")
         with contextlib.ExitStack() as stack:
-            gunicorn = stack.enter_context(_process(_gunicorn_command(policy_port, workers, access_log),
+            gunicorn = stack.enter_context(_process(_gunicorn_command(policy_port, workers, access_log, gunicorn_args),
                                                     log=workdir / "gunicorn.log", env=env))
             _wait_listening(policy_port, gunicorn, "gunicorn", workdir / "gunicorn.log")
             _wait_workers(policy_port, workers)
@@ -512,6 +512,8 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=20, help="seconds of endpoint load (default 20)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
                         help="gunicorn workers (default WEB_CONCURRENCY or 3, as docker/Dockerfile)")
+    parser.add_argument("--gunicorn-args", default="", help="extra gunicorn flags, e.g. "
+                        "'--worker-class gthread --threads 4' (default: none, docker/Dockerfile's as they are)")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one allow and one report")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -529,7 +531,7 @@ def run(argv: list[str]) -> int:
         from django.core.cache import cache
         cache.clear()
         world = _build_world()
-        with _servers(world, workers=args.workers) as servers:
+        with _servers(world, workers=args.workers, gunicorn_args=args.gunicorn_args.split()) as servers:
             _verify(world, servers)
             logins = _measure_logins(world, servers, rounds=rounds, warmup=warmup)
             requests = _bodies(world, int(args.rate * seconds))
@@ -538,7 +540,7 @@ def run(argv: list[str]) -> int:
         plan = _passdb_plan(world)
         dovecot_version = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True).stdout.strip()
         met = _report(logins, load, args.rate, queries, {
-            "postgresql": version, "dovecot": dovecot_version, "gunicorn workers": str(args.workers),
+            "postgresql": version, "dovecot": dovecot_version, "gunicorn workers": str(args.workers) + (f" ({args.gunicorn_args})" if args.gunicorn_args else " (sync)"),
             "timed logins per side": str(rounds), "endpoint load": f"{args.rate:g}/s for {seconds:g} s",
             "load average": " ".join(f"{x:.2f}" for x in os.getloadavg())})
         print("\nThe passdb's query plan:\n\n```\n" + plan + "\n```")
