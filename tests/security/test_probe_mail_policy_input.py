@@ -42,9 +42,9 @@ def test_the_mail_policy_form_error_reads_in_chinese_and_too_many_fields_is_a_40
 
 
 @pytest.mark.parametrize(("path", "model", "body"), [
-    ("/policies/network/", NetworkPolicy, {"entries": "203.0.113.0/24 office", "mode": "enforce",
-                                           "scope": "all"}),
-    ("/policies/hours/", SignInHoursPolicy, {"day_0": "09:00-18:00", "mode": "enforce", "scope": "all"}),
+    ("/policies/network/", NetworkPolicy, {"entries": "203.0.113.0/24 office", "mode": "monitor",
+                                           "scope": "everyone"}),
+    ("/policies/hours/", SignInHoursPolicy, {"day_0": "09:00-18:00", "mode": "monitor", "scope": "everyone"}),
 ])
 @pytest.mark.parametrize("channels", ["everything", "web,mail", "mail" * 100, "WEB"])
 def test_a_forged_channel_is_a_form_error_and_saves_nothing(path, model, body, channels, two_tenants, signed_in):
@@ -52,15 +52,19 @@ def test_a_forged_channel_is_a_form_error_and_saves_nothing(path, model, body, c
     entries = AuditLogEntry.objects.count()
     response = client.post(path, {**body, "channels": channels, "confirm_self_lockout": "on"})
     assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"channels"}  # the forged value, nothing else
     assert "Select a valid choice" in response.content.decode()
     assert not model.objects.exists()
     assert AuditLogEntry.objects.count() == entries
+    # The same form with a real choice saves: the refusal above was the channel's.
+    assert client.post(path, {**body, "channels": "mail"}).status_code == 302
+    assert model.objects.get(tenant=two_tenants.a.tenant).channels == "mail"
 
 
 def test_an_auditor_cannot_change_sign_ins_covered(two_tenants, signed_in):
     client = signed_in(two_tenants.a.auditor)
     for path in ("/policies/network/", "/policies/hours/"):
-        assert client.post(path, {"mode": "monitor", "scope": "all", "channels": "web"}).status_code == 403
+        assert client.post(path, {"mode": "monitor", "scope": "everyone", "channels": "web"}).status_code == 403
         assert 'name="channels"' not in client.get(path).content.decode()
     assert not NetworkPolicy.objects.exists() and not SignInHoursPolicy.objects.exists()
 

@@ -231,3 +231,21 @@ def test_the_passdb_view_has_no_row_for_a_suspended_tenant_or_a_person_not_activ
     rows = _logins()
     assert {a.owner.email, a.admin.email} & set(rows) == set()
     assert rows[b.member.email] == {"client", "account"}
+
+
+def test_a_change_of_sign_ins_covered_reads_on_the_audit_trail_in_english_and_chinese(
+        two_tenants, signed_in, make_client):
+    a = two_tenants.a
+    client = signed_in(a.admin)
+    saved = client.post("/policies/hours/", {"day_0": "09:00-18:00", "mode": "monitor",
+                                             "scope": "everyone", "channels": "mail"})
+    assert saved.status_code == 302, saved.context["form"].errors
+    trail = client.get("/logs/audit/").content.decode()
+    assert "changed the sign-in hours policy: " in trail and "Sign-ins covered" in trail
+    assert "Mail clients only (IMAP, POP3, SMTP)" in trail  # the choice's label, not its code
+    User.objects.filter(pk=a.owner.pk).update(language="zh-hans")
+    owner = make_client()
+    assert owner.post("/signin/", {"email": a.owner.email, "password": PASSWORD}).status_code == 302
+    chinese = owner.get("/logs/audit/").content.decode()
+    assert "适用的登录" in chinese and "仅邮件客户端（IMAP、POP3、SMTP）" in chinese  # noqa: RUF001
+    assert "Sign-ins covered" not in chinese
