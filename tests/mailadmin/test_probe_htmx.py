@@ -97,3 +97,14 @@ def test_hx_request_from_a_signed_out_visitor_changes_nothing_on_public_pages(tw
     assert not MailPolicy.objects.exists()
     ok = client.post("/signin/", {"email": member.email, "password": PASSWORD}, **HTMX)
     assert ok.status_code == 302 and "HX-Redirect" not in ok  # a sign-in is never turned into one
+
+
+def test_a_signed_out_htmx_language_switch_keeps_its_cookie_and_never_leaves_the_site(client, settings):
+    back = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/signin/"}, **HTMX)
+    assert back["HX-Redirect"] == "/signin/"
+    assert back.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"  # kept through the reload
+    assert 'lang="zh-hans"' in client.get("/signin/").content.decode()
+    for language in ("zh-hans", "fr"):
+        away = client.post("/i18n/setlang/", {"language": language, "next": "https://evil.example/signin/"},
+                           **HTMX)
+        assert "evil" not in away.get("HX-Redirect", "") and "evil" not in away.get("Location", "")
