@@ -249,3 +249,33 @@ def test_a_change_of_sign_ins_covered_reads_on_the_audit_trail_in_english_and_ch
     chinese = owner.get("/logs/audit/").content.decode()
     assert "适用的登录" in chinese and "仅邮件客户端（IMAP、POP3、SMTP）" in chinese  # noqa: RUF001
     assert "Sign-ins covered" not in chinese
+
+
+def test_the_person_page_offers_the_switch_exactly_where_the_service_allows_it(two_tenants):
+    from django.core.exceptions import ValidationError
+
+    from security.policies.mail.selectors import person_mail_glance
+    from security.policies.mail.services import person_mail_protocols_set
+
+    a = two_tenants.a
+    leaver = UserFactory(tenant=a.tenant, role=Role.MEMBER, email="leaver@acme.example",
+                         status=User.Status.OFFBOARDED)
+    invited = UserFactory(tenant=a.tenant, role=Role.MEMBER, email="invited@acme.example",
+                          status=User.Status.INVITED)
+    targets = [a.by_role(role) for role in Role.values] + [leaver, invited, two_tenants.b.member]
+    offered_somewhere = False
+    for actor in (a.by_role(role) for role in Role.values):
+        for target in targets:
+            target = User.objects.select_related("tenant").get(pk=target.pk)
+            offered = (target.tenant_id == actor.tenant_id
+                       and person_mail_glance(person=target, actor=actor).can_switch)
+            try:
+                person_mail_protocols_set(actor=actor, person=target, off=True)
+            except ValidationError:
+                allowed = False
+            else:
+                allowed = True
+                User.objects.filter(pk=target.pk).update(mail_protocols_off=False)
+            assert offered is allowed, (actor.role, target.email)
+            offered_somewhere |= offered
+    assert offered_somewhere
