@@ -83,7 +83,7 @@ def report_links_issue(*, tenant_id: int, wanted: Sequence[tuple[Alert, User, in
             new.append(link)
         links[alert.pk] = link
     if new:
-        ReportLink.objects.bulk_create(new)
+        ReportLink.objects.filter(tenant_id=tenant_id).bulk_create(new)  # rows built above, this tenant
     return {alert_id: signing.dumps([tenant_id, link.pk, link.nonce], salt=SALT, compress=False)
             for alert_id, link in links.items()}
 
