@@ -30,8 +30,9 @@ then the rest), skipping what the page saw whole, and stops as soon as it has mo
 counting "the rest of the window" in one go planned ~90 partitions (12 ms of planning and 8 ms of
 executor start-up per first page at 10M rows, bench/log_page on 2 vCPUs) to learn what the week
 already said. With ``page_fetch(count_cap=...)`` a first page counts in its own statements: its
-first query counts the whole week up to the cap (one subquery beside the page's rows), and a
-page that needed the rest of the query counts that rest in the same statement, so a busy
+first query counts the whole week up to the cap (one subquery beside the page's rows; if the
+day holds no row to carry that count, the week's ring counts itself), and a page that needed
+the rest of the query counts that rest in the same statement, so a busy
 tenant's first page, count included, is one query.
 
 The top of a first page: "newest first from now" left its first query unbounded above, so it
@@ -249,6 +250,12 @@ def _rows_in_windows[M: Model](
                 found, counted = _ask(ring, limit, count_cap,
                                       top.filter(**{f"{time_field}__gte": widest}))
                 counted_since = widest if counted is not None else None
+            elif counting and counted is None:
+                # The day had no row to carry the week's count: this ring counts itself, and
+                # every row after it was found already (``seen``).
+                found, ring_count = _ask(ring, limit, count_cap)
+                if ring_count is not None:
+                    counted, counted_since = min(seen + ring_count, (count_cap or 0) + 1), bound
             else:
                 found, _unused = _ask(ring, limit, None)
             rows += found

@@ -345,8 +345,12 @@ def test_a_busy_first_page_and_its_count_are_one_query(two_tenants) -> None:
     quiet = two_tenants.b.tenant
     logins_bulk(quiet, 30, newest=recent(days=3), step=timedelta(minutes=10))
     quiet_events = login_events_filtered(tenant=quiet, filters=LoginEventFilters())
-    first = page_fetch(quiet_events, cursor=None, size=5, count_cap=20)
-    assert first.counted is None and first.has_more
+    first, sqls = _page_queries(quiet_events, cursor=None, size=5, count_cap=20)
+    assert first.counted == 21 and first.has_more  # the week's ring counted itself
+    assert len(sqls) == 2 and "COUNT(" in sqls[1]
+    with CaptureQueriesContext(connection) as queries:
+        assert count_hint(quiet_events, cap=20, first_page=first).at_least == 20
+    assert queries.captured_queries == []
     assert count_hint(quiet_events, cap=20, first_page=first).at_least == 20
     assert count_hint(quiet_events, cap=50, first_page=first).exact == 30
 
