@@ -46,7 +46,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from activity.models import ExportEvent, ExportStatus, LoginEvent
-from alerts import notify, rules
+from alerts import bulk, notify, rules
 from alerts.geo import place_of
 from alerts.history import (
     EVENT_COLUMNS,
@@ -321,24 +321,34 @@ class _Group:
         return {i for f in self.findings for i in f.event_ids}
 
 
-def _evidence_row(*, tenant_id: int, alert: Alert, kind: str, event_id: int,
-                  signin: Mapping[int, Row], exports: Mapping[int, Row]) -> AlertEvidence | None:
+# An evidence row as ``bulk.rows_insert`` writes it, in this order.
+EVIDENCE_FIELDS = ("tenant_id", "alert_id", "event_id", "event_kind", "occurred_at", "ip", "country",
+                   "browser_family", "os_family", "device_type", "user_agent")
+TIMELINE_FIELDS = ("tenant_id", "alert_id", "at", "kind", "from_status", "to_status", "note")
+_EVIDENCE_IP = AlertEvidence._meta.get_field("ip")
+
+
+def _evidence_ip(ip: object) -> str | None:
+    # What the field saves: None for no address, an IPv4-mapped IPv6 address as its IPv4 one.
+    if not ip:
+        return None
+    return str(_EVIDENCE_IP.get_prep_value(ip)) if ":" in str(ip) else str(ip)
+
+
+def _evidence_row(*, tenant_id: int, alert_id: int, kind: str, event_id: int,
+                  signin: Mapping[int, Row], exports: Mapping[int, Row]) -> tuple[Any, ...] | None:
+    """The evidence row (``EVIDENCE_FIELDS``) of one event of an alert, from the record's row."""
     if kind == EventKind.EXPORT:
         row = exports.get(event_id)
         if row is None:
             return None
-        return AlertEvidence(tenant_id=tenant_id, alert=alert, event_id=event_id,
-                             event_kind=kind, occurred_at=row[2], ip=row[6] or None,
-                             country=row[7] or "", browser_family=row[8] or "",
-                             os_family=row[9] or "", device_type=row[10] or "",
-                             user_agent=row[11] or "")
+        return (tenant_id, alert_id, event_id, kind, row[2], _evidence_ip(row[6]), row[7] or "",
+                row[8] or "", row[9] or "", row[10] or "", row[11] or "")
     row = signin.get(event_id)
     if row is None:
         return None
-    return AlertEvidence(tenant_id=tenant_id, alert=alert, event_id=event_id, event_kind=kind,
-                         occurred_at=row[3], ip=row[6] or None, country=row[7] or "",
-                         browser_family=row[8] or "", os_family=row[9] or "",
-                         device_type=row[10] or "", user_agent=row[12] or "")
+    return (tenant_id, alert_id, event_id, kind, row[3], _evidence_ip(row[6]), row[7] or "",
+            row[8] or "", row[9] or "", row[10] or "", row[12] or "")
 
 
 def _event_time(kind: str, event_id: int, signin: Mapping[int, Row],
@@ -438,34 +448,35 @@ def findings_write(*, tenant_id: int, found: Sequence[_Found], signin: dict[int,
         alert._state.adding = False
         (grown if alert.pk in open_ids else new_alerts).append((alert, group, fresh))
 
-    evidence: list[AlertEvidence] = []
-    latest_signin: dict[int, AlertEvidence] = {}
+    evidence: list[tuple[Any, ...]] = []
+    latest_signin: dict[int, tuple[Any, ...]] = {}
     for alert, group, fresh in wanted:
         for event_id in fresh:
-            row = _evidence_row(tenant_id=tenant_id, alert=alert, kind=group.kind,
+            row = _evidence_row(tenant_id=tenant_id, alert_id=alert.pk, kind=group.kind,
                                 event_id=event_id, signin=signin, exports=exports)
             if row is None:
                 continue
             evidence.append(row)
-            if row.event_kind == EventKind.SIGNIN:
+            if row[3] == EventKind.SIGNIN:
                 seen = latest_signin.get(alert.pk)
-                if seen is None or (row.occurred_at, row.event_id) > (seen.occurred_at, seen.event_id):
+                if seen is None or (row[4], row[2]) > (seen[4], seen[2]):
                     latest_signin[alert.pk] = row
-    timeline = [AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
-                              kind=ActivityKind.OPENED, to_status=Alert.Status.OPEN)
-                for alert, _group, _fresh in new_alerts]
-    timeline += [AlertActivity(tenant_id=tenant_id, alert=alert, at=now,
-                               kind=ActivityKind.SEEN_AGAIN, to_status=alert.status, note="")
+    timeline: list[tuple[Any, ...]] = [
+        (tenant_id, alert.pk, now, ActivityKind.OPENED, "", Alert.Status.OPEN, "")
+        for alert, _group, _fresh in new_alerts]
+    timeline += [(tenant_id, alert.pk, now, ActivityKind.SEEN_AGAIN, "", alert.status, "")
                  for alert, _group, _fresh in grown]
-    if evidence:
-        AlertEvidence.objects.for_tenant(tenant).bulk_create(evidence, ignore_conflicts=True)
-    if timeline:
-        AlertActivity.objects.for_tenant(tenant).bulk_create(timeline)
+    # Plain rows, one statement each (``alerts.bulk``): no model object per row.
+    bulk.rows_insert(AlertEvidence, EVIDENCE_FIELDS, evidence, tenant=tenant, ignore_conflicts=True)
+    bulk.rows_insert(AlertActivity, TIMELINE_FIELDS, timeline, tenant=tenant)
     result.alerts_opened += len(new_alerts)
     result.alerts_grown += len(grown)
     # Record-only alerts notify nobody (notify checks the mode too).
-    notify.alerts_opened(alerts=[a for a, _, _ in new_alerts if a.mode == ModeChoices.ALERT],
-                         latest=latest_signin)
+    opened = [a for a, _, _ in new_alerts if a.mode == ModeChoices.ALERT]
+    # Model objects for the evidence rows notification reads (the latest sign-in of each alert).
+    notify.alerts_opened(alerts=opened, latest={
+        alert.pk: AlertEvidence(**dict(zip(EVIDENCE_FIELDS, latest_signin[alert.pk], strict=True)))
+        for alert in opened if alert.pk in latest_signin})
     notify.alerts_seen_again(alerts=[a for a, _, _ in grown if a.mode == ModeChoices.ALERT])
 
 
@@ -529,17 +540,27 @@ def alerts_upsert(alerts: Sequence[Alert]) -> dict[tuple[str, str], tuple[int, s
         raise ValueError("one alert per (tenant, rule, key) in an upsert")
     connection = connections[router.db_for_write(Alert)]
     head, tail, fields = _upsert_sql(connection.vendor)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returned: dict[tuple[str, str], tuple[int, str]] = {}
-    # SQLite allows 32,766 parameters a statement; PostgreSQL 65,535.
-    per_statement = max(1, 30_000 // len(fields))
     with connection.cursor() as cursor:
-        for start in range(0, len(alerts), per_statement):
-            chunk = alerts[start:start + per_statement]
-            params = [f.get_db_prep_save(f.pre_save(alert, True), connection=connection)
-                      for alert in chunk for f in fields]
-            cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
-            for pk, rule, key, status in cursor.fetchall():
+        if connection.vendor == "postgresql":
+            # The rows as one JSON parameter (``alerts.bulk``): no per-value quoting by the driver.
+            rows = [[getattr(alert, f.attname) for f in fields] for alert in alerts]
+            cursor.execute(bulk.insert_select_sql(Alert, tuple(f.attname for f in fields)) + tail,
+                           [bulk.rows_json(rows)])
+            statements = [cursor.fetchall()]
+        else:
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            # SQLite allows 32,766 parameters a statement.
+            per_statement = max(1, 30_000 // len(fields))
+            statements = []
+            for start in range(0, len(alerts), per_statement):
+                chunk = alerts[start:start + per_statement]
+                params = [f.get_db_prep_save(f.pre_save(alert, True), connection=connection)
+                          for alert in chunk for f in fields]
+                cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
+                statements.append(cursor.fetchall())
+        for fetched in statements:
+            for pk, rule, key, status in fetched:
                 returned[(rule, key)] = (int(pk), str(status))
     return returned
 

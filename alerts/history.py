@@ -17,7 +17,7 @@ import datetime as dt
 import ipaddress
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from accounts.models import User
 from activity.models import ExportEvent, ExportStatus, LoginEvent, Outcome
 from alerts.models import Trust, TrustKind
 from alerts.rules.base import Event, ExportSample, Place
+from alerts.rules.unusual_hour import local_hours
 
 # The columns a rule's Event is built from (plus the User-Agent, which evidence keeps).
 EVENT_COLUMNS = ("id", "user_id", "attempted_login", "occurred_at", "outcome", "reason", "ip",
@@ -94,34 +95,126 @@ _BY_TIME_AND_ID = operator.attrgetter("occurred_at", "id")
 
 
 class _Timeline:
-    """Events of one key sorted by (time, id), with their times for bisection."""
+    """Events of one key sorted by (time, id), with their times for bisection.
 
-    __slots__ = ("_positions", "events", "times")
+    A person's successes are kept in one across the batches of a catch-up (``SuccessCache``):
+    ``add`` puts a new event in its place (at the end, almost always), so no batch sorts a
+    person's month again; the hours of the day in a time zone (the usual-hours rule) are
+    computed once per event, not once per question.
+    """
+
+    __slots__ = ("_hours", "_positions", "events", "ids", "times")
 
     def __init__(self, events: Iterable[Event]) -> None:
-        self.events = sorted(events, key=_BY_TIME_AND_ID)
+        by_id = {e.id: e for e in events}
+        self.events = sorted(by_id.values(), key=_BY_TIME_AND_ID)
         self.times = [e.occurred_at for e in self.events]
+        self.ids = set(by_id)
         self._positions: dict[int, int] | None = None
+        self._hours: dict[dt.tzinfo, list[int]] = {}
+
+    def add(self, event: Event) -> None:
+        """The event in its (time, id) place; one already held is left as it is."""
+        if event.id in self.ids:
+            return
+        self.ids.add(event.id)
+        last = self.events[-1] if self.events else None
+        if last is None or (event.occurred_at, event.id) > (last.occurred_at, last.id):
+            self.events.append(event)
+            self.times.append(event.occurred_at)
+            if self._positions is not None:
+                self._positions[event.id] = len(self.events) - 1
+            for zone, hours in self._hours.items():
+                hours.append(event.occurred_at.astimezone(zone).hour)
+            return
+        at = bisect.bisect_left(self.events, (event.occurred_at, event.id), key=_BY_TIME_AND_ID)
+        self.events.insert(at, event)
+        self.times.insert(at, event.occurred_at)
+        self._positions = None
+        self._hours.clear()
 
     def between(self, since: dt.datetime, until: dt.datetime, *, inclusive: bool) -> list[Event]:
         lo = bisect.bisect_left(self.times, since)
         hi = (bisect.bisect_right if inclusive else bisect.bisect_left)(self.times, until)
         return self.events[lo:hi]
 
-    def before_without(self, since: dt.datetime, before: dt.datetime, exclude_id: int) -> list[Event]:
-        """``between(since, before)`` without the event ``exclude_id``: found by its position
-        (the rules ask this several times per event, so no scan of the person's history)."""
+    def before_without(self, since: dt.datetime, before: dt.datetime, exclude_id: int) -> _Window:
+        """``between(since, before)`` without the event ``exclude_id``, as a view: found by its
+        position, nothing copied (the rules ask this several times per event, and a busy
+        person's window holds thousands of sign-ins)."""
         lo = bisect.bisect_left(self.times, since)
         hi = bisect.bisect_left(self.times, before)
         if self._positions is None:
             self._positions = {e.id: i for i, e in enumerate(self.events)}
         at = self._positions.get(exclude_id)
-        if at is None or not lo <= at < hi:
-            return self.events[lo:hi]
-        return self.events[lo:at] + self.events[at + 1:hi]
+        return _Window(self, lo, hi, at if at is not None and lo <= at < hi else -1)
 
     def count_before(self, before: dt.datetime) -> int:
         return bisect.bisect_left(self.times, before)
+
+    def hours(self, zone: dt.tzinfo) -> list[int]:
+        """The hour of the day of each event in ``zone``, in the events' order."""
+        hours = self._hours.get(zone)
+        if hours is None:
+            hours = self._hours[zone] = local_hours(self.times, zone)
+        return hours
+
+
+class _Window(Sequence[Event]):
+    """Events ``lo`` to ``hi`` of a timeline less the one at ``skip`` (-1: none), oldest first:
+    what ``BatchHistory.successes`` answers, without copying the person's history."""
+
+    __slots__ = ("_hi", "_lo", "_skip", "_timeline")
+
+    def __init__(self, timeline: _Timeline, lo: int, hi: int, skip: int) -> None:
+        self._timeline, self._lo, self._hi, self._skip = timeline, lo, hi, skip
+
+    def __len__(self) -> int:
+        return self._hi - self._lo - (self._skip >= 0)
+
+    def _slice[T](self, values: list[T]) -> list[T]:
+        if self._skip < 0:
+            return values[self._lo:self._hi]
+        return values[self._lo:self._skip] + values[self._skip + 1:self._hi]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self._slice(self._timeline.events)[index]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("window index out of range")
+        position = self._lo + index
+        if 0 <= self._skip <= position:
+            position += 1
+        return self._timeline.events[position]
+
+    def __iter__(self) -> Iterator[Event]:
+        events = self._timeline.events
+        for i in range(self._lo, self._hi):
+            if i != self._skip:
+                yield events[i]
+
+    def __reversed__(self) -> Iterator[Event]:
+        events = self._timeline.events
+        for i in range(self._hi - 1, self._lo - 1, -1):
+            if i != self._skip:
+                yield events[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Window | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_Window({list(self)!r})"
+
+    def local_hours(self, zone: dt.tzinfo) -> list[int]:
+        """The hour of the day of each of these events in ``zone`` (read by the usual-hours rule)."""
+        return self._slice(self._timeline.hours(zone))
 
 
 _EMPTY = _Timeline(())
@@ -145,7 +238,8 @@ class BatchHistory:
                  failures: Iterable[Event] = (), exports: Iterable[ExportSample] = (),
                  first_success: Mapping[int, dt.datetime] | None = None,
                  successes_before_window: Mapping[int, int] | None = None,
-                 trusts: Iterable[Trust] = (), rule: str = "") -> None:
+                 trusts: Iterable[Trust] = (), rule: str = "",
+                 success_timelines: Mapping[int, _Timeline] | None = None) -> None:
         self.tenant_id = tenant_id
         self.rule = rule
         by_user: dict[int, list[Event]] = defaultdict(list)
@@ -153,6 +247,8 @@ class BatchHistory:
             if event.user_id is not None:
                 by_user[event.user_id].append(event)
         self._successes = {user: _Timeline(events) for user, events in by_user.items()}
+        # A catch-up's people, kept up to date from batch to batch (``SuccessCache``).
+        self._successes.update(success_timelines or {})
         by_login: dict[str, list[Event]] = defaultdict(list)
         by_network: dict[str, list[Event]] = defaultdict(list)
         self._failures = _Timeline(failures)
@@ -301,7 +397,7 @@ class SuccessCache:
     """
 
     def __init__(self) -> None:
-        self.events: dict[int, dict[int, Event]] = {}
+        self.timelines: dict[int, _Timeline] = {}
         self.since: dict[int, dt.datetime] = {}
         self.first: dict[int, dt.datetime] = {}
         self.before: dict[int, int] = {}
@@ -355,25 +451,27 @@ def _tenant_successes_rows(*, tenant_id: int, since: dt.datetime, until: dt.date
 
 def _successes_cached(*, tenant_id: int, users: Sequence[int], since: dt.datetime,
                       batch_end: dt.datetime, learning: bool, held: SuccessCache, cache: EventCache,
-                      place_of: PlaceOf | None, raw: bool) -> tuple[list[Event], dict[int, dt.datetime],
+                      place_of: PlaceOf | None, raw: bool) -> tuple[dict[int, _Timeline],
+                                                                   dict[int, dt.datetime],
                                                                    dict[int, int]]:
-    """``history_fetch``'s successes and learning counts through ``held`` (``SuccessCache``)."""
-    if held.until is not None and held.events:
+    """``history_fetch``'s successes (each person's timeline) and learning counts through
+    ``held`` (``SuccessCache``)."""
+    if held.until is not None and held.timelines:
         # What every person held missed since the last batch (its late commits included).
         late = dt.timedelta(seconds=settings.ALERTS_DETECT_LOOKBACK_SECONDS)
         for row in _tenant_successes_rows(tenant_id=tenant_id, since=held.until - late,
                                           until=max(batch_end, held.until), raw=raw):
-            person = held.events.get(row[1])
-            if person is not None:
-                person[int(row[0])] = cache.event(row, tenant_id=tenant_id, place_of=place_of)
-    unread = [u for u in users if u not in held.events or since < held.since[u]]
+            timeline = held.timelines.get(row[1])
+            if timeline is not None and int(row[0]) not in timeline.ids:
+                timeline.add(cache.event(row, tenant_id=tenant_id, place_of=place_of))
+    unread = [u for u in users if u not in held.timelines or since < held.since[u]]
     if unread:
-        read: dict[int, dict[int, Event]] = {u: {} for u in unread}
+        read: dict[int, list[Event]] = {u: [] for u in unread}
         for row in _successes_rows(tenant_id=tenant_id, users=unread, since=since,
                                    until=max(batch_end, held.until or batch_end), raw=raw):
-            read[row[1]][int(row[0])] = cache.event(row, tenant_id=tenant_id, place_of=place_of)
+            read[row[1]].append(cache.event(row, tenant_id=tenant_id, place_of=place_of))
         for user_id in unread:
-            held.events[user_id] = read[user_id]
+            held.timelines[user_id] = _Timeline(read[user_id])
             held.since[user_id] = since
             held.first.pop(user_id, None)
             held.before.pop(user_id, None)
@@ -383,10 +481,10 @@ def _successes_cached(*, tenant_id: int, users: Sequence[int], since: dt.datetim
                 held.first[user_id] = first_at
                 held.before[user_id] = count
     held.until = max(batch_end, held.until or batch_end)
-    successes = [event for u in users for event in held.events[u].values()]
+    timelines = {u: held.timelines[u] for u in users}
     first = {u: held.first[u] for u in users if u in held.first}
     before = {u: held.before[u] for u in users if u in held.before}
-    return successes, first, before
+    return timelines, first, before
 
 
 def _learning_rows(*, tenant_id: int, users: Sequence[int], before: dt.datetime,
@@ -442,10 +540,11 @@ def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[
     cache = EventCache() if cache is None else cache
 
     successes: list[Event] = []
+    timelines: dict[int, _Timeline] = {}
     first: dict[int, dt.datetime] = {}
     before_window: dict[int, int] = {}
     if needs.successes_since is not None and users and held is not None:
-        successes, first, before_window = _successes_cached(
+        timelines, first, before_window = _successes_cached(
             tenant_id=tenant_id, users=users, since=min(needs.successes_since, batch_start),
             batch_end=batch_end, learning=needs.learning, held=held, cache=cache,
             place_of=place_of, raw=raw)
@@ -488,7 +587,7 @@ def history_fetch(*, tenant_id: int, events: Sequence[Event], samples: Sequence[
                   if trust.user_id in wanted]
     return BatchHistory(tenant_id=tenant_id, successes=successes, failures=failures,
                         exports=exports, first_success=first, successes_before_window=before_window,
-                        trusts=trusts)
+                        trusts=trusts, success_timelines=timelines)
 
 
 def export_sample_from_row(row: Row, *, tenant_id: int) -> ExportSample:

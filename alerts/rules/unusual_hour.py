@@ -144,6 +144,14 @@ def local_hours(times: Sequence[dt.datetime], zone: dt.tzinfo) -> list[int]:
     return hours
 
 
+def _hours_of(earlier: Sequence[Event], zone: dt.tzinfo) -> list[int]:
+    """``local_hours`` of these events. The detector's history answers ``successes`` with a view
+    that knows its events' hours (each converted once, not once per question about a busy
+    person's month); any other sequence is converted here."""
+    known = getattr(earlier, "local_hours", None)
+    return known(zone) if callable(known) else local_hours([e.occurred_at for e in earlier], zone)
+
+
 def in_window(minute: int, start: int, end: int) -> bool:
     """Whether a minute of the day lies in [start, end), a window that may wrap midnight."""
     if start < end:
@@ -203,8 +211,8 @@ def evaluate(event: Event, history: History, params: Params,
                                     before=event.occurred_at, exclude_id=event.id)
         learned_from = len(earlier)
         if learned_from >= params.usual_min_successes:
-            usual = usual_hours(local_hours([e.occurred_at for e in earlier], zone),
-                                coverage=params.usual_coverage, margin=params.usual_margin_hours)
+            usual = usual_hours(_hours_of(earlier, zone), coverage=params.usual_coverage,
+                                margin=params.usual_margin_hours)
     outside_usual = usual is not None and local.hour not in usual
     if quiet and params.quiet_spares_usual and usual is not None and not outside_usual:
         quiet = False  # a night-shift worker signing in at their usual hour
