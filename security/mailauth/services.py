@@ -105,14 +105,15 @@ def _lockout_rules(tenant: Tenant | None) -> LockoutRules:
     return tenant_rules("lockout", tenant, lambda: lockout_rules_for(tenant=tenant))
 
 
-def _allow_facts(attempt: MailAttempt, now: datetime) -> tuple[AttemptFacts, LockoutRules]:
+def _allow_facts(attempt: MailAttempt, now: datetime, axes_request: HttpRequest
+                 ) -> tuple[AttemptFacts, LockoutRules]:
     """The attempt's facts counted with its tenant's lockout numbers (one statement, rarely two)."""
     login = normalize_email(attempt.login)
     domain = _domain(login)
     expected = _domain_rules.get(domain, DEFAULT_RULES)
     while True:
         facts = attempt_facts(login=login if attempt.login_is_clean else None, domain=domain, ip=attempt.ip,
-                              now=now, rules=expected, axes_request=_axes_request(attempt))
+                              now=now, rules=expected, axes_request=axes_request)
         rules = _lockout_rules(facts.tenant)
         if rules == expected:
             return facts, rules
@@ -121,11 +122,10 @@ def _allow_facts(attempt: MailAttempt, now: datetime) -> tuple[AttemptFacts, Loc
         _domain_rules[domain] = expected = rules
 
 
-def _address_locked(attempt: MailAttempt, tenant: Tenant | None, failures: int, rules: LockoutRules) -> bool:
+def _address_locked(attempt: MailAttempt, request: HttpRequest, failures: int, rules: LockoutRules) -> bool:
     """axes' ``is_allowed`` for the address-and-IP bucket, its count read with the facts."""
     if not settings.AXES_ENABLED:
         return False
-    request = _axes_request(attempt, tenant)
     credentials = {"email": normalize_email(attempt.login)}
     AxesProxyHandler.update_request(request)
     handler = AxesProxyHandler.get_implementation()
@@ -160,11 +160,12 @@ def _policy_decisions(user: User, tenant: Tenant, ip: str, now: datetime | None 
     ]
 
 
-def _refusal(attempt: MailAttempt, facts: AttemptFacts, rules: LockoutRules, now: datetime) -> tuple[str | None, int]:
+def _refusal(attempt: MailAttempt, facts: AttemptFacts, rules: LockoutRules, now: datetime,
+             axes_request: HttpRequest) -> tuple[str | None, int]:
     """The reason to refuse before the password, or None (monitor verdicts are not refusals), and
     the tarpit's delay in seconds for an attempt let through (security/mailauth/tarpit.py)."""
     user, tenant = facts.user, facts.tenant
-    if _address_locked(attempt, tenant, facts.address_failures, rules):
+    if _address_locked(attempt, axes_request, facts.address_failures, rules):
         return Reason.LOCKED_OUT, 0
     if user is None or tenant is None:
         return None, 0  # an unknown account fails at the passdb and is recorded by the report
@@ -196,7 +197,8 @@ def _record(attempt: MailAttempt, *, user: User | None, tenant: Tenant, outcome:
 def mail_policy_allow(*, attempt: MailAttempt) -> PolicyAnswer:
     """Dovecot's ``allow``: refuse (and record) or let the password be checked (record nothing yet)."""
     now = timezone.now()
-    facts, rules = _allow_facts(attempt, now)
+    axes_request = _axes_request(attempt)
+    facts, rules = _allow_facts(attempt, now, axes_request)
     tenant = facts.tenant
     if tenant is None:
         # An address on no tenant's domain (or not a clean one) belongs to nobody's log, as on the
@@ -205,7 +207,9 @@ def mail_policy_allow(*, attempt: MailAttempt) -> PolicyAnswer:
     if not attempt.login_is_clean:
         _record(attempt, user=None, tenant=tenant, outcome=Outcome.FAILURE, reason=Reason.UNKNOWN_ACCOUNT)
         return PolicyAnswer(REFUSE, "unknown account", Reason.UNKNOWN_ACCOUNT)
-    reason, delay = _refusal(attempt, facts, rules, now)  # reads only: no transaction
+    # axes' limit is the tenant's: spare it the mail-domain lookup
+    remember_attempt_tenant(axes_request, login_name=normalize_email(attempt.login), tenant=tenant)
+    reason, delay = _refusal(attempt, facts, rules, now, axes_request)  # reads only: no transaction
     if reason is None:
         # A positive status is Dovecot's tarpit: it waits, then checks the password and reports.
         return PolicyAnswer(delay, "tarpit" if delay else "")

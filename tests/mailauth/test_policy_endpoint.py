@@ -141,3 +141,22 @@ def test_a_secured_account_is_refused_until_its_password_is_changed(client, two_
     User.objects.filter(pk=member.pk).update(must_change_password=True)
     assert _post(client, "allow", _attrs(member.email)).json()["status"] == -1
     assert list(LoginEvent.objects.values_list("outcome", "reason")) == [("failure", "account_secured")]
+
+
+def test_a_person_left_on_a_domain_moved_to_another_tenant_is_refused_as_unknown(client, two_tenants):
+    from tenants.models import MailDomain
+
+    member = two_tenants.a.member
+    assert _post(client, "allow", _attrs(member.email)).json()["status"] == 0  # on their own domain
+    domain = MailDomain.objects.get(domain="acme.example")
+    domain.tenant = two_tenants.b.tenant  # an operator moved it (a save: the policy caches see it)
+    domain.save()
+    response = _post(client, "allow", _attrs(member.email))
+    assert response.json()["status"] == -1
+    _post(client, "report", _attrs(member.email, success=False, policy_reject=True))
+    # Recorded once, in the person's own tenant's log, as an account the mail domain does not
+    # know, not as a wrong password (it counts toward no lockout).
+    rows = list(LoginEvent.objects.values_list("tenant_id", "user_id", "outcome", "reason"))
+    assert rows == [(two_tenants.a.tenant.pk, member.pk, "failure", "unknown_account")]
+    # The domain's new tenant's own people are not affected.
+    assert _post(client, "allow", _attrs(two_tenants.b.member.email)).json()["status"] == 0
