@@ -43,7 +43,7 @@ from axes.models import AccessAttempt, AccessAttemptExpiration
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Model, QuerySet
 
-from activity.partitions import PARTITIONED_TABLES, partitions_list
+from activity.partitions import PARTITIONED_TABLES, day_bounds, is_partitioned, partitions_list
 from alerts.models import AlertEvidence
 from notifications.models import DeliveryAttempt, OutboxMessage, WebhookDelivery
 from retention.due import Holds
@@ -180,22 +180,105 @@ def droppable_partitions(*, before: dt.date) -> list[tuple[str, str, dt.date]]:
     return sorted(found, key=lambda item: (item[2], item[0]))
 
 
+# Every index of the record starts with the tenant, so each of these is a few index descents:
+# the tenants with a row in one partition (a skip scan: one descent per tenant present), which
+# of some tenants have a row in it, and each tenant's oldest row in DEFAULT before its cutoff.
+# Only our own partitions' names are interpolated (``_check_partition``); values are parameters.
+_TENANTS_IN = ('WITH RECURSIVE t(id) AS (SELECT min(tenant_id) FROM "{name}" UNION ALL'
+               ' SELECT (SELECT min(tenant_id) FROM "{name}" WHERE tenant_id > t.id) FROM t'
+               ' WHERE t.id IS NOT NULL) SELECT id FROM t WHERE id IS NOT NULL')
+_ANY_OF = ('SELECT t.id FROM unnest(%s::bigint[]) AS t(id)'
+           ' WHERE EXISTS (SELECT 1 FROM "{name}" p WHERE p.tenant_id = t.id)')
+_OLDEST_BEFORE = ('SELECT t.id, (SELECT min(occurred_at) FROM "{name}" p WHERE p.tenant_id = t.id'
+                  ' AND p.occurred_at < t.before) FROM unnest(%s::bigint[], %s::timestamptz[])'
+                  ' AS t(id, before)')
+
+
+def _check_partition(table: str, name: str) -> None:
+    if table not in PARTITIONED_TABLES or not name.startswith(f"{table}_"):
+        raise ValueError(f"{name!r} is not a partition of the record")
+
+
+def partition_tenants(cursor: Any, *, table: str, name: str) -> set[int]:
+    """The tenants with at least one row in one partition of the record."""
+    _check_partition(table, name)
+    cursor.execute(_TENANTS_IN.format(name=name))
+    return {int(tenant_id) for (tenant_id,) in cursor.fetchall()}
+
+
+def record_first_days(*, purge_days: dict[int, dt.date],
+                      pace: Callable[[], object] = lambda: None) -> dict[int, dt.date] | None:
+    """Each tenant's oldest UTC day before its purge day with a sign-in or export row (tenants
+    with none are left out); None where the record is not partitioned (SQLite).
+
+    Partition by partition, oldest first, and only the tenants not found yet: each probe is an
+    index lookup in one small table, so the cost follows partitions and tenants, never rows,
+    and nothing is planned across every partition at once. ``pace`` is called after each probe
+    (the sweep rests in proportion to its work)."""
+    if connection.vendor != "postgresql" or not purge_days:
+        return None if connection.vendor != "postgresql" else {}
+    ids = sorted(purge_days)
+    firsts: dict[int, dt.date] = {}
+
+    def found(tenant_id: int, day: dt.date) -> None:
+        firsts[tenant_id] = min(firsts.get(tenant_id, day), day)
+
+    with connection.cursor() as cursor:
+        for table in PARTITIONED_TABLES:
+            if not is_partitioned(cursor, table):
+                return None
+            partitions = partitions_list(table=table)
+            days = sorted((p for p in partitions if p.day is not None), key=lambda p: p.day or dt.date.min)
+            for default in (p for p in partitions if p.is_default):
+                _check_partition(table, default.name)
+                cursor.execute(_OLDEST_BEFORE.format(name=default.name),
+                               [ids, [day_bounds(purge_days[i])[0] for i in ids]])
+                for tenant_id, first in cursor.fetchall():
+                    if first is not None:
+                        found(int(tenant_id), first.astimezone(dt.UTC).date())
+                pace()
+            seen: set[int] = set()  # found in a day partition of this table: older ones come first
+            for partition in days:
+                assert partition.day is not None
+                wanted = [i for i in ids if i not in seen and partition.day < purge_days[i]]
+                if not wanted:
+                    if all(i in seen or partition.day >= purge_days[i] for i in ids):
+                        break
+                    continue
+                _check_partition(table, partition.name)
+                cursor.execute(_ANY_OF.format(name=partition.name), [wanted])
+                for (tenant_id,) in cursor.fetchall():
+                    seen.add(int(tenant_id))
+                    found(int(tenant_id), partition.day)
+                pace()
+    return firsts
+
+
 def _droppable(cursor: Any, *, table: str, name: str, day: dt.date, purge_days: dict[int, dt.date],
                holds: dict[int, Holds]) -> dict[int, int] | None:
-    """Lock one partition against writers and count its rows per tenant; None when it must stay
-    (a tenant not yet past its purge date, a day not rolled up for everyone, a held row)."""
+    """Lock one partition against writers and say how many rows of each tenant it holds; None
+    when it must stay (a tenant not yet past its purge date, a day not rolled up for everyone, a
+    held row).
+
+    The counts are the roll-up's: it read every row of the day and its marks say how many each
+    tenant had. Under this lock one count of the partition checks that they still hold (no row
+    came in since the roll-up, none of a tenant went in batches that stopped midway); when it
+    differs, each tenant's rows are counted exactly instead."""
     # Writers of this (old) partition wait; readers and every other day go on.
     cursor.execute(f'LOCK TABLE "{name}" IN SHARE ROW EXCLUSIVE MODE')
-    cursor.execute(f'SELECT tenant_id, count(*) FROM "{name}" GROUP BY tenant_id')  # noqa: S608  # nosec B608
-    rows_by_tenant = {int(t): int(n) for t, n in cursor.fetchall()}
-    tenants = set(rows_by_tenant)
+    tenants = partition_tenants(cursor, table=table, name=name)
     if any(tenant_id not in purge_days or day >= purge_days[tenant_id] for tenant_id in tenants):
         return None
-    rolled = set(RolledUpDay.objects.filter(day=day, tenant_id__in=tenants)
-                 .values_list("tenant_id", flat=True))
-    if rolled != tenants or _held_in(cursor, name, holds, tenants, table):
+    column = "login_events" if table == "activity_loginevent" else "export_events"
+    rolled = dict(RolledUpDay.objects.filter(day=day, tenant_id__in=tenants)
+                  .values_list("tenant_id", column))
+    if set(rolled) != tenants or _held_in(cursor, name, holds, tenants, table):
         return None
-    return rows_by_tenant
+    cursor.execute(f'SELECT count(*) FROM "{name}"')  # noqa: S608  # nosec B608  # our partition's name only
+    if int(cursor.fetchone()[0]) == sum(rolled.values()):
+        return {int(tenant_id): int(count) for tenant_id, count in rolled.items() if count}
+    cursor.execute(f'SELECT tenant_id, count(*) FROM "{name}" GROUP BY tenant_id')  # noqa: S608  # nosec B608
+    return {int(t): int(n) for t, n in cursor.fetchall()}
 
 
 def partitions_drop(*, table: str, partitions: Sequence[tuple[str, dt.date]],

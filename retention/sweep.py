@@ -55,6 +55,7 @@ from retention.purge import (
     delete_all,
     droppable_partitions,
     partitions_drop,
+    record_first_days,
     sweep_statement_settings,
 )
 from retention.rollup import activity_counts, event_totals
@@ -112,7 +113,8 @@ def _sweep_lock() -> Iterator[bool]:
 
 
 def _first_day(tenant: Tenant, before: dt.datetime) -> dt.date | None:
-    """The oldest UTC day with a sign-in or export row of ``tenant`` before ``before``."""
+    """The oldest UTC day with a sign-in or export row of ``tenant`` before ``before`` (SQLite:
+    on PostgreSQL this plans over every partition, ``record_first_days`` probes them one by one)."""
     firsts = [model.objects.for_tenant(tenant).filter(occurred_at__lt=before).order_by("occurred_at")
               .values_list("occurred_at", flat=True).first() for model in (LoginEvent, ExportEvent)]
     found = [first.astimezone(dt.UTC).date() for first in firsts if first is not None]
@@ -163,18 +165,22 @@ class Sweep:
         tenants = [self.only] if self.only is not None else list(Tenant.objects.order_by("pk"))
         for tenant in tenants:
             rules = retention_rules(tenant=tenant)
-            work = _Work(tenant=tenant, rules=rules, holds=due.holds_in_force(tenant=tenant, now=self.now),
-                         purge_day=due.purge_day(rules, self.now))
-            first = _first_day(tenant, day_bounds(work.purge_day)[0])
+            self.work.append(_Work(tenant=tenant, rules=rules, holds=due.holds_in_force(tenant=tenant, now=self.now),
+                                   purge_day=due.purge_day(rules, self.now)))
+        # Each tenant's oldest row before its purge day, partition by partition (no query plans
+        # over every partition at once); where the record is not partitioned, one query each.
+        firsts = record_first_days(purge_days={work.tenant.pk: work.purge_day for work in self.work},
+                                   pace=self._pace)
+        for work in self.work:
+            first = (firsts.get(work.tenant.pk) if firsts is not None
+                     else _first_day(work.tenant, day_bounds(work.purge_day)[0]))
             if first is not None:
-                marked = set(RolledUpDay.objects.for_tenant(tenant)
+                marked = set(RolledUpDay.objects.for_tenant(work.tenant)
                              .filter(day__gte=first, day__lt=work.purge_day).values_list("day", flat=True))
                 span = (work.purge_day - first).days
                 work.days = [day for day in (first + dt.timedelta(days=n) for n in range(span))
                              if day not in marked]
-            self.work.append(work)
-            # Finding a tenant's oldest row plans over every old partition: paced work too.
-            self._pace()
+        self._pace()
 
     # --- 1. roll up ---------------------------------------------------------------------------
 
