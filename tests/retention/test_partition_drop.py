@@ -65,9 +65,29 @@ def test_days_past_every_purge_date_are_dropped_whole(old_days: TwoTenants):
     receipt = SweepReceipt.objects.get(run=run, tenant=a.tenant)
     assert receipt.partitions_dropped == 4 and receipt.rows_purged == {
         "activity_loginevent": 12, "activity_exportevent": 1}
+    assert receipt.oldest_day == DAYS[0]  # found by probing the day partitions one by one
     after = selectors.activity_totals(tenant=a.tenant, since=DAYS[0], until=DAYS[-1])
     assert after.rolled_up_days == frozenset(DAYS)
     assert after.total(Metric.SIGNINS_BY_OUTCOME) == before.total(Metric.SIGNINS_BY_OUTCOME) == {"success": 12}
+
+
+def test_a_row_that_came_into_a_day_after_its_roll_up_is_counted_when_its_partition_goes(
+        old_days: TwoTenants):
+    """The drop takes each tenant's rows from the roll-up's marks only while one count of the
+    partition agrees with them; a late row makes it count each tenant's rows instead."""
+    a = old_days.a
+
+    def phase(name: str) -> None:
+        if name == "partition drops":
+            sign_ins(a.tenant, a.member, [_at(DAYS[0], 22)])
+
+    run = retention_sweep(now=NOW, pause_seconds=0, phase=phase)
+    assert partition_name("activity_loginevent", DAYS[0]) in run.partitions_dropped
+    assert not LoginEvent.objects.filter(occurred_at__lt=_at(DAYS[-1], 23)).exists()
+    receipt = SweepReceipt.objects.get(run=run, tenant=a.tenant)
+    assert receipt.rows_purged["activity_loginevent"] == 13
+    assert SweepReceipt.objects.get(run=run, tenant=old_days.b.tenant).rows_purged == {
+        "activity_loginevent": 6}
 
 
 def test_a_day_with_a_held_persons_rows_stays_and_the_others_rows_are_deleted(old_days: TwoTenants):
