@@ -111,7 +111,7 @@ class _Timeline:
         self.times = [e.occurred_at for e in self.events]
         self.ids = set(by_id)
         self._positions: dict[int, int] | None = None
-        self._hours: dict[dt.tzinfo, list[int]] = {}
+        self._hours: dict[dt.tzinfo, bytearray] = {}
 
     def add(self, event: Event) -> None:
         """The event in its (time, id) place; one already held is left as it is."""
@@ -152,11 +152,12 @@ class _Timeline:
     def count_before(self, before: dt.datetime) -> int:
         return bisect.bisect_left(self.times, before)
 
-    def hours(self, zone: dt.tzinfo) -> list[int]:
-        """The hour of the day of each event in ``zone``, in the events' order."""
+    def hours(self, zone: dt.tzinfo) -> bytearray:
+        """The hour of the day of each event in ``zone``, in the events' order (a byte each:
+        ``bytearray.count`` counts a window's sign-ins of one hour in C)."""
         hours = self._hours.get(zone)
         if hours is None:
-            hours = self._hours[zone] = local_hours(self.times, zone)
+            hours = self._hours[zone] = bytearray(local_hours(self.times, zone))
         return hours
 
 
@@ -172,7 +173,7 @@ class _Window(Sequence[Event]):
     def __len__(self) -> int:
         return self._hi - self._lo - (self._skip >= 0)
 
-    def _slice[T](self, values: list[T]) -> list[T]:
+    def _slice(self, values: list[Event]) -> list[Event]:
         if self._skip < 0:
             return values[self._lo:self._hi]
         return values[self._lo:self._skip] + values[self._skip + 1:self._hi]
@@ -212,9 +213,18 @@ class _Window(Sequence[Event]):
     def __repr__(self) -> str:
         return f"_Window({list(self)!r})"
 
-    def local_hours(self, zone: dt.tzinfo) -> list[int]:
-        """The hour of the day of each of these events in ``zone`` (read by the usual-hours rule)."""
-        return self._slice(self._timeline.hours(zone))
+    def hour_counts(self, zone: dt.tzinfo) -> dict[int, int]:
+        """How many of these events fell in each hour of the day in ``zone`` (hours without
+        any left out), for the usual-hours rule."""
+        hours = self._timeline.hours(zone)
+        lo, hi = self._lo, self._hi
+        counts = {hour: n for hour in range(24) if (n := hours.count(hour, lo, hi))}
+        if self._skip >= 0:
+            skipped = hours[self._skip]
+            counts[skipped] -= 1
+            if not counts[skipped]:
+                del counts[skipped]
+        return counts
 
 
 _EMPTY = _Timeline(())

@@ -34,6 +34,7 @@ from notifications.models import (
 )
 from notifications.ssrf import webhook_target
 from notifications.webhooks import secret_generate
+from tenants.bulk import rows_insert
 from tenants.models import Tenant
 from tenants.roles import Cap, role_has
 
@@ -159,22 +160,25 @@ def webhook_events_enqueue_many(*, tenant: Tenant, events: Sequence[WebhookEvent
         return
     endpoints = list(WebhookEndpoint.objects.for_tenant(tenant).filter(active=True))
     stamp = timezone.now()
+    # Plain rows in one statement (``tenants.bulk``): a detector batch adds thousands.
     rows = [
-        WebhookDelivery(tenant=tenant, endpoint=endpoint, event_type=event.event_type,
-                        payload=_envelope(tenant=tenant, event_type=event.event_type,
-                                          payload=event.payload,
-                                          idempotency_key=event.idempotency_key),
-                        idempotency_key=event.idempotency_key, created_at=stamp,
-                        next_attempt_at=stamp)
+        (tenant.pk, endpoint.pk, event.event_type,
+         _envelope(tenant=tenant, event_type=event.event_type, payload=event.payload,
+                   idempotency_key=event.idempotency_key),
+         event.idempotency_key, Status.PENDING, 0, stamp, "", stamp)
         for event in events for endpoint in endpoints if event.event_type in endpoint.event_types
     ]
     if not rows:
         return
-    WebhookDelivery.objects.for_tenant(tenant).bulk_create(rows, ignore_conflicts=True)
+    rows_insert(WebhookDelivery, _DELIVERY_FIELDS, rows, tenant=tenant, ignore_conflicts=True)
     if settings.NOTIFICATIONS_DELIVER_ON_COMMIT:
         _deliver_on_commit(webhooks=WebhookDelivery.objects.for_tenant(tenant).filter(
-            idempotency_key__in=sorted({row.idempotency_key for row in rows}), created_at=stamp,
+            idempotency_key__in=sorted({row[4] for row in rows}), created_at=stamp,
         ).values_list("pk", flat=True))
+
+
+_DELIVERY_FIELDS = ("tenant_id", "endpoint_id", "event_type", "payload", "idempotency_key", "status",
+                    "attempts", "next_attempt_at", "last_error", "created_at")
 
 
 # --- Endpoints ----------------------------------------------------------------------------------

@@ -144,12 +144,16 @@ def local_hours(times: Sequence[dt.datetime], zone: dt.tzinfo) -> list[int]:
     return hours
 
 
-def _hours_of(earlier: Sequence[Event], zone: dt.tzinfo) -> list[int]:
-    """``local_hours`` of these events. The detector's history answers ``successes`` with a view
-    that knows its events' hours (each converted once, not once per question about a busy
-    person's month); any other sequence is converted here."""
-    known = getattr(earlier, "local_hours", None)
-    return known(zone) if callable(known) else local_hours([e.occurred_at for e in earlier], zone)
+def _hour_counts(earlier: Sequence[Event], zone: dt.tzinfo) -> Mapping[int, int]:
+    """How many of these events fell in each hour of the day in ``zone``. The detector's history
+    answers ``successes`` with a view that counts them itself (each sign-in's hour converted
+    once, then counted in C: a busy person's month is thousands of sign-ins, asked about at each
+    of them); any other sequence is converted and counted here."""
+    known = getattr(earlier, "hour_counts", None)
+    if callable(known):
+        counts: Mapping[int, int] = known(zone)
+        return counts
+    return Counter(local_hours([e.occurred_at for e in earlier], zone))
 
 
 def in_window(minute: int, start: int, end: int) -> bool:
@@ -161,7 +165,11 @@ def in_window(minute: int, start: int, end: int) -> bool:
 
 def usual_hours(local_hours: Iterable[int], *, coverage: int, margin: int) -> set[int]:
     """The hours covering ``coverage`` % of the sign-ins (most frequent first), widened by margin."""
-    counts = Counter(local_hours)
+    return usual_hours_of(Counter(local_hours), coverage=coverage, margin=margin)
+
+
+def usual_hours_of(counts: Mapping[int, int], *, coverage: int, margin: int) -> set[int]:
+    """``usual_hours`` from the number of sign-ins in each hour of the day."""
     total = sum(counts.values())
     chosen: set[int] = set()
     covered = 0
@@ -211,8 +219,8 @@ def evaluate(event: Event, history: History, params: Params,
                                     before=event.occurred_at, exclude_id=event.id)
         learned_from = len(earlier)
         if learned_from >= params.usual_min_successes:
-            usual = usual_hours(_hours_of(earlier, zone), coverage=params.usual_coverage,
-                                margin=params.usual_margin_hours)
+            usual = usual_hours_of(_hour_counts(earlier, zone), coverage=params.usual_coverage,
+                                   margin=params.usual_margin_hours)
     outside_usual = usual is not None and local.hour not in usual
     if quiet and params.quiet_spares_usual and usual is not None and not outside_usual:
         quiet = False  # a night-shift worker signing in at their usual hour

@@ -154,3 +154,29 @@ def test_postgresql_statements_and_the_orm_fetch_the_same_history(two_tenants):
     answers = fetched[True][0]
     assert answers[0] and answers[2] > 0 and answers[3] is True  # not a vacuous comparison
     assert any(answer for answer in answers[8:10])
+
+
+def test_a_held_timeline_answers_as_a_fresh_one_after_events_arrive_late_and_out_of_order():
+    """A catch-up keeps each person's timeline and adds what each batch reads; the window it
+    answers with (a view, not a copy) reads as the list it stands for, hour counts included."""
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    from alerts.history import _Timeline
+
+    zone = ZoneInfo("Europe/Berlin")
+    rows = [signin(START + i * 37 * MIN, user_id=7) for i in range(60)]
+    held = _Timeline(rows[:20])
+    held.hours(zone)  # computed before the late ones arrive: must follow them
+    for row in rows[40:] + rows[20:40] + rows[:3]:  # later ones, then earlier, then repeats
+        held.add(row)
+    fresh = _Timeline(rows)
+    assert [e.id for e in held.events] == [e.id for e in fresh.events]
+    middle = rows[30]
+    window = held.before_without(START, rows[50].occurred_at, middle.id)
+    expected = [e for e in rows[:50] if e.id != middle.id]
+    assert window == expected and len(window) == 49
+    assert list(reversed(window)) == expected[::-1]
+    assert (window[0], window[29], window[-1], window[10:12]) == (
+        expected[0], expected[29], expected[-1], expected[10:12])
+    assert window.hour_counts(zone) == Counter(e.occurred_at.astimezone(zone).hour for e in expected)

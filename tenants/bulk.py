@@ -1,6 +1,7 @@
-"""Many rows in one INSERT without a model object each: the detector's batch writes.
+"""Many rows of one tenant in one INSERT, without a model object each (the alert detector's
+batch writes: evidence, timeline, the alert upsert, webhook deliveries).
 
-A batch writes thousands of evidence, timeline and webhook rows. Through ``bulk_create`` each
+A detector batch writes thousands of evidence, timeline and webhook rows. Through ``bulk_create`` each
 one is a model instance whose every field is prepared, and every value is then quoted into the
 statement by the driver (the connection binds client-side): that per-value work was most of a
 batch's write time. Here the rows are plain tuples, sent as ONE parameter, a JSON array of
