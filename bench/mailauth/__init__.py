@@ -9,7 +9,7 @@ templates of docker/dovecot/):
 - **ours** — Dovecot with mailadmin's part (``mailadmin.conf``): the SQL passdb over the view
   ``mailadmin_mail_passdb`` on a throwaway PostgreSQL 15, and the authentication policy server
   ``/mailauth/policy`` (``allow`` before the password, ``report`` after) served by gunicorn with
-  the flags of docker/Dockerfile's ``CMD`` (sync workers, ``--workers`` = ``WEB_CONCURRENCY``,
+  the flags of docker/Dockerfile's ``CMD`` (gthread workers, ``--workers`` = ``WEB_CONCURRENCY``,
   default 3), not Django's test server. The tenant has every mail-relevant policy on: a network
   allowlist of 50 CIDRs in enforce mode (the client's last), sign-in hours in enforce mode
   covering the whole week, a lockout policy with an account ceiling.
@@ -137,6 +137,13 @@ def _gunicorn_command(port: int, workers: int, access_log: Path, extra: list[str
             continue
         out.append(arg)
     return [*out, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", str(access_log), *extra]
+
+
+def _dockerfile_worker_class() -> str:
+    """The worker class and threads docker/Dockerfile's CMD names (gunicorn's default: sync)."""
+    argv = _gunicorn_command(0, 1, Path("-"), [])
+    found = {flag: argv[argv.index(flag) + 1] for flag in ("--worker-class", "--threads") if flag in argv}
+    return found.get("--worker-class", "sync") + (f" x {found['--threads']} threads" if "--threads" in found else "")
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str, log: Path) -> None:
@@ -524,7 +531,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
                         help="gunicorn workers (default WEB_CONCURRENCY or 3, as docker/Dockerfile)")
     parser.add_argument("--gunicorn-args", default="", help="extra gunicorn flags, e.g. "
-                        "'--worker-class gthread --threads 4' (default: none, docker/Dockerfile's as they are)")
+                        "'--threads 8' (default: none, docker/Dockerfile's as they are)")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one allow and one report")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -551,7 +558,8 @@ def run(argv: list[str]) -> int:
         plan = _passdb_plan(world)
         dovecot_version = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True).stdout.strip()
         met = _report(logins, load, args.rate, queries, {
-            "postgresql": version, "dovecot": dovecot_version, "gunicorn workers": str(args.workers) + (f" ({args.gunicorn_args})" if args.gunicorn_args else " (sync)"),
+            "postgresql": version, "dovecot": dovecot_version, "gunicorn workers": str(args.workers) + f" ({_dockerfile_worker_class()}"
+            + (f", then {args.gunicorn_args})" if args.gunicorn_args else ")"),
             "timed logins per side": str(rounds), "endpoint load": f"{args.rate:g}/s for {seconds:g} s",
             "load average": " ".join(f"{x:.2f}" for x in os.getloadavg())})
         print("\nThe passdb's query plan:\n\n```\n" + plan + "\n```")
