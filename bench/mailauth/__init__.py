@@ -370,12 +370,26 @@ def _request_bytes(port: int, command: str, body: bytes) -> bytes:
 
 async def _one(port: int, payload: bytes, pool: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
                ) -> tuple[int, bytes]:
-    """Send one request on an idle pooled connection (or a new one); (HTTP status, body)."""
+    """Send one request on an idle pooled connection (or a new one); (HTTP status, body).
+
+    A pooled connection the server closed while it sat idle (gunicorn's ``--keep-alive``) fails
+    before any byte of an answer: the request is sent again on a new connection, as HTTP
+    clients (Dovecot's among them) do; its latency still counts from the first send."""
+    reused = bool(pool)
     reader, writer = pool.pop() if pool else await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(payload)
         await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(payload)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}

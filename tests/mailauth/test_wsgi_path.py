@@ -93,3 +93,25 @@ def test_every_other_path_goes_to_the_console():
     for path in ("/signin/", "/mailauth/policy/", "/mailauth/other"):
         assert _call(app, path, {})[0] == 204
     assert console.paths == ["/signin/", "/mailauth/policy/", "/mailauth/other"]
+
+
+def test_the_health_check_is_skipped_only_for_a_connection_the_path_used_moments_ago():
+    from django.db import connections
+
+    from security.mailauth import wsgi
+
+    connection = connections["default"]
+    connection.ensure_connection()
+    saved = connection.health_check_done
+    try:
+        for used_ago, trusted in ((None, False), (1.0, True), (wsgi.HEALTH_CHECK_IDLE_SECONDS + 1, False)):
+            connection.health_check_done = False
+            if used_ago is None:
+                vars(connection).pop(wsgi._USED_AT, None)
+            else:
+                wsgi.connections_used(now=1000.0)
+            wsgi.recent_connections_trust(now=1000.0 + (used_ago or 0))
+            assert connection.health_check_done is trusted, used_ago
+    finally:
+        connection.health_check_done = saved
+        vars(connection).pop(wsgi._USED_AT, None)
