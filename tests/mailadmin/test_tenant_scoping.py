@@ -50,7 +50,7 @@ ALLOWLIST: dict[str, str] = {
         "sign-in finds the person by e-mail (unique platform-wide); the tenant comes from them",
     "security.signin.pipeline.tenant_for_login":
         "an unknown address's attempt is logged under the tenant owning its mail domain",
-    "security.mailauth.services._person_and_tenant":
+    "security.mailauth.selectors._orm_people":
         "a mail client's sign-in (Dovecot's policy request) finds the person by e-mail, or the "
         "tenant by the address's mail domain, before any tenant is known, as the web sign-in",
     "security.signin.pending.pending_get":
