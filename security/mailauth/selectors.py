@@ -81,7 +81,7 @@ _ACCOUNT_FAILURES = """
               %(window_since)s), %(window_since)s)
       LIMIT %(ceiling)s) counted)
   END
-""".replace("REASONS", ", ".join(f"%({name})s" for name in _REASON_PARAMS))
+""".replace("REASONS", ", ".join(f"%({name})s" for name in _REASON_PARAMS))  # nosec B608 -- only placeholder names of our own constants are joined in; every value is a parameter
 _LAST_USE = """
   LEFT JOIN accounts_mailclientpassword p
          ON p.id = %(mail_client)s AND p.tenant_id = u.tenant_id AND p.user_id = u.id
